@@ -1,0 +1,140 @@
+"""The `jixiao-xl` command line: Chinese help, one catch site, exit codes 0/1/2/130 (DESIGN §8)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import __version__
+from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, JixiaoError
+
+_HEADINGS = {"Options": "选项", "Commands": "命令", "Arguments": "参数"}
+_CLICK_MESSAGES = (
+    ("No such option", "没有这个选项"),
+    ("No such command", "没有这个命令"),
+    ("Missing argument", "缺少参数"),
+    ("Missing option", "缺少选项"),
+    ("Invalid value for", "取值无效："),
+    ("Got unexpected extra argument", "多余的参数"),
+    ("Option '", "选项 '"),
+    ("requires an argument", "需要一个值"),
+    ("does not exist", "不存在"),
+    ("is not a valid integer", "不是有效的整数"),
+    ("Did you mean", "您是否想输入"),
+)
+
+
+class ChineseFormatter(click.HelpFormatter):
+    """Click's help layout with Chinese headings."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        args = args.replace("[OPTIONS]", "[选项]").replace("COMMAND", "命令").replace("[ARGS]", "[参数]")
+        super().write_usage(prog, args, prefix="用法：")
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{_HEADINGS.get(heading, heading)}：\n")
+
+
+class ChineseContext(click.Context):
+    formatter_class = ChineseFormatter
+
+
+class ChineseCommand(click.Command):
+    """A command whose help is Chinese."""
+
+    context_class = ChineseContext
+
+
+class ChineseGroup(click.Group):
+    """A group whose help is Chinese and whose ``main`` goes through :func:`run_cli` (also under CliRunner)."""
+
+    context_class = ChineseContext
+    command_class = ChineseCommand
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        code = run_cli(list(sys.argv[1:] if args is None else args), standalone=standalone_mode)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+ChineseGroup.group_class = ChineseGroup
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _help_option(func):
+    return click.help_option("-h", "--help", help="显示本帮助并退出。")(func)
+
+
+@click.group(cls=ChineseGroup, context_settings=CONTEXT)
+@click.version_option(__version__, "--version", message="jixiao-xl %(version)s", help="显示版本号并退出。")
+@click.option("--debug", is_flag=True, help="出错时显示完整的程序调用栈（供开发人员排查）。")
+@_help_option
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """jixiao-xl：预算绩效目标表的下发、回收、核对与汇总工具。
+
+    \b
+    一年一度的流程：
+      1. master init   建立主数据（单位、项目、绩效指标）
+      2. generate      按模板为每个单位生成已锁定、带下拉框的绩效目标表
+      3. import        收回各单位报回的表格，逐格核对并生成问题清单与退回修改表
+      4. consolidate   全局汇总，每个数字都能追溯到来源单元格
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _translate_click_message(message: str) -> str:
+    for english, chinese in _CLICK_MESSAGES:
+        message = message.replace(english, chinese)
+    return message
+
+
+def run_cli(args: list[str], standalone: bool) -> int:
+    """Run the CLI once; every outcome, expected or not, becomes a Chinese message and an exit code."""
+    debug = "--debug" in args
+    try:
+        result = click.Group.main(cli, args=args, prog_name="jixiao-xl", standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("已中断。", err=True)
+        return EXIT_INTERRUPTED
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.UsageError as exc:
+        if debug:
+            raise
+        hint = f"\n请运行 “{exc.ctx.command_path} --help” 查看用法。" if exc.ctx is not None else ""
+        click.echo(f"用法错误：{_translate_click_message(exc.format_message())}{hint}", err=True)
+        return EXIT_USAGE
+    except click.ClickException as exc:
+        if debug:
+            raise
+        click.echo(f"错误：{_translate_click_message(exc.format_message())}", err=True)
+        return exc.exit_code
+    except JixiaoError as exc:
+        if debug:
+            raise
+        click.echo(f"错误：{exc}", err=True)
+        return exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - the one place where unexpected failures become a message
+        if debug:
+            raise
+        click.echo(f"程序内部错误（{type(exc).__name__}）：{exc}。请加 --debug 重新运行并把输出发给维护人员。", err=True)
+        return EXIT_USAGE
+    return result if isinstance(result, int) else EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script."""
+    sys.exit(run_cli(sys.argv[1:] if argv is None else list(argv), standalone=True))
+
+
+def _commands() -> None:
+    # Each stage's commands live in their own module; importing them registers them on `cli`.
+    from . import commands  # noqa: F401
+
+
+_commands()

@@ -1,0 +1,3 @@
+"""The CLI's subcommands, one module per command group; importing this package registers them all."""
+
+from . import master_cmd, rules_cmd  # noqa: F401

@@ -1,0 +1,99 @@
+"""Findings: every problem the tool sees, as data with a location (DESIGN §7).
+
+A finding is never printed and forgotten: stages return lists of :class:`Finding`, the reports render
+them, the ledger stores them. The column order of :data:`COLUMNS` is a contract.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass, replace
+from typing import Iterable
+
+COLUMNS = (
+    "file",
+    "sha256",
+    "unit_code",
+    "project_code",
+    "sheet",
+    "cell",
+    "field",
+    "rule",
+    "severity",
+    "message",
+    "value",
+    "expected",
+    "found_by",
+)
+
+SEVERITIES = ("error", "warning", "info")
+SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem, located as precisely as the input allows."""
+
+    rule: str
+    severity: str
+    message: str
+    file: str = ""
+    sha256: str = ""
+    unit_code: str = ""
+    project_code: str = ""
+    sheet: str = ""
+    cell: str = ""
+    field: str = ""
+    value: str = ""
+    expected: str = ""
+    found_by: str = ""
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {self.severity!r}")
+
+    def with_source(self, file: str, sha256: str) -> "Finding":
+        """The same finding, attributed to a file."""
+        return replace(self, file=file, sha256=sha256)
+
+    def as_row(self) -> dict[str, str]:
+        """The finding as an ordered dict of the contract columns, every value a string."""
+        data = asdict(self)
+        return {name: _text(data[name]) for name in COLUMNS}
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def count_by_severity(findings: Iterable[Finding]) -> dict[str, int]:
+    """How many findings of each severity (all three keys are always present)."""
+    counts = {s: 0 for s in SEVERITIES}
+    for f in findings:
+        counts[f.severity] += 1
+    return counts
+
+
+def has_errors(findings: Iterable[Finding]) -> bool:
+    """True when any finding has severity error."""
+    return any(f.severity == "error" for f in findings)
+
+
+def to_json(findings: Iterable[Finding]) -> str:
+    """Findings as a JSON array of objects with the contract columns (UTF-8, not ASCII-escaped)."""
+    return json.dumps([f.as_row() for f in findings], ensure_ascii=False, indent=1)
+
+
+def to_csv(findings: Iterable[Finding]) -> str:
+    """Findings as CSV text with a header row; cells that a spreadsheet would run as formulas are quoted."""
+    from .safety import neutralise_formula
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for f in findings:
+        row = f.as_row()
+        writer.writerow([neutralise_formula(row[c]) for c in COLUMNS])
+    return buffer.getvalue()

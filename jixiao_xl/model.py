@@ -1,0 +1,154 @@
+"""The domain model: frozen dataclasses for a batch of 绩效目标表.
+
+Money is always a :class:`~decimal.Decimal` in the master's 金额单位 (万元 or 元); nothing here is a float.
+Every stage of the cycle (master, fill, read, rules, reconcile, consolidate) speaks in these types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+DEFAULT_PLAN_NODES = ("3月底", "6月底", "10月底", "12月底")
+DEFAULT_SPARE_ROWS = 3
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The 设置 sheet of a master: one batch's parameters."""
+
+    year: int
+    money_unit: str = "万元"
+    framework: str = "2015"
+    plan_nodes: tuple[str, ...] = DEFAULT_PLAN_NODES
+    weight_total: Decimal | None = None
+    spare_rows: int = DEFAULT_SPARE_ROWS
+    department_name: str = ""
+
+    @property
+    def uses_weights(self) -> bool:
+        """True when the batch scores indicators with 权重 (设置: 权重合计 is not blank)."""
+        return self.weight_total is not None
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A budget unit (预算单位) that receives one workbook."""
+
+    code: str
+    name: str
+    parent_code: str = ""
+    contact: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One 三级 row of an indicator grid.
+
+    ``value`` is a ``Decimal`` for a quantitative operator (≥ ＞ ＝ ＜ ≤) when the value is numeric,
+    and the text as written otherwise (定性 values, or a malformed entry the rules will flag).
+    """
+
+    level1: str
+    level2: str
+    name: str
+    description: str = ""
+    operator: str = ""
+    value: Decimal | str | None = None
+    unit: str = ""
+    basis: str = ""
+    weight: Decimal | None = None
+
+    @property
+    def is_qualitative(self) -> bool:
+        """True for a 定性 indicator."""
+        return self.operator == "定性"
+
+
+@dataclass(frozen=True)
+class PlanPoint:
+    """The cumulative amount planned to be spent by one 支出计划节点 (blank when not filled)."""
+
+    node: str
+    amount: Decimal | None
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project (项目支出) with its funding, spending plan, goal and indicators."""
+
+    unit_code: str
+    code: str
+    name: str
+    budget: Decimal | None
+    fiscal: Decimal | None = None
+    other: Decimal | None = None
+    purpose: str = ""
+    annual_goal: str = ""
+    plan: tuple[PlanPoint, ...] = ()
+    indicators: tuple[Indicator, ...] = ()
+
+    def plan_amount(self, node: str) -> Decimal | None:
+        """The cumulative amount planned for ``node``, or None when blank or unknown."""
+        for point in self.plan:
+            if point.node == node:
+                return point.amount
+        return None
+
+
+@dataclass(frozen=True)
+class DeptGoal:
+    """One goal of the 部门整体绩效目标: 序号 0 is the 总体绩效目标, 1.. are the 分项绩效目标."""
+
+    unit_code: str
+    seq: int
+    name: str
+    goal: str
+
+
+@dataclass(frozen=True)
+class DeptIndicator:
+    """An indicator of a 分项绩效目标 in the 部门整体绩效目标表 (linked by ``seq``)."""
+
+    unit_code: str
+    seq: int
+    level1: str
+    level2: str
+    name: str
+    operator: str = ""
+    value: Decimal | str | None = None
+    unit: str = ""
+    basis: str = ""
+
+
+@dataclass(frozen=True)
+class Master:
+    """A whole master dataset: settings, units, projects and the department-level goals."""
+
+    settings: Settings
+    units: tuple[Unit, ...] = ()
+    projects: tuple[Project, ...] = ()
+    dept_goals: tuple[DeptGoal, ...] = ()
+    dept_indicators: tuple[DeptIndicator, ...] = ()
+    fingerprint: str = field(default="", compare=False)
+
+    def unit(self, code: str) -> Unit | None:
+        """The unit with ``code``, or None."""
+        return next((u for u in self.units if u.code == code), None)
+
+    def projects_of(self, unit_code: str) -> tuple[Project, ...]:
+        """The projects of one unit, in master order."""
+        return tuple(p for p in self.projects if p.unit_code == unit_code)
+
+    def goals_of(self, unit_code: str) -> tuple[DeptGoal, ...]:
+        """The department-level goals of one unit, ordered by 序号."""
+        return tuple(sorted((g for g in self.dept_goals if g.unit_code == unit_code), key=lambda g: g.seq))
+
+    def dept_indicators_of(self, unit_code: str) -> tuple[DeptIndicator, ...]:
+        """The department-level indicators of one unit, in master order."""
+        return tuple(i for i in self.dept_indicators if i.unit_code == unit_code)
+
+    def unit_budget(self, unit_code: str) -> Decimal:
+        """The sum of the unit's project 预算数 (blank budgets count as zero)."""
+        return sum((p.budget or Decimal(0) for p in self.projects_of(unit_code)), Decimal(0))

@@ -1,0 +1,80 @@
+"""Small defences shared by every writer: formula injection, safe file names, atomic writes."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+# Half-width and full-width characters that make a spreadsheet treat a cell as a formula or command.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+_WINDOWS_FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def looks_like_formula(text: str) -> bool:
+    """True when a spreadsheet could run ``text`` as a formula (DESIGN §9)."""
+    return bool(text) and text.startswith(FORMULA_TRIGGERS)
+
+
+def neutralise_formula(text: str) -> str:
+    """Prefix an apostrophe to text that a spreadsheet would run as a formula (for CSV output)."""
+    return "'" + text if looks_like_formula(text) else text
+
+
+def safe_file_stem(name: str, limit: int = 100) -> str:
+    """A file name stem safe on Windows and unable to leave its folder, whatever ``name`` holds."""
+    stem = _WINDOWS_FORBIDDEN.sub("_", name).strip().strip(".")
+    stem = stem.replace("..", "_")
+    if not stem or stem.upper() in _WINDOWS_RESERVED:
+        stem = "_" + stem
+    return stem[:limit].rstrip(". ") or "_"
+
+
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename.
+
+    A reader never sees a half-written file, and a crash leaves the old file (or none) in place.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
+    os.chmod(tmp, _default_mode())
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_target(path: Path) -> Path:
+    """A temporary sibling path for a writer that must write to a file name itself (e.g. xlsxwriter).
+
+    Call :func:`commit_atomic` with both paths once the writer has closed the file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    os.chmod(tmp, _default_mode())
+    return Path(tmp)
+
+
+def commit_atomic(tmp: Path, path: Path) -> None:
+    """Flush ``tmp`` to disk and rename it over ``path``."""
+    with open(tmp, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def _default_mode() -> int:
+    # mkstemp creates 0600 files; outputs are ordinary documents, so honour the user's umask instead.
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
