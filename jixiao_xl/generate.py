@@ -1,0 +1,164 @@
+"""The generate stage: one locked, pre-filled workbook per unit, a manifest and a cover notice each."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .errors import InputError
+from .fill import DEFAULT_PASSWORD, RenderRequest, render_text, render_unit
+from .model import Master, Unit
+from .parallel import make_executor, run_all
+from .safety import safe_file_stem, write_atomic
+from .template import DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, builtin_template, load_spec
+
+MANIFEST = "manifest.csv"
+MANIFEST_COLUMNS = ("单位编码", "单位名称", "文件", "sha256", "项目数", "预算数合计", "金额单位", "模板", "模板版本", "生成时间")
+
+
+@dataclass(frozen=True)
+class Issued:
+    """One generated workbook, as listed in the manifest."""
+
+    unit_code: str
+    unit_name: str
+    file: str
+    sha256: str
+    projects: int
+    budget_total: Decimal
+
+    def row(self, master: Master, spec: FormSpec, generated_at: datetime) -> list[str]:
+        return [self.unit_code, self.unit_name, self.file, self.sha256, str(self.projects), str(self.budget_total),
+                master.settings.money_unit, spec.template_id, spec.version, generated_at.isoformat(timespec="seconds")]
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    """What the user chose on the command line."""
+
+    out_dir: Path
+    project_template: Path | None = None
+    dept_template: Path | None = None
+    units: tuple[str, ...] = ()
+    jobs: int = 1
+    password: str = DEFAULT_PASSWORD
+    deadline: str = ""
+
+
+def workbook_name(unit: Unit) -> str:
+    """The file name of a unit's workbook: safe on Windows, inside the output folder, ≤ 100 characters."""
+    return safe_file_stem(f"{unit.code}-{unit.name}", limit=95) + ".xlsx"
+
+
+def notice_name(unit: Unit) -> str:
+    """The file name of a unit's cover notice."""
+    return safe_file_stem(f"{unit.code}-{unit.name}", limit=90) + "-通知.txt"
+
+
+def generation_time(master_path: Path | None) -> datetime:
+    """The time recorded in every workbook: SOURCE_DATE_EPOCH, else the master's modification time.
+
+    Deriving it from the input (not the clock) keeps identical inputs giving byte-identical files.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        stamp = int(epoch)
+    elif master_path is not None and Path(master_path).exists():
+        target = Path(master_path)
+        files = [p for p in target.rglob("*") if p.is_file()] if target.is_dir() else [target]
+        stamp = int(max((p.stat().st_mtime for p in files), default=0))
+    else:
+        stamp = 946684800
+    return datetime.fromtimestamp(stamp, tz=timezone.utc).replace(tzinfo=None)
+
+
+def select_units(master: Master, codes: Sequence[str]) -> list[Unit]:
+    """The units to generate for: all, or those named (unknown codes are a usage error)."""
+    if not codes:
+        return list(master.units)
+    known = {u.code: u for u in master.units}
+    missing = [c for c in codes if c not in known]
+    if missing:
+        raise InputError(f"主数据中没有单位编码 {'、'.join(missing)}。请检查 --unit 参数。")
+    return [known[c] for c in dict.fromkeys(codes)]
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(master: Master, project_spec: FormSpec, dept_spec: FormSpec, options: GenerateOptions,
+                 generated_at: datetime) -> None:
+    _WORKER.update(master=master, project_spec=project_spec, dept_spec=dept_spec, options=options,
+                   generated_at=generated_at)
+
+
+def _generate_one(unit: Unit) -> Issued:
+    master, options = _WORKER["master"], _WORKER["options"]
+    request = RenderRequest(master, unit, _WORKER["project_spec"], _WORKER["dept_spec"], options.password,
+                            _WORKER["generated_at"], options.deadline)
+    path = options.out_dir / workbook_name(unit)
+    render_unit(request, path)
+    projects = master.projects_of(unit.code)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    notice = render_text("通知.txt.j2", settings=master.settings, unit=unit, projects=projects, file_name=path.name,
+                         total=master.unit_budget(unit.code), deadline=options.deadline,
+                         date=_WORKER["generated_at"].strftime("%Y年%m月%d日"))
+    write_atomic(options.out_dir / notice_name(unit), notice.replace("\n", "\r\n").encode("utf-8-sig"))
+    return Issued(unit.code, unit.name, path.name, digest, len(projects), master.unit_budget(unit.code))
+
+
+def generate(master: Master, master_path: Path | None, options: GenerateOptions,
+             on_done: Callable[[Issued], None] = lambda issued: None) -> list[Issued]:
+    """Render every selected unit's workbook into ``options.out_dir`` and write the manifest."""
+    project_spec = load_spec(options.project_template or builtin_template(PROJECT_TEMPLATE))
+    dept_spec = load_spec(options.dept_template or builtin_template(DEPARTMENT_TEMPLATE))
+    if project_spec.kind != "project":
+        raise InputError(f"{options.project_template} 不是项目支出绩效目标表模板（缺少 ind.* 明细行）。")
+    if dept_spec.kind != "department":
+        raise InputError(f"{options.dept_template} 不是部门整体支出绩效目标表模板（缺少 dind.* 明细行）。")
+    units = select_units(master, options.units)
+    _check_file_names(units)
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    generated_at = generation_time(master_path)
+    initargs = (master, project_spec, dept_spec, options, generated_at)
+    executor = make_executor(options.jobs, _init_worker, initargs)
+    try:
+        issued = list(run_all(executor, _generate_one, units, on_done))
+    finally:
+        executor.shutdown()
+    issued.sort(key=lambda i: [u.code for u in units].index(i.unit_code))
+    _write_manifest(options.out_dir / MANIFEST, issued, master, project_spec, generated_at)
+    return issued
+
+
+def _check_file_names(units: list[Unit]) -> None:
+    names: dict[str, str] = {}
+    for unit in units:
+        name = workbook_name(unit).lower()
+        if name in names:
+            raise InputError(f"单位 {names[name]} 和 {unit.code} 的文件名相同，请检查主数据中的单位编码是否重复。")
+        names[name] = unit.code
+
+
+def _write_manifest(path: Path, issued: list[Issued], master: Master, spec: FormSpec, generated_at: datetime) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(MANIFEST_COLUMNS)
+    for item in issued:
+        writer.writerow(item.row(master, spec, generated_at))
+    write_atomic(path, buffer.getvalue().encode("utf-8-sig"))
+
+
+def read_manifest(path: Path) -> list[dict[str, str]]:
+    """The rows of a manifest written by :func:`generate` (empty when there is none)."""
+    if not Path(path).exists():
+        return []
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))

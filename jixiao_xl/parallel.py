@@ -1,0 +1,55 @@
+"""One small seam for parallel work: any ``concurrent.futures.Executor`` can run the per-file tasks.
+
+``--jobs 1`` runs inline (no processes, easy to debug); ``--jobs N`` uses a process pool whose workers
+receive the shared, read-only inputs once through an initializer instead of with every task.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from typing import Callable, Iterable, Iterator, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def default_jobs() -> int:
+    """The default worker count: the number of cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class InlineExecutor(Executor):
+    """Runs each task at submission, in this process."""
+
+    def __init__(self, initializer: Callable | None = None, initargs: tuple = ()) -> None:
+        if initializer is not None:
+            initializer(*initargs)
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(exc)
+        return future
+
+
+def make_executor(jobs: int, initializer: Callable | None = None, initargs: tuple = ()) -> Executor:
+    """An executor for ``jobs`` workers (inline for one)."""
+    if jobs <= 1:
+        return InlineExecutor(initializer, initargs)
+    return ProcessPoolExecutor(max_workers=jobs, initializer=initializer, initargs=initargs)
+
+
+def run_all(executor: Executor, fn: Callable[[T], R], items: Iterable[T],
+            on_done: Callable[[R], None] = lambda r: None) -> Iterator[R]:
+    """Submit ``fn(item)`` for every item and yield results as they finish, calling ``on_done`` for each."""
+    futures = [executor.submit(fn, item) for item in items]
+    for future in as_completed(futures):
+        result = future.result()
+        on_done(result)
+        yield result

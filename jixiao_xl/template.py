@@ -1,0 +1,449 @@
+"""Compile an .xlsx form template into a :class:`FormSpec` that both the renderer and the reader use.
+
+A template is a workbook a person drew in Excel or WPS. Cells hold static labels or jinja2 placeholders
+(``{{ project.code }}``). A cell that holds exactly one placeholder is a *bound field*: it is written from
+the data and read back from the return. One row of placeholders (``ind.*`` or ``dind.*``) is the
+repeating indicator row; one cell of ``plan.*`` placeholders repeats to the right, once per 支出计划节点.
+The authoring rules are in xltemplates/README.md; :func:`check_template` explains what is wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from .catalogue import define
+from .errors import InputError
+from .findings import Finding
+
+PROJECT_TEMPLATE = "项目支出绩效目标表.xlsx"
+DEPARTMENT_TEMPLATE = "部门整体支出绩效目标表.xlsx"
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+_SINGLE = re.compile(r"^\s*\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}\s*$")
+_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+COMMON_FIELDS = frozenset({
+    "year", "money_unit", "department_name", "unit.code", "unit.name", "unit.contact", "unit.phone",
+    "footer.filler", "footer.phone", "footer.date",
+})
+PROJECT_FIELDS = COMMON_FIELDS | {
+    "project.code", "project.name", "project.budget", "project.fiscal", "project.other", "project.purpose",
+    "project.annual_goal", "project.index", "check.funds", "check.plan", "check.order",
+}
+DEPARTMENT_FIELDS = COMMON_FIELDS | {
+    "unit.budget", "unit.project_count", "unit.fiscal", "unit.other", "dept.overall_goal",
+}
+INDICATOR_FIELDS = ("level1", "level2", "name", "description", "operator", "value", "unit", "basis", "weight")
+PROJECT_ROW_FIELDS = frozenset(f"ind.{name}" for name in INDICATOR_FIELDS)
+DEPARTMENT_ROW_FIELDS = frozenset({"goal.seq", "goal.name", "goal.goal"} | {
+    f"dind.{name}" for name in ("level1", "level2", "name", "operator", "value", "unit", "basis")})
+PLAN_FIELDS = frozenset({"plan.node", "plan.amount", "plan.percent"})
+
+T_SYNTAX = define("T-SYNTAX", "error", "模板占位符写法有误", "占位符应写成 {{ 字段名 }}，花括号成对出现。", "xltemplates/README.md")
+T_UNKNOWN = define("T-UNKNOWN-FIELD", "error", "模板引用了不存在的字段", "按 xltemplates/README.md 中的字段表改正字段名。",
+                   "xltemplates/README.md")
+T_NO_ROW = define("T-NO-REPEAT-ROW", "error", "模板缺少指标明细行", "在指标表头下方放一行 {{ ind.level1 }} … 占位符。",
+                  "xltemplates/README.md")
+T_ROWS = define("T-REPEAT-ROWS", "error", "指标明细占位符分布在多行", "同一模板只能有一行明细占位符。", "xltemplates/README.md")
+T_COVERED = define("T-MERGED-COVERED", "error", "占位符写在合并单元格的被覆盖部分",
+                   "把占位符移到合并区域左上角的单元格，或取消合并。", "DESIGN §4; peers.md 陷阱2")
+T_REPEAT_MERGE = define("T-REPEAT-MERGE", "error", "明细行参与了跨行合并", "明细行的合并只能在同一行内（横向合并）。",
+                        "xltemplates/README.md")
+T_MIXED = define("T-MIXED-KIND", "error", "模板同时含有项目表和部门整体表的字段", "项目表用 ind.*，部门整体表用 goal.*/dind.*，不要混用。",
+                 "xltemplates/README.md")
+T_PLAN = define("T-PLAN", "error", "支出计划占位符有误", "plan.node / plan.amount / plan.percent 应写在同一列、上下相邻的单元格中。",
+                "xltemplates/README.md")
+T_SHEETS = define("T-SHEETS", "warning", "模板有多个工作表", "只使用第一个工作表，其余忽略。", "xltemplates/README.md")
+T_HEADER = define("T-NO-HEADER", "error", "明细行上方没有表头行", "在明细占位符行的上一行写表头（一级指标、二级指标……）。",
+                  "xltemplates/README.md")
+T_UNREADABLE = define("T-UNREADABLE", "error", "模板文件无法打开", "确认文件是 Excel 的 .xlsx 格式且没有加密。", "DESIGN §4")
+T_REQUIRED = define("T-MISSING-FIELD", "warning", "模板缺少常用字段", "一般应包含该字段，否则生成的表中不会出现，回收时也读不到。",
+                    "xltemplates/README.md")
+
+
+@dataclass(frozen=True)
+class Style:
+    """The look of one cell, in terms both openpyxl and xlsxwriter understand."""
+
+    font_name: str = "宋体"
+    font_size: float = 10
+    bold: bool = False
+    italic: bool = False
+    font_color: str = ""
+    fill: str = ""
+    align: str = ""
+    valign: str = ""
+    wrap: bool = False
+    borders: tuple[int, int, int, int] = (0, 0, 0, 0)
+    num_format: str = ""
+
+    def as_format(self) -> dict:
+        """The xlsxwriter format properties for this style."""
+        props: dict = {"font_name": self.font_name, "font_size": self.font_size}
+        if self.bold:
+            props["bold"] = True
+        if self.italic:
+            props["italic"] = True
+        if self.font_color:
+            props["font_color"] = "#" + self.font_color
+        if self.fill:
+            props.update(pattern=1, bg_color="#" + self.fill)
+        if self.align:
+            props["align"] = self.align
+        if self.valign:
+            props["valign"] = "vcenter" if self.valign == "center" else self.valign
+        if self.wrap:
+            props["text_wrap"] = True
+        for key, value in zip(("left", "right", "top", "bottom"), self.borders):
+            if value:
+                props[key] = value
+        if self.num_format and self.num_format != "General":
+            props["num_format"] = self.num_format
+        return props
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """A template cell: static text, a bound field (``field``) or mixed text with placeholders."""
+
+    row: int
+    col: int
+    style: Style
+    text: str = ""
+    field: str = ""
+    mixed: bool = False
+
+    @property
+    def is_placeholder(self) -> bool:
+        """True when the cell is filled from data (bound or mixed)."""
+        return bool(self.field) or self.mixed
+
+
+@dataclass(frozen=True)
+class PrintSetup:
+    """Page setup copied from the template."""
+
+    landscape: bool = True
+    paper: int = 9
+    fit_width: int = 1
+    fit_height: int = 0
+    repeat_rows: tuple[int, int] | None = (0, 1)
+    margins: tuple[float, float, float, float] = (0.5, 0.5, 0.6, 0.6)
+    center_horizontally: bool = True
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """A compiled template: everything needed to draw a form and to find its fields again."""
+
+    template_id: str
+    version: str
+    kind: str
+    title: str
+    cells: tuple[CellSpec, ...]
+    merges: tuple[tuple[int, int, int, int], ...]
+    col_widths: tuple[tuple[int, float], ...]
+    row_heights: tuple[tuple[int, float], ...]
+    print_setup: PrintSetup
+    repeat_row: int
+    plan_cell: tuple[int, int] | None = None
+    plan_span: int = 0
+    fields: dict = field(default_factory=dict)
+
+    @property
+    def header_row(self) -> int:
+        """The indicator grid's header row (just above the repeating row)."""
+        return self.repeat_row - 1
+
+    @property
+    def width(self) -> int:
+        """How many columns the form uses."""
+        return max(c.col for c in self.cells) + 1
+
+    def row_cells(self) -> tuple[CellSpec, ...]:
+        """The cells of the repeating row, left to right."""
+        return tuple(sorted((c for c in self.cells if c.row == self.repeat_row), key=lambda c: c.col))
+
+    def label_left_of(self, row: int, col: int) -> str:
+        """The static label nearest to the left of a cell in the same row (the reader's label anchor)."""
+        labels = [c for c in self.cells if c.row == row and c.col < col and c.text and not c.is_placeholder]
+        return max(labels, key=lambda c: c.col).text.strip() if labels else ""
+
+
+def builtin_template(name: str) -> Path:
+    """The path of a template shipped with the package (in the wheel or the source tree)."""
+    from .resources import form_templates_dir
+
+    return form_templates_dir() / name
+
+
+def compile_template(path: Path) -> FormSpec:
+    """Read a template once with openpyxl and compile it; raises InputError when it is unusable."""
+    spec, findings = _compile(Path(path))
+    errors = [f for f in findings if f.severity == "error"]
+    if spec is None or errors:
+        reasons = "；".join(f"{f.cell or ''} {f.message}".strip() for f in errors[:5])
+        raise InputError(f"模板 {path} 有误：{reasons}。请运行 jixiao-xl template check {path} 查看详情。")
+    return spec
+
+
+@lru_cache(maxsize=8)
+def cached_template(path: str, mtime_ns: int) -> FormSpec:
+    """:func:`compile_template`, memoised per file version (workers compile each template once)."""
+    return compile_template(Path(path))
+
+
+def load_spec(path: Path) -> FormSpec:
+    """The compiled spec of a template file, compiled at most once per process and file version."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"找不到模板文件 {path}。请检查 --template 参数。")
+    return cached_template(str(path.resolve()), path.stat().st_mtime_ns)
+
+
+def check_template(path: Path) -> list[Finding]:
+    """Everything wrong with a template, as findings with the template cell (empty list when fine)."""
+    _, findings = _compile(Path(path))
+    return findings
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Compilation
+
+
+def _compile(path: Path) -> tuple[FormSpec | None, list[Finding]]:
+    try:
+        from openpyxl import load_workbook
+
+        data = path.read_bytes()
+        wb = load_workbook(path)
+    except Exception as exc:  # noqa: BLE001 - any unreadable template becomes a finding
+        return None, [Finding(T_UNREADABLE.code, "error", f"模板无法打开（{type(exc).__name__}）：请确认是未加密的 .xlsx 文件。",
+                              file=str(path))]
+    findings: list[Finding] = []
+    if len(wb.worksheets) > 1:
+        findings.append(_finding(T_SHEETS, path, wb.worksheets[0].title, "", "模板有多个工作表，只使用第一个。"))
+    ws = wb.worksheets[0]
+    covered = _covered_cells(ws)
+    cells = []
+    for row in ws.iter_rows():
+        for cell in row:
+            spec = _cell_spec(cell, covered, path, ws.title, findings)
+            if spec is not None:
+                cells.append(spec)
+    kind = _kind(cells, path, ws.title, findings)
+    row_fields = PROJECT_ROW_FIELDS if kind == "project" else DEPARTMENT_ROW_FIELDS
+    allowed = (PROJECT_FIELDS | PLAN_FIELDS if kind == "project" else DEPARTMENT_FIELDS) | row_fields
+    _check_fields(cells, allowed, path, ws.title, findings)
+    repeat_row = _repeat_row(cells, row_fields, path, ws.title, findings)
+    merges = tuple(sorted((r.min_row - 1, r.min_col - 1, r.max_row - 1, r.max_col - 1) for r in ws.merged_cells.ranges))
+    if repeat_row is not None:
+        _check_repeat(cells, merges, repeat_row, path, ws.title, findings)
+    plan_cell, plan_span = _plan_block(cells, kind, path, ws.title, findings)
+    _check_required(cells, kind, path, ws.title, findings)
+    if repeat_row is None or any(f.severity == "error" for f in findings):
+        return None, findings
+    spec = FormSpec(
+        template_id=path.stem,
+        version=hashlib.sha256(data).hexdigest()[:12],
+        kind=kind,
+        title=ws.title,
+        cells=tuple(cells),
+        merges=merges,
+        col_widths=_col_widths(ws),
+        row_heights=tuple(sorted((i - 1, d.height) for i, d in ws.row_dimensions.items() if d.height)),
+        print_setup=_print_setup(ws),
+        repeat_row=repeat_row,
+        plan_cell=plan_cell,
+        plan_span=plan_span,
+        fields={c.field: (c.row, c.col) for c in cells if c.field},
+    )
+    return spec, findings
+
+
+def _finding(rule, path: Path, sheet: str, cell: str, message: str, value: str = "") -> Finding:
+    return Finding(rule.code, rule.severity, message, file=str(path), sheet=sheet, cell=cell, value=value)
+
+
+def _covered_cells(ws) -> set[tuple[int, int]]:
+    covered = set()
+    for rng in ws.merged_cells.ranges:
+        for r in range(rng.min_row, rng.max_row + 1):
+            for c in range(rng.min_col, rng.max_col + 1):
+                if (r, c) != (rng.min_row, rng.min_col):
+                    covered.add((r, c))
+    return covered
+
+
+def _cell_spec(cell, covered, path: Path, sheet: str, findings: list[Finding]) -> CellSpec | None:
+    value = cell.value
+    text = "" if value is None else str(value)
+    style = _style(cell)
+    if (cell.row, cell.column) in covered:
+        if "{{" in text:
+            findings.append(_finding(T_COVERED, path, sheet, cell.coordinate, f"单元格 {cell.coordinate} 在合并区域内但不是左上角，"
+                                     "占位符写在这里不会显示。", text))
+        return CellSpec(cell.row - 1, cell.column - 1, style) if style != Style() else None
+    if not text and style == Style():
+        return None
+    if text.count("{{") != text.count("}}"):
+        findings.append(_finding(T_SYNTAX, path, sheet, cell.coordinate, f"单元格 {cell.coordinate} 的花括号不成对：{text}", text))
+        return CellSpec(cell.row - 1, cell.column - 1, style, text=text)
+    single = _SINGLE.match(text)
+    if single:
+        return CellSpec(cell.row - 1, cell.column - 1, style, text=text, field=single.group(1))
+    return CellSpec(cell.row - 1, cell.column - 1, style, text=text, mixed=bool(_PLACEHOLDER.search(text)))
+
+
+def _style(cell) -> Style:
+    font, fill, align, border = cell.font, cell.fill, cell.alignment, cell.border
+    fill_color = ""
+    if fill is not None and fill.fill_type == "solid" and fill.fgColor is not None and fill.fgColor.type == "rgb":
+        fill_color = str(fill.fgColor.rgb)[-6:]
+    font_color = ""
+    if font is not None and font.color is not None and font.color.type == "rgb":
+        rgb = str(font.color.rgb)[-6:]
+        font_color = "" if rgb == "000000" else rgb
+    return Style(
+        font_name=(font.name if font is not None and font.name else "宋体"),
+        font_size=float(font.sz) if font is not None and font.sz else 10,
+        bold=bool(font is not None and font.b),
+        italic=bool(font is not None and font.i),
+        font_color=font_color,
+        fill=fill_color,
+        align=(align.horizontal or "") if align is not None else "",
+        valign=(align.vertical or "") if align is not None else "",
+        wrap=bool(align is not None and align.wrap_text),
+        borders=tuple(_border_code(side) for side in (border.left, border.right, border.top, border.bottom)),
+        num_format=cell.number_format or "",
+    )
+
+
+_BORDER_CODES = {"thin": 1, "medium": 2, "dashed": 3, "dotted": 4, "thick": 5, "double": 6, "hair": 7}
+
+
+def _border_code(side) -> int:
+    return _BORDER_CODES.get(getattr(side, "style", None) or "", 0)
+
+
+def _placeholders(cell: CellSpec) -> list[str]:
+    return [m.group(1) for m in _PLACEHOLDER.finditer(cell.text)]
+
+
+def _kind(cells, path: Path, sheet: str, findings: list[Finding]) -> str:
+    names = {p for c in cells for p in _placeholders(c)}
+    is_project = any(n.startswith(("ind.", "plan.", "project.")) for n in names)
+    is_dept = any(n.startswith(("dind.", "goal.", "dept.")) for n in names)
+    if is_project and is_dept:
+        findings.append(_finding(T_MIXED, path, sheet, "", "模板里既有项目表字段（ind./project.），又有部门整体表字段（dind./goal.）。"))
+    return "department" if is_dept and not is_project else "project"
+
+
+def _check_fields(cells, allowed, path: Path, sheet: str, findings: list[Finding]) -> None:
+    for cell in cells:
+        for name in _placeholders(cell):
+            ref = _a1(cell.row, cell.col)
+            if not _PATH.match(name):
+                findings.append(_finding(T_SYNTAX, path, sheet, ref, f"{ref} 的占位符 “{{{{ {name} }}}}” 只能写字段名（字母、数字、下划线和点）。", name))
+            elif name not in allowed:
+                hint = _closest(name, allowed)
+                findings.append(_finding(T_UNKNOWN, path, sheet, ref, f"{ref} 引用了未知字段 “{name}”{hint}。", name))
+
+
+def _closest(name: str, allowed) -> str:
+    import difflib
+
+    match = difflib.get_close_matches(name, sorted(allowed), n=1)
+    return f"，是否应为 “{match[0]}”" if match else ""
+
+
+def _repeat_row(cells, row_fields, path: Path, sheet: str, findings: list[Finding]) -> int | None:
+    rows = sorted({c.row for c in cells for name in _placeholders(c) if name in row_fields})
+    if not rows:
+        example = "{{ ind.name }}" if "ind.name" in row_fields else "{{ dind.name }}"
+        findings.append(_finding(T_NO_ROW, path, sheet, "", f"模板中没有指标明细行（例如 {example}）。"))
+        return None
+    if len(rows) > 1:
+        refs = "、".join(str(r + 1) for r in rows)
+        findings.append(_finding(T_ROWS, path, sheet, "", f"指标明细占位符出现在第 {refs} 行，只能在同一行。"))
+    if rows[0] == 0 or not any(c.row == rows[0] - 1 and c.text and not c.is_placeholder for c in cells):
+        findings.append(_finding(T_HEADER, path, sheet, _a1(rows[0], 0), "明细行上一行应为表头（一级指标、二级指标……）。"))
+    return rows[0]
+
+
+def _check_repeat(cells, merges, repeat_row: int, path: Path, sheet: str, findings: list[Finding]) -> None:
+    for r1, c1, r2, c2 in merges:
+        if r1 <= repeat_row <= r2 and r1 != r2:
+            ref = f"{_a1(r1, c1)}:{_a1(r2, c2)}"
+            findings.append(_finding(T_REPEAT_MERGE, path, sheet, ref, f"合并区域 {ref} 跨越了明细行，生成时无法逐行复制。"))
+
+
+def _plan_block(cells, kind: str, path: Path, sheet: str, findings: list[Finding]):
+    plan = {c.field: (c.row, c.col) for c in cells if c.field in PLAN_FIELDS}
+    if kind != "project":
+        return None, 0
+    if "plan.amount" not in plan:
+        findings.append(_finding(T_PLAN, path, sheet, "", "模板中没有 {{ plan.amount }}（资金支出计划金额），无法填写支出计划。"))
+        return None, 0
+    row, col = plan["plan.amount"]
+    expected = {"plan.node": (row - 1, col), "plan.percent": (row + 1, col)}
+    for name, place in expected.items():
+        if name in plan and plan[name] != place:
+            findings.append(_finding(T_PLAN, path, sheet, _a1(*plan[name]), f"{name} 应写在 {_a1(*place)}（与 plan.amount 同列相邻）。"))
+    return (row, col), _plan_span(cells, row, col)
+
+
+def _plan_span(cells, row: int, col: int) -> int:
+    """How many columns the plan block may use: up to the next occupied cell to the right."""
+    rows = {row - 1, row, row + 1}
+    blockers = [c.col for c in cells if c.row in rows and c.col > col and (c.text or c.is_placeholder)]
+    return (min(blockers) if blockers else col + 12) - col
+
+
+def _check_required(cells, kind: str, path: Path, sheet: str, findings: list[Finding]) -> None:
+    present = {c.field for c in cells if c.field}
+    wanted = ("project.code", "project.name", "project.budget") if kind == "project" else ("unit.name",)
+    for name in wanted:
+        if name not in present:
+            findings.append(_finding(T_REQUIRED, path, sheet, "", f"模板没有字段 {name}：生成的表里不会显示它，回收时也无法核对。"))
+
+
+def _col_widths(ws) -> tuple[tuple[int, float], ...]:
+    from openpyxl.utils import column_index_from_string
+
+    widths = []
+    for letter, dim in ws.column_dimensions.items():
+        if dim.width:
+            first = column_index_from_string(letter) - 1
+            last = (dim.max or first + 1) - 1
+            for col in range(first, max(first, last) + 1):
+                widths.append((col, float(dim.width)))
+    return tuple(sorted(set(widths)))
+
+
+def _print_setup(ws) -> PrintSetup:
+    setup = ws.page_setup
+    repeat = None
+    if ws.print_title_rows:
+        first, _, last = ws.print_title_rows.replace("$", "").partition(":")
+        repeat = (int(first) - 1, int(last or first) - 1)
+    margins = ws.page_margins
+    return PrintSetup(
+        landscape=setup.orientation != "portrait",
+        paper=int(setup.paperSize or 9),
+        fit_width=int(setup.fitToWidth if setup.fitToWidth is not None else 1),
+        fit_height=int(setup.fitToHeight if setup.fitToHeight is not None else 0),
+        repeat_rows=repeat,
+        margins=(margins.left, margins.right, margins.top, margins.bottom),
+        center_horizontally=bool(ws.print_options.horizontalCentered),
+    )
+
+
+def _a1(row: int, col: int) -> str:
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    return xl_rowcol_to_cell(row, col)

@@ -1,0 +1,1 @@
+"""jinja2 text templates shipped as package data."""

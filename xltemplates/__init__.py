@@ -1,0 +1,1 @@
+"""The official form templates, shipped as package data (see README.md here)."""
