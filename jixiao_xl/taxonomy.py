@@ -48,8 +48,8 @@ UNITS = (
 )
 UNIT_ALIASES = {
     "％": "%", "百分比": "%", "百分之": "%", "pct": "%",
-    "人·次": "人次", "人/次": "人次", "个数": "个", "平米": "平方米", "㎡": "平方米", "m²": "平方米",
-    "km": "公里", "千米": "公里", "m": "米", "cm": "厘米", "h": "小时", "天数": "天",
+    "人·次": "人次", "人/次": "人次", "个数": "个", "平米": "平方米", "m2": "平方米", "万": "万元",
+    "km": "公里", "千米": "公里", "cm": "厘米", "天数": "天",
 }
 COUNT_UNITS = ("个", "人", "人次", "次", "户", "件", "份", "篇", "台", "辆", "套", "项", "所", "场", "期", "批",
                "条", "家")
@@ -137,6 +137,7 @@ def canonical_unit(unit: str) -> str:
         return ""
     if text in UNITS:
         return text
+    # Keys are NFKC-folded like ``text`` (㎡ and m² both fold to m2).
     return UNIT_ALIASES.get(text, UNIT_ALIASES.get(text.lower(), text))
 
 
