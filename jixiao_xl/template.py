@@ -229,6 +229,7 @@ def _compile(path: Path) -> tuple[FormSpec | None, list[Finding]]:
         findings.append(_finding(T_SHEETS, path, wb.worksheets[0].title, "", "模板有多个工作表，只使用第一个。"))
     ws = wb.worksheets[0]
     covered = _covered_cells(ws)
+    _check_covered(path, ws.title, covered, findings)
     cells = []
     for row in ws.iter_rows():
         for cell in row:
@@ -279,14 +280,28 @@ def _covered_cells(ws) -> set[tuple[int, int]]:
     return covered
 
 
+def _check_covered(path: Path, sheet: str, covered: set[tuple[int, int]], findings: list[Finding]) -> None:
+    """Placeholders hidden under a merge: openpyxl drops covered values on load, calamine keeps them."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except Exception:  # noqa: BLE001 - openpyxl already opened the file; nothing more to learn here
+        return
+    for r, c in sorted(covered):
+        if r - 1 < len(rows) and c - 1 < len(rows[r - 1]):
+            text = str(rows[r - 1][c - 1] or "")
+            if "{{" in text:
+                ref = _a1(r - 1, c - 1)
+                findings.append(_finding(T_COVERED, path, sheet, ref, f"单元格 {ref} 在合并区域内但不是左上角，"
+                                         "占位符写在这里不会显示，请移到合并区域左上角。", text))
+
+
 def _cell_spec(cell, covered, path: Path, sheet: str, findings: list[Finding]) -> CellSpec | None:
     value = cell.value
     text = "" if value is None else str(value)
     style = _style(cell)
     if (cell.row, cell.column) in covered:
-        if "{{" in text:
-            findings.append(_finding(T_COVERED, path, sheet, cell.coordinate, f"单元格 {cell.coordinate} 在合并区域内但不是左上角，"
-                                     "占位符写在这里不会显示。", text))
         return CellSpec(cell.row - 1, cell.column - 1, style) if style != Style() else None
     if not text and style == Style():
         return None
