@@ -1,0 +1,55 @@
+"""`jixiao-xl master init|check`: create and check the master dataset (DESIGN §3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..cli import cli
+from ..console import echo_findings, severity_summary
+from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
+from ..findings import has_errors
+
+
+@cli.group()
+@click.help_option("-h", "--help", help="显示本帮助并退出。")
+def master() -> None:
+    """主数据：建立空白主数据表，或检查已填好的主数据。"""
+
+
+@master.command("init")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--sample", is_flag=True, help="写入自带的示例数据（巨鹿县行政审批局本级，六个项目），而不是空表。")
+@click.option("--force", is_flag=True, help="文件已存在时覆盖它（默认拒绝覆盖，以免误删数据）。")
+@click.help_option("-h", "--help", help="显示本帮助并退出。")
+def master_init(path: Path, sample: bool, force: bool) -> int:
+    """在 PATH 写出主数据工作簿（含表头、下拉框和“说明”页）。"""
+    from ..master import load_sample, write_master
+
+    if path.exists() and not force:
+        raise InputError(f"文件 {path} 已存在。为避免覆盖已有数据，请换一个文件名，或加 --force 确认覆盖。")
+    write_master(path, load_sample() if sample else None)
+    what = "示例主数据" if sample else "空白主数据"
+    click.echo(f"已写出{what}：{path}")
+    click.echo(f"下一步：填好后运行 “jixiao-xl master check {path}” 检查。")
+    return EXIT_OK
+
+
+@master.command("check")
+@click.argument("path", required=False, default="master.xlsx", type=click.Path(path_type=Path))
+@click.help_option("-h", "--help", help="显示本帮助并退出。")
+def master_check(path: Path) -> int:
+    """检查主数据 PATH（默认 ./master.xlsx）：编码重复、金额不平、支出计划不到位、指标层级不符等。"""
+    from ..master import check_master
+
+    findings = check_master(path)
+    unreadable = [f for f in findings if f.rule == "M-UNREADABLE"]
+    if unreadable:
+        raise InputError(unreadable[0].message)
+    if not findings:
+        click.echo(f"主数据 {path} 检查通过，未发现问题。")
+        return EXIT_OK
+    echo_findings(findings)
+    click.echo(f"主数据 {path}：{severity_summary(findings)}。")
+    return EXIT_FINDINGS if has_errors(findings) else EXIT_OK

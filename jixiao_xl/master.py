@@ -1,0 +1,1489 @@
+"""The master dataset (DESIGN §3): read it, turn it into the model, check it, write it.
+
+A master is an .xlsx workbook, a folder of CSV files (one per sheet) or one JSON file holding the same
+six tables. Reading keeps every value as the text the user typed, together with its row and column, so
+that :func:`check_tables` can point at the exact ``sheet!cell``. :func:`build_master` turns the tables
+into the frozen model and never fails on a bad value: it keeps the text (or None) and leaves the
+complaint to the checks. Only a master that cannot be read at all raises :class:`MasterError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as _dt
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Callable, Iterable, Mapping
+
+from .errors import InputError
+from . import catalogue, taxonomy
+from .findings import Finding
+from .model import (
+    DEFAULT_PLAN_NODES,
+    DEFAULT_SPARE_ROWS,
+    DeptGoal,
+    DeptIndicator,
+    Indicator,
+    Master,
+    PlanPoint,
+    Project,
+    Settings,
+    Unit,
+)
+from .safety import atomic_target, commit_atomic
+from .values import parse_number
+
+# --------------------------------------------------------------------------------------------------
+# The format (contract: DESIGN §3)
+# --------------------------------------------------------------------------------------------------
+
+SHEETS = ("设置", "单位", "项目", "绩效指标", "部门整体目标", "部门整体指标")
+OPTIONAL_SHEETS = ("部门整体目标", "部门整体指标")
+REQUIRED_SHEETS = tuple(s for s in SHEETS if s not in OPTIONAL_SHEETS)
+
+PLAN_PREFIX = "支出计划-"
+_PROJECT_BASE = ("单位编码", "项目编码", "项目名称", "预算数", "财政资金", "其他资金", "预算规模及资金用途", "年度绩效目标")
+
+
+def plan_header(node: str) -> str:
+    """The 项目 column title of one 支出计划节点 ('12月底' → '支出计划-12月底')."""
+    return PLAN_PREFIX + node
+
+
+def project_columns(nodes: Iterable[str] = DEFAULT_PLAN_NODES) -> tuple[str, ...]:
+    """The 项目 headers for a given list of 支出计划节点."""
+    return _PROJECT_BASE + tuple(plan_header(n) for n in nodes)
+
+
+def columns_for(sheet: str, nodes: Iterable[str] = DEFAULT_PLAN_NODES) -> tuple[str, ...]:
+    """The headers of ``sheet`` in order; the 项目 sheet depends on the 支出计划节点."""
+    return project_columns(nodes) if sheet == "项目" else COLUMNS[sheet]
+
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "设置": ("项目", "值"),
+    "单位": ("单位编码", "单位名称", "主管部门编码", "联系人", "联系电话"),
+    "项目": project_columns(),
+    "绩效指标": ("项目编码", "一级指标", "二级指标", "三级指标", "绩效指标描述", "指标性质", "指标值", "度量单位",
+             "指标值确定依据", "权重"),
+    "部门整体目标": ("单位编码", "序号", "分项名称", "绩效目标"),
+    "部门整体指标": ("单位编码", "序号", "一级指标", "二级指标", "三级指标", "指标性质", "指标值", "度量单位",
+               "指标值确定依据"),
+}
+
+# Columns whose absence makes the sheet unusable (the 项目 plan columns are added from 设置).
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "设置": ("项目", "值"),
+    "单位": ("单位编码", "单位名称"),
+    "项目": ("单位编码", "项目编码", "项目名称", "预算数"),
+    "绩效指标": ("项目编码", "一级指标", "二级指标", "三级指标", "指标性质", "指标值"),
+    "部门整体目标": ("单位编码", "序号", "绩效目标"),
+    "部门整体指标": ("单位编码", "序号", "一级指标", "二级指标", "三级指标", "指标性质", "指标值"),
+}
+
+SETTING_KEYS = ("预算年度", "金额单位", "指标体系", "支出计划节点", "权重合计", "备用指标行数", "主管部门名称")
+
+# Header variants seen in local forms → the master's header; applied only where the target belongs.
+_HEADER_SYNONYMS = {
+    "项目代码": "项目编码", "项目编号": "项目编码",
+    "单位代码": "单位编码", "单位编号": "单位编码", "预算单位编码": "单位编码", "预算单位代码": "单位编码",
+    "预算单位": "单位名称", "预算单位名称": "单位名称",
+    "主管部门代码": "主管部门编码", "主管部门编号": "主管部门编码",
+    "联系方式": "联系电话", "电话": "联系电话",
+    "资金总额": "预算数", "年度资金总额": "预算数", "预算金额": "预算数", "预算申报数": "预算数",
+    "财政拨款": "财政资金", "其中:财政资金": "财政资金", "其中:财政拨款": "财政资金",
+    "预算规模及用途": "预算规模及资金用途", "资金用途": "预算规模及资金用途",
+    "年度目标": "年度绩效目标", "本年度绩效目标": "年度绩效目标", "绩效目标": "年度绩效目标",
+    "指标名称": "三级指标",
+    "指标描述": "绩效指标描述", "指标解释": "绩效指标描述", "指标说明": "绩效指标描述",
+    "计算符号": "指标性质", "运算符号": "指标性质",
+    "目标值": "指标值", "指标目标值": "指标值", "年度指标值": "指标值",
+    "计量单位": "度量单位",
+    "指标值设定依据": "指标值确定依据", "绩效标准": "指标值确定依据", "参考值确定依据": "指标值确定依据",
+    "分值": "权重", "权重分值": "权重",
+    "目标序号": "序号",
+    "目标名称": "分项名称", "分项目标名称": "分项名称",
+    "分项绩效目标": "绩效目标", "目标内容": "绩效目标",
+}
+_SETTINGS_HEADER_SYNONYMS = {"设置项": "项目", "参数": "项目", "名称": "项目", "取值": "值", "设置值": "值", "内容": "值"}
+_SETTING_KEY_SYNONYMS = {
+    "年度": "预算年度", "预算年份": "预算年度",
+    "单位": "金额单位", "金额": "金额单位",
+    "框架": "指标体系", "指标框架": "指标体系",
+    "节点": "支出计划节点", "支出计划": "支出计划节点",
+    "权重总分": "权重合计", "权重总计": "权重合计",
+    "备用行数": "备用指标行数",
+    "主管部门": "主管部门名称",
+}
+_PLAN_PREFIXES = ("资金支出计划", "支出计划")
+_NODE_SEPARATORS = re.compile(r"[,，、;；]")
+_WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+_HEADER_SEARCH_ROWS = 10
+
+
+class MasterError(InputError):
+    """A master that cannot be loaded at all; ``str()`` is one Chinese sentence with the fix."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Rule codes
+# --------------------------------------------------------------------------------------------------
+
+_SOURCE = "DESIGN §3 主数据格式"
+_RULES = {
+    rule.code: rule
+    for rule in (
+        catalogue.define("M-UNREADABLE", "error", "主数据文件无法读取",
+                         "确认路径正确，文件是 .xlsx 工作簿、CSV 文件夹或 .json 文件，且未加密、未损坏", _SOURCE),
+        catalogue.define("M-MISSING-SHEET", "error", "主数据缺少工作表",
+                         "按 jixiao-xl master init 生成的模板补上该工作表（CSV 文件夹则补上同名 .csv 文件）", _SOURCE),
+        catalogue.define("M-MISSING-COLUMN", "error", "工作表缺少必需的列",
+                         "在第 1 行补上该列标题，标题文字与 jixiao-xl master init 生成的模板一致", _SOURCE),
+        catalogue.define("M-SETTING", "error", "设置值无效或缺失",
+                         "在“设置”表中按说明填写该项的值", _SOURCE),
+        catalogue.define("M-DUP-UNIT", "error", "单位编码重复", "每个单位只保留一行，或改正重复的编码", _SOURCE),
+        catalogue.define("M-DUP-PROJECT", "error", "项目编码重复", "每个项目只保留一行，或改正重复的编码", _SOURCE),
+        catalogue.define("M-MISSING-CODE", "error", "编码为空", "填写单位编码或项目编码", _SOURCE),
+        catalogue.define("M-UNKNOWN-UNIT", "error", "单位编码不在“单位”表中",
+                         "改正单位编码，或先在“单位”表中添加该单位", _SOURCE),
+        catalogue.define("M-UNKNOWN-PROJECT", "error", "项目编码不在“项目”表中",
+                         "改正项目编码，或先在“项目”表中添加该项目", _SOURCE),
+        catalogue.define("M-REQUIRED", "error", "必填项为空", "填写该项", _SOURCE),
+        catalogue.define("M-NUMBER", "error", "数值无法识别或为负数",
+                         "只填写数字（不带单位和符号），金额不能为负数", _SOURCE),
+        catalogue.define("M-FUNDS", "error", "财政资金与其他资金之和不等于预算数",
+                         "改正预算数、财政资金或其他资金，使 财政资金 + 其他资金 = 预算数", "domain.md R-F1"),
+        catalogue.define("M-PLAN-SHORT", "error", "支出计划最后节点不等于预算数",
+                         "最后一个支出计划节点填写累计数，等于预算数", "domain.md R-F5"),
+        catalogue.define("M-PLAN-DECREASE", "error", "累计支出计划比前一节点小",
+                         "支出计划填写累计数，后一节点不小于前一节点", "domain.md R-F5"),
+        catalogue.define("M-PLAN-OVER", "error", "支出计划节点超过预算数",
+                         "各节点的累计支出计划不得超过预算数", "domain.md R-F5"),
+        catalogue.define("M-LEVEL1", "error", "一级指标不在指标体系中",
+                         "从下拉列表选择一级指标，或在“设置”中改正指标体系", "domain.md R-S1"),
+        catalogue.define("M-LEVEL2", "error", "二级指标不属于其一级指标",
+                         "从该一级指标下的二级指标中选择", "domain.md R-S1"),
+        catalogue.define("M-OPERATOR", "error", "指标性质无效",
+                         "从下拉列表选择 ≥ ＞ ＝ ＜ ≤ 或 定性", "domain.md R-S2"),
+        catalogue.define("M-GOAL-SEQ", "error", "部门整体目标序号无效",
+                         "部门整体指标的序号应对应本单位“部门整体目标”中的一个序号，目标序号不要重复", _SOURCE),
+    )
+}
+
+# --------------------------------------------------------------------------------------------------
+# Raw tables
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    """One non-blank data row: its 1-based spreadsheet row number and its values by (canonical) header."""
+
+    number: int
+    values: Mapping[str, str]
+
+    def get(self, header: str) -> str:
+        """The text under ``header`` ('' when blank or when the column is missing)."""
+        return self.values.get(header, "")
+
+
+@dataclass(frozen=True)
+class Table:
+    """One sheet as read: canonical headers with their column letters, and the non-blank data rows."""
+
+    sheet: str
+    headers: tuple[str, ...]
+    letters: Mapping[str, str]
+    rows: tuple[Row, ...]
+    header_row: int = 1
+    raw_headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def has(self, header: str) -> bool:
+        """True when the sheet has a column ``header``."""
+        return header in self.letters
+
+    def cell(self, row: Row, header: str) -> str:
+        """The cell reference ('D5') of ``header`` in ``row``; '' when the column is missing."""
+        letter = self.letters.get(header)
+        return f"{letter}{row.number}" if letter else ""
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The raw tables of a master, by sheet name; sheets that are absent are simply not in ``sheets``."""
+
+    source: str
+    sheets: Mapping[str, Table]
+
+    def table(self, sheet: str) -> Table | None:
+        """The table of ``sheet``, or None when the master has no such sheet."""
+        return self.sheets.get(sheet)
+
+    def missing(self) -> tuple[str, ...]:
+        """The required sheets that are absent."""
+        return tuple(s for s in REQUIRED_SHEETS if s not in self.sheets)
+
+
+def read_tables(path: str | Path, *, require_sheets: bool = True) -> Tables:
+    """Read the raw tables of a master from an .xlsx workbook, a folder of CSV files or a JSON file.
+
+    Every value comes back as text as the user typed it (6.0 from Excel → '6'), blank rows are dropped,
+    header synonyms are mapped to the master's headers. Raises :class:`MasterError` when the path cannot
+    be read, or when a required sheet is missing and ``require_sheets`` is true.
+    """
+    path = Path(path)
+    grids = _read_grids(path)
+    sheets = {name: _make_table(name, grid) for name, grid in grids.items()}
+    tables = Tables(source=str(path), sheets=sheets)
+    if require_sheets and tables.missing():
+        raise MasterError(
+            f"主数据 {path} 缺少工作表：{'、'.join(tables.missing())}；"
+            "请按 jixiao-xl master init 生成的模板补齐（CSV 文件夹则补上同名 .csv 文件）。"
+        )
+    return tables
+
+
+def _read_grids(path: Path) -> dict[str, list[list[str]]]:
+    if not path.exists():
+        raise MasterError(
+            f"找不到主数据文件 {path}；请检查路径，或先运行 jixiao-xl master init {path} 生成空白主数据。"
+        )
+    if path.is_dir():
+        return _grids_from_csv_folder(path)
+    kind = _file_kind(path)
+    if kind == "workbook":
+        return _grids_from_workbook(path)
+    if kind == "json":
+        return _grids_from_json(path)
+    if kind == "csv":
+        raise MasterError(
+            f"{path} 是单个 CSV 文件；CSV 格式的主数据应是一个文件夹，内含 设置.csv、单位.csv、项目.csv、绩效指标.csv 等，"
+            "请改为指定该文件夹。"
+        )
+    raise MasterError(
+        f"无法识别主数据文件 {path} 的类型；请使用 .xlsx 工作簿、CSV 文件夹或 .json 文件（可运行 jixiao-xl master init 生成模板）。"
+    )
+
+
+def _file_kind(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in _WORKBOOK_SUFFIXES:
+        return "workbook"
+    if suffix in (".json", ".csv"):
+        return suffix[1:]
+    # No telling suffix: sniff the first bytes (zip → workbook, '{' → JSON).
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        raise MasterError(f"无法打开主数据文件 {path}（{exc.strerror}）；请确认文件存在且有读取权限。") from exc
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "workbook"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        return "json"
+    return "other"
+
+
+def _sheet_name(text: str) -> str | None:
+    key = taxonomy.compact(text)
+    return next((s for s in SHEETS if s == key), None)
+
+
+def _grids_from_workbook(path: Path) -> dict[str, list[list[str]]]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        grids: dict[str, list[list[str]]] = {}
+        for name in workbook.sheet_names:
+            sheet = _sheet_name(name)
+            if sheet and sheet not in grids:
+                rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                grids[sheet] = [[_cell_text(v) for v in row] for row in rows]
+        return grids
+    except Exception as exc:  # noqa: BLE001 - any reader failure on user input is a user error
+        raise MasterError(_unreadable_workbook(path, exc)) from exc
+
+
+def _unreadable_workbook(path: Path, exc: Exception) -> str:
+    if type(exc).__name__ == "PasswordError":
+        return f"主数据工作簿 {path} 设置了打开密码；请在 Excel/WPS 中取消密码后另存为 .xlsx 再试。"
+    return (
+        f"无法读取主数据工作簿 {path}（文件已损坏、加密或不是 Excel 文件：{type(exc).__name__}）；"
+        "请用 Excel/WPS 打开后另存为 .xlsx 再试。"
+    )
+
+
+def _cell_text(value: object) -> str:
+    """A calamine cell value as the text a user sees: 6.0 → '6', 1.5 → '1.5', dates as ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        # Excel stores every number as a double; whole numbers (incl. codes like 435001) lose the ".0".
+        if value.is_integer() and abs(value) < 2**53:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, _dt.datetime):
+        return value.date().isoformat() if value.time() == _dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, (_dt.date, _dt.time)):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _grids_from_csv_folder(folder: Path) -> dict[str, list[list[str]]]:
+    files: dict[str, Path] = {}
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        raise MasterError(f"无法打开文件夹 {folder}（{exc.strerror}）；请确认文件夹存在且有读取权限。") from exc
+    for path in entries:
+        if path.is_file() and path.suffix.lower() == ".csv":
+            sheet = _sheet_name(path.stem)
+            if sheet and sheet not in files:
+                files[sheet] = path
+    if not files:
+        raise MasterError(
+            f"文件夹 {folder} 中没有主数据 CSV 文件（设置.csv、单位.csv、项目.csv、绩效指标.csv 等）；"
+            "请放入这些文件，或改为指定 .xlsx 主数据工作簿。"
+        )
+    return {sheet: _read_csv(path) for sheet, path in files.items()}
+
+
+def _decode(data: bytes, path: Path) -> str:
+    # UTF-8 (with or without BOM) is the format; GB18030 is what Excel on Chinese Windows saves as "CSV".
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise MasterError(f"无法识别 {path} 的文字编码；请另存为“CSV UTF-8（逗号分隔）”后再试。")
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise MasterError(f"无法读取 {path}（{exc.strerror}）；请确认文件存在、未被占用且有读取权限。") from exc
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    text = _decode(_read_bytes(path), path)
+    try:
+        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
+    except csv.Error as exc:
+        raise MasterError(f"CSV 文件 {path} 格式有误（{exc}）；请用 Excel/WPS 打开后另存为 CSV UTF-8 再试。") from exc
+
+
+def _grids_from_json(path: Path) -> dict[str, list[list[str]]]:
+    text = _decode(_read_bytes(path), path)
+    try:
+        # Numbers stay the text that was written, exactly like cells of a CSV file.
+        data = json.loads(text, parse_float=str, parse_int=str, parse_constant=str)
+    except json.JSONDecodeError as exc:
+        raise MasterError(f"JSON 文件 {path} 格式有误（第 {exc.lineno} 行）；请检查括号、引号和逗号。") from exc
+    if not isinstance(data, dict):
+        raise MasterError(f"JSON 主数据 {path} 的最外层不是对象；请改为以工作表名（设置、单位、项目 …）为键、以行的列表为值的对象。")
+    grids: dict[str, list[list[str]]] = {}
+    for key, records in data.items():
+        sheet = _sheet_name(str(key))
+        if sheet and sheet not in grids:
+            grids[sheet] = _json_grid(path, sheet, records)
+    return grids
+
+
+def _json_grid(path: Path, sheet: str, records: object) -> list[list[str]]:
+    if sheet == "设置" and isinstance(records, dict):
+        records = [{"项目": k, "值": v} for k, v in records.items()]
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise MasterError(f"JSON 主数据 {path} 中“{sheet}”的内容不是行的列表；请改为对象的列表，每个对象以列标题为键。")
+    headers: list[str] = []
+    for record in records:
+        headers.extend(str(k) for k in record if str(k) not in headers)
+    rows = [[_json_text(record.get(h)) for h in headers] for record in records]
+    return [headers, *rows]
+
+
+def _json_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value).strip()
+
+
+def _make_table(sheet: str, grid: list[list[str]]) -> Table:
+    header_index = _find_header_row(sheet, grid)
+    raw = grid[header_index] if grid else []
+    positions: dict[str, int] = {}
+    raw_headers: dict[str, str] = {}
+    for col, text in enumerate(raw):
+        name = _canonical_header(sheet, text)
+        if name and name not in positions:
+            positions[name] = col
+            raw_headers[name] = text
+    rows = []
+    for index in range(header_index + 1, len(grid)):
+        cells = grid[index]
+        values = {name: (cells[col] if col < len(cells) else "") for name, col in positions.items()}
+        if any(values.values()):
+            rows.append(Row(index + 1, values))
+    return Table(
+        sheet=sheet,
+        headers=tuple(positions),
+        letters={name: column_letter(col) for name, col in positions.items()},
+        rows=tuple(rows),
+        header_row=header_index + 1,
+        raw_headers=raw_headers,
+    )
+
+
+def _find_header_row(sheet: str, grid: list[list[str]]) -> int:
+    """Row 1 by contract; tolerate a title row or two above the headers."""
+    known = set(COLUMNS[sheet])
+    need = min(2, len(known))
+    for index, row in enumerate(grid[:_HEADER_SEARCH_ROWS]):
+        hits = sum(1 for text in row if _canonical_header(sheet, text) in known)
+        if hits >= need:
+            return index
+    return next((i for i, row in enumerate(grid) if any(row)), 0)
+
+
+def _canonical_header(sheet: str, text: str) -> str:
+    key = taxonomy.compact(text)
+    if not key:
+        return ""
+    if sheet == "项目":
+        plan = _plan_header_of(key)
+        if plan:
+            return plan
+    expected = COLUMNS[sheet]
+    if key in expected:
+        return key
+    synonyms = _SETTINGS_HEADER_SYNONYMS if sheet == "设置" else _HEADER_SYNONYMS
+    target = synonyms.get(key)
+    return target if target in expected else text.strip()
+
+
+def _plan_header_of(key: str) -> str:
+    for prefix in _PLAN_PREFIXES:
+        if key.startswith(prefix):
+            node = key[len(prefix):].strip("-_:()（）—–")
+            return plan_header(node) if node else ""
+    return ""
+
+
+def column_letter(index: int) -> str:
+    """The spreadsheet letters of a 0-based column index (0 → 'A', 26 → 'AA')."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+# --------------------------------------------------------------------------------------------------
+# Small parsers shared by build and check
+# --------------------------------------------------------------------------------------------------
+
+_OPERATOR_LOOKUP = {
+    taxonomy.compact(spelling): canonical
+    for canonical, spellings in taxonomy.OPERATOR_SYNONYMS.items()
+    for spelling in (canonical, *spellings)
+}
+
+
+def canonical_operator(text: str) -> str:
+    """The 指标性质 for a cell ('>=' → '≥', '＞' stays '＞'); unknown text comes back stripped."""
+    return _OPERATOR_LOOKUP.get(taxonomy.compact(text), text.strip())
+
+
+def _to_int(text: str) -> int:
+    number = parse_number(text)
+    if number is None or number != number.to_integral_value():
+        raise ValueError(f"not an integer: {text!r}")
+    return int(number)
+
+
+def _money(text: str) -> Decimal | None:
+    """A money cell as Decimal; None when blank or not a number (the checks report it)."""
+    try:
+        return parse_number(text)
+    except ValueError:
+        return None
+
+
+def _indicator_value(operator: str, text: str) -> Decimal | str | None:
+    if not text:
+        return None
+    if operator in taxonomy.QUANTITATIVE_OPERATORS:
+        try:
+            return parse_number(text)
+        except ValueError:
+            return text
+    return text
+
+
+def _parse_year(text: str) -> int:
+    year = _to_int(text.removesuffix("年"))
+    if not 2000 <= year <= 2100:
+        raise ValueError(f"year out of range: {year}")
+    return year
+
+
+def _parse_money_unit(text: str) -> str:
+    key = taxonomy.compact(text).removeprefix("单位:").removeprefix("金额单位:")
+    if key not in taxonomy.MONEY_UNITS:
+        raise ValueError(f"unknown money unit: {text!r}")
+    return key
+
+
+def _parse_framework(text: str) -> str:
+    numbers = set(re.findall(r"\d+", taxonomy.compact(text)))
+    matches = {fw for fw, marks in (("2015", {"2015", "88"}), ("2021", {"2021", "101"})) if numbers & marks}
+    if len(matches) != 1:
+        raise ValueError(f"unknown framework: {text!r}")
+    return matches.pop()
+
+
+def _split_nodes(text: str) -> list[str]:
+    return [node for node in (taxonomy.compact(p) for p in _NODE_SEPARATORS.split(text)) if node]
+
+
+def _parse_nodes(text: str) -> tuple[str, ...]:
+    nodes = _split_nodes(text)
+    if not nodes:
+        raise ValueError("no plan nodes")
+    return tuple(dict.fromkeys(nodes))
+
+
+def _parse_weight_total(text: str) -> Decimal | None:
+    total = parse_number(text)
+    if total is not None and total <= 0:
+        raise ValueError(f"weight total not positive: {text!r}")
+    return total
+
+
+def _parse_spare_rows(text: str) -> int:
+    rows = _to_int(text)
+    if not 0 <= rows <= 100:
+        raise ValueError(f"spare rows out of range: {text!r}")
+    return rows
+
+
+def default_year() -> int:
+    """The default 预算年度 of a new master: next calendar year (budgets are prepared a year ahead)."""
+    return _dt.date.today().year + 1
+
+
+@dataclass(frozen=True)
+class _SettingSpec:
+    parse: Callable[[str], object]
+    default: Callable[[], object]
+    hint: str
+
+
+_SETTING_SPECS: dict[str, _SettingSpec] = {
+    "预算年度": _SettingSpec(_parse_year, default_year, "请填写 4 位年份，例如 2026"),
+    "金额单位": _SettingSpec(_parse_money_unit, lambda: "万元", "请填写 万元 或 元"),
+    "指标体系": _SettingSpec(_parse_framework, lambda: "2015",
+                         "请填写 2015（财预〔2015〕88号框架）或 2021（财预〔2021〕101号框架）"),
+    "支出计划节点": _SettingSpec(_parse_nodes, lambda: DEFAULT_PLAN_NODES,
+                           "请用逗号分隔各节点，例如 3月底,6月底,10月底,12月底，节点不要重复"),
+    "权重合计": _SettingSpec(_parse_weight_total, lambda: None, "请填写大于 0 的数字（如 90 或 100），不使用权重时留空"),
+    "备用指标行数": _SettingSpec(_parse_spare_rows, lambda: DEFAULT_SPARE_ROWS, "请填写 0 到 100 之间的整数"),
+    "主管部门名称": _SettingSpec(str.strip, lambda: "", ""),
+}
+# Blank means "use the default" for these; 预算年度 must be filled in.
+_BLANK_IS_DEFAULT = ("金额单位", "指标体系", "支出计划节点", "权重合计", "备用指标行数", "主管部门名称")
+
+
+def _setting_key(text: str) -> str:
+    key = taxonomy.compact(text)
+    return _SETTING_KEY_SYNONYMS.get(key, key)
+
+
+def _setting_rows(table: Table | None) -> dict[str, list[Row]]:
+    """The rows of 设置 by canonical key (a list, so that duplicates can be reported)."""
+    found: dict[str, list[Row]] = {}
+    for row in table.rows if table else ():
+        key = _setting_key(row.get("项目"))
+        if key in _SETTING_SPECS:
+            found.setdefault(key, []).append(row)
+    return found
+
+
+def _setting_value(key: str, text: str) -> object:
+    """The parsed value of one setting; raises ValueError when it cannot be understood."""
+    spec = _SETTING_SPECS[key]
+    if not text and key in _BLANK_IS_DEFAULT:
+        return spec.default()
+    if not text:
+        raise ValueError(f"{key} is blank")
+    return spec.parse(text)
+
+
+def _settings(table: Table | None) -> Settings:
+    values = {}
+    rows = _setting_rows(table)
+    for key, spec in _SETTING_SPECS.items():
+        text = rows[key][0].get("值") if key in rows else ""
+        try:
+            values[key] = _setting_value(key, text) if key in rows else spec.default()
+        except ValueError:
+            values[key] = spec.default()
+    return Settings(
+        year=values["预算年度"],
+        money_unit=values["金额单位"],
+        framework=values["指标体系"],
+        plan_nodes=values["支出计划节点"],
+        weight_total=values["权重合计"],
+        spare_rows=values["备用指标行数"],
+        department_name=values["主管部门名称"],
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Building the model
+# --------------------------------------------------------------------------------------------------
+
+
+def build_master(tables: Tables) -> Master:
+    """Turn raw tables into a :class:`~jixiao_xl.model.Master` with its fingerprint.
+
+    Values that cannot be interpreted stay as text (指标值) or None (money, weights); rows whose 序号 is not
+    an integer are left out of the department goals. Raises :class:`MasterError` only when a required
+    sheet is missing.
+    """
+    if tables.missing():
+        raise MasterError(
+            f"主数据缺少工作表：{'、'.join(tables.missing())}；请按 jixiao-xl master init 生成的模板补齐。"
+        )
+    settings = _settings(tables.table("设置"))
+    indicators = _indicators_by_project(tables.table("绩效指标"))
+    master = Master(
+        settings=settings,
+        units=tuple(_unit(row) for row in _rows(tables, "单位")),
+        projects=tuple(_project(row, settings, indicators) for row in _rows(tables, "项目")),
+        dept_goals=tuple(g for g in (_dept_goal(row) for row in _rows(tables, "部门整体目标")) if g),
+        dept_indicators=tuple(i for i in (_dept_indicator(row) for row in _rows(tables, "部门整体指标")) if i),
+    )
+    return dataclasses.replace(master, fingerprint=compute_fingerprint(master))
+
+
+def _rows(tables: Tables, sheet: str) -> tuple[Row, ...]:
+    table = tables.table(sheet)
+    return table.rows if table else ()
+
+
+def _unit(row: Row) -> Unit:
+    return Unit(
+        code=row.get("单位编码"),
+        name=row.get("单位名称"),
+        parent_code=row.get("主管部门编码"),
+        contact=row.get("联系人"),
+        phone=row.get("联系电话"),
+    )
+
+
+def _project(row: Row, settings: Settings, indicators: Mapping[str, list[Indicator]]) -> Project:
+    code = row.get("项目编码")
+    return Project(
+        unit_code=row.get("单位编码"),
+        code=code,
+        name=row.get("项目名称"),
+        budget=_money(row.get("预算数")),
+        fiscal=_money(row.get("财政资金")),
+        other=_money(row.get("其他资金")),
+        purpose=row.get("预算规模及资金用途"),
+        annual_goal=row.get("年度绩效目标"),
+        plan=tuple(PlanPoint(node, _money(row.get(plan_header(node)))) for node in settings.plan_nodes),
+        indicators=tuple(indicators.get(code, ())) if code else (),
+    )
+
+
+def _indicators_by_project(table: Table | None) -> dict[str, list[Indicator]]:
+    grouped: dict[str, list[Indicator]] = {}
+    for row in table.rows if table else ():
+        grouped.setdefault(row.get("项目编码"), []).append(_indicator(row))
+    return grouped
+
+
+def _indicator(row: Row) -> Indicator:
+    operator = canonical_operator(row.get("指标性质"))
+    return Indicator(
+        level1=row.get("一级指标"),
+        level2=row.get("二级指标"),
+        name=row.get("三级指标"),
+        description=row.get("绩效指标描述"),
+        operator=operator,
+        value=_indicator_value(operator, row.get("指标值")),
+        unit=row.get("度量单位"),
+        basis=row.get("指标值确定依据"),
+        weight=_money(row.get("权重")),
+    )
+
+
+def _seq(row: Row) -> int | None:
+    try:
+        return _to_int(row.get("序号"))
+    except ValueError:
+        return None
+
+
+def _dept_goal(row: Row) -> DeptGoal | None:
+    seq = _seq(row)
+    if seq is None:
+        return None
+    return DeptGoal(unit_code=row.get("单位编码"), seq=seq, name=row.get("分项名称"), goal=row.get("绩效目标"))
+
+
+def _dept_indicator(row: Row) -> DeptIndicator | None:
+    seq = _seq(row)
+    if seq is None:
+        return None
+    operator = canonical_operator(row.get("指标性质"))
+    return DeptIndicator(
+        unit_code=row.get("单位编码"),
+        seq=seq,
+        level1=row.get("一级指标"),
+        level2=row.get("二级指标"),
+        name=row.get("三级指标"),
+        operator=operator,
+        value=_indicator_value(operator, row.get("指标值")),
+        unit=row.get("度量单位"),
+        basis=row.get("指标值确定依据"),
+    )
+
+
+def compute_fingerprint(master: Master) -> str:
+    """The sha256 hex of a canonical serialisation of ``master`` (its own fingerprint excluded).
+
+    Decimals are written in a normal form (6.00 and 6 are the same amount), so the same master in
+    .xlsx, CSV or JSON gives the same fingerprint.
+    """
+    data = dataclasses.asdict(master)
+    data.pop("fingerprint", None)
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_canonical_json)
+    return hashlib.sha256(("jixiao-xl master 1\n" + text).encode("utf-8")).hexdigest()
+
+
+def _canonical_json(value: object) -> object:
+    if isinstance(value, Decimal):
+        # Tagged so that the number 30 and the text "30" stay different.
+        return {"decimal": "0" if value == 0 else format(value.normalize(), "f")}
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Loading and the bundled sample
+# --------------------------------------------------------------------------------------------------
+
+
+def load_master(path: str | Path) -> Master:
+    """Read and build the master at ``path`` (.xlsx, CSV folder or .json); :class:`MasterError` if unreadable."""
+    return build_master(read_tables(path))
+
+
+def sample_dir() -> Path:
+    """The folder of the bundled sample master (CSV files, one per sheet)."""
+    try:
+        candidate = resources.files("jixiao_xl").joinpath("sample")
+        if isinstance(candidate, Path) and candidate.is_dir():
+            return candidate
+    except (ModuleNotFoundError, TypeError):  # pragma: no cover - only in unusual installs
+        pass
+    return Path(__file__).parent / "sample"
+
+
+def load_sample() -> Master:
+    """The bundled sample master (the 巨鹿县行政审批局 seed document)."""
+    folder = sample_dir()
+    if not folder.is_dir():
+        raise MasterError(f"找不到内置示例数据文件夹 {folder}；请重新安装 jixiao-xl。")
+    return load_master(folder)
+
+
+# --------------------------------------------------------------------------------------------------
+# Checking
+# --------------------------------------------------------------------------------------------------
+
+
+class _Findings:
+    """Collects findings of one master, filling in the file and the rule's severity."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.items: list[Finding] = []
+
+    def add(self, rule: str, message: str, **where: str) -> None:
+        self.items.append(Finding(rule=rule, severity=_RULES[rule].severity, message=message, file=self.file, **where))
+
+    def at(self, table: Table, row: Row, header: str, rule: str, message: str, **extra: str) -> None:
+        """A finding at the cell of ``header`` in ``row``; the cell's text is the finding's value."""
+        extra.setdefault("value", row.get(header))
+        extra.setdefault("field", header)
+        self.add(rule, message, sheet=table.sheet, cell=table.cell(row, header), **extra)
+
+    def sorted(self) -> list[Finding]:
+        return sorted(self.items, key=_finding_order)
+
+
+_CELL = re.compile(r"^([A-Z]+)(\d+)$")
+
+
+def _finding_order(finding: Finding) -> tuple[int, int, int]:
+    sheet = SHEETS.index(finding.sheet) if finding.sheet in SHEETS else -1
+    match = _CELL.match(finding.cell)
+    if not match:
+        return sheet, 0, 0
+    column = 0
+    for char in match.group(1):
+        column = column * 26 + ord(char) - ord("A") + 1
+    return sheet, int(match.group(2)), column
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What the row checks need to know about the rest of the master."""
+
+    settings: Settings
+    unit_codes: frozenset[str] | None
+    project_units: Mapping[str, str] | None
+    goal_keys: frozenset[tuple[str, int]] | None
+
+
+def check_master(path: str | Path) -> list[Finding]:
+    """Every problem of the master at ``path`` as findings; an unreadable master gives one M-UNREADABLE."""
+    try:
+        tables = read_tables(path, require_sheets=False)
+    except MasterError as exc:
+        return [Finding(rule="M-UNREADABLE", severity=_RULES["M-UNREADABLE"].severity, message=str(exc), file=str(path))]
+    return check_tables(tables, file=str(path))
+
+
+def check_tables(tables: Tables, file: str = "") -> list[Finding]:
+    """Every problem of a master's raw tables, ordered by sheet and row. Never raises on bad input."""
+    out = _Findings(file)
+    settings = _settings(tables.table("设置"))
+    _check_structure(out, tables, settings)
+    _check_settings(out, tables.table("设置"))
+    context = _context(tables, settings)
+    _check_units(out, tables.table("单位"))
+    _check_projects(out, tables.table("项目"), context)
+    _check_indicators(out, tables.table("绩效指标"), context)
+    _check_dept_goals(out, tables.table("部门整体目标"), context)
+    _check_dept_indicators(out, tables.table("部门整体指标"), context)
+    return out.sorted()
+
+
+def _context(tables: Tables, settings: Settings) -> _Context:
+    units, projects, goals = tables.table("单位"), tables.table("项目"), tables.table("部门整体目标")
+    goal_keys = None
+    if goals is not None:
+        goal_keys = frozenset((r.get("单位编码"), s) for r in goals.rows if (s := _seq(r)) is not None)
+    return _Context(
+        settings=settings,
+        unit_codes=frozenset(r.get("单位编码") for r in units.rows) if units else None,
+        project_units={r.get("项目编码"): r.get("单位编码") for r in projects.rows} if projects else None,
+        goal_keys=goal_keys,
+    )
+
+
+def _check_structure(out: _Findings, tables: Tables, settings: Settings) -> None:
+    for sheet in tables.missing():
+        out.add("M-MISSING-SHEET",
+                f"主数据缺少“{sheet}”工作表；请按 jixiao-xl master init 生成的模板补上（CSV 文件夹则补上 {sheet}.csv）。",
+                sheet=sheet, expected=sheet)
+    for sheet, table in tables.sheets.items():
+        if not table.headers and not table.rows:
+            continue  # an empty sheet (or an empty JSON list) carries no headers to complain about
+        for header in _required_columns(sheet, settings):
+            if not table.has(header):
+                out.add("M-MISSING-COLUMN",
+                        f"“{sheet}”工作表缺少“{header}”列；请在第 {table.header_row} 行补上该列标题。",
+                        sheet=sheet, field=header, expected=header)
+
+
+def _required_columns(sheet: str, settings: Settings) -> tuple[str, ...]:
+    required = REQUIRED_COLUMNS[sheet]
+    if sheet == "项目":
+        required += tuple(plan_header(n) for n in settings.plan_nodes)
+    if sheet == "绩效指标" and settings.uses_weights:
+        required += ("权重",)
+    return required
+
+
+def _check_settings(out: _Findings, table: Table | None) -> None:
+    if table is None:
+        return
+    rows = _setting_rows(table)
+    if "预算年度" not in rows:
+        out.add("M-SETTING", "“设置”表缺少“预算年度”一行；请添加一行：项目 填 预算年度，值 填 4 位年份（如 2026）。",
+                sheet="设置", field="预算年度", expected="4 位年份")
+    for key, found in rows.items():
+        for duplicate in found[1:]:
+            out.at(table, duplicate, "值", "M-SETTING",
+                   f"“设置”表中“{key}”出现了多次（第 {found[0].number} 行已有）；请删除多余的一行。", field=key)
+        _check_setting_value(out, table, key, found[0])
+
+
+def _check_setting_value(out: _Findings, table: Table, key: str, row: Row) -> None:
+    text = row.get("值")
+    spec = _SETTING_SPECS[key]
+    try:
+        _setting_value(key, text)
+    except ValueError:
+        shown = f"“{text}”无法识别" if text else "为空"
+        out.at(table, row, "值", "M-SETTING", f"设置“{key}”的值{shown}；{spec.hint}。", field=key, expected=spec.hint)
+        return
+    if key == "支出计划节点":
+        nodes = _split_nodes(text)
+        if len(set(nodes)) != len(nodes):
+            out.at(table, row, "值", "M-SETTING", f"设置“支出计划节点”中有重复的节点；{spec.hint}。",
+                   field=key, expected=spec.hint)
+
+
+def _check_code(out: _Findings, table: Table, row: Row, header: str, **who: str) -> str:
+    code = row.get(header)
+    if not code:
+        out.at(table, row, header, "M-MISSING-CODE", f"“{table.sheet}”第 {row.number} 行{header}为空；请填写{header}。", **who)
+    return code
+
+
+def _check_required(out: _Findings, table: Table, row: Row, headers: Iterable[str], **who: str) -> None:
+    for header in headers:
+        if table.has(header) and not row.get(header):
+            out.at(table, row, header, "M-REQUIRED", f"“{table.sheet}”第 {row.number} 行{header}为空；请填写{header}。", **who)
+
+
+def _check_unit_known(out: _Findings, table: Table, row: Row, context: _Context, **who: str) -> None:
+    code = row.get("单位编码")
+    if code and context.unit_codes is not None and code not in context.unit_codes:
+        out.at(table, row, "单位编码", "M-UNKNOWN-UNIT",
+               f"单位编码“{code}”不在“单位”表中；请改正编码，或先在“单位”表中添加该单位。", **who)
+
+
+def _check_units(out: _Findings, table: Table | None) -> None:
+    if table is None:
+        return
+    first_row: dict[str, int] = {}
+    for row in table.rows:
+        code = _check_code(out, table, row, "单位编码")
+        who = {"unit_code": code}
+        if code in first_row:
+            out.at(table, row, "单位编码", "M-DUP-UNIT",
+                   f"单位编码“{code}”与第 {first_row[code]} 行重复；每个单位只保留一行。", **who)
+        elif code:
+            first_row[code] = row.number
+        _check_required(out, table, row, ("单位名称",), **who)
+
+
+def _check_projects(out: _Findings, table: Table | None, context: _Context) -> None:
+    if table is None:
+        return
+    first_row: dict[str, int] = {}
+    for row in table.rows:
+        code = _check_code(out, table, row, "项目编码", unit_code=row.get("单位编码"))
+        who = {"unit_code": row.get("单位编码"), "project_code": code}
+        if not row.get("单位编码"):
+            _check_code(out, table, row, "单位编码", **who)
+        _check_unit_known(out, table, row, context, **who)
+        if code in first_row:
+            out.at(table, row, "项目编码", "M-DUP-PROJECT",
+                   f"项目编码“{code}”与第 {first_row[code]} 行重复；每个项目只保留一行。", **who)
+        elif code:
+            first_row[code] = row.number
+        _check_required(out, table, row, ("项目名称",), **who)
+        _check_project_money(out, table, row, context.settings, who)
+
+
+def _check_project_money(out: _Findings, table: Table, row: Row, settings: Settings, who: dict[str, str]) -> None:
+    unit = settings.money_unit
+    budget = _checked_amount(out, table, row, "预算数", unit, who, required=True)
+    fiscal = _checked_amount(out, table, row, "财政资金", unit, who)
+    other = _checked_amount(out, table, row, "其他资金", unit, who)
+    if budget is not None:
+        _check_funds(out, table, row, budget, fiscal, other, unit, who)
+    plan = [(node, _checked_amount(out, table, row, plan_header(node), unit, who)) for node in settings.plan_nodes]
+    if budget is not None and plan and table.has(plan_header(plan[-1][0])):
+        _check_plan(out, table, row, budget, plan, unit, who)
+
+
+def _checked_amount(out: _Findings, table: Table, row: Row, header: str, unit: str, who: dict[str, str],
+                    required: bool = False) -> Decimal | None:
+    """The amount under ``header`` when it is a valid number ≥ 0; reports it and gives None otherwise."""
+    text = row.get(header)
+    if not text:
+        if required and table.has(header):
+            out.at(table, row, header, "M-REQUIRED", f"{_project_label(row)}的{header}为空；请填写金额（{unit}）。", **who)
+        return None
+    amount = _money(text)
+    if amount is None:
+        out.at(table, row, header, "M-NUMBER",
+               f"{_project_label(row)}的{header}“{text}”不是数字；请只填写数字，金额单位为{unit}，不要带单位或文字。",
+               expected=f"数字（{unit}）", **who)
+        return None
+    if amount < 0:
+        out.at(table, row, header, "M-NUMBER", f"{_project_label(row)}的{header}为负数；金额不能为负数，请改正。",
+               expected="≥ 0", **who)
+        return None
+    return amount
+
+
+def _project_label(row: Row) -> str:
+    name = row.get("项目名称") or row.get("项目编码")
+    return f"项目“{name}”" if name else f"第 {row.number} 行项目"
+
+
+def _amount_text(amount: Decimal) -> str:
+    """Money as shown to users: at least two decimals (6 → '6.00', 0.125 → '0.125')."""
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        return format(amount.normalize(), "f")
+    return f"{amount:.2f}"
+
+
+def _check_funds(out: _Findings, table: Table, row: Row, budget: Decimal, fiscal: Decimal | None,
+                 other: Decimal | None, unit: str, who: dict[str, str]) -> None:
+    texts = (row.get("财政资金"), row.get("其他资金"))
+    if not any(texts) or (texts[0] and fiscal is None) or (texts[1] and other is None):
+        return
+    total = (fiscal or Decimal(0)) + (other or Decimal(0))
+    if total == budget:
+        return
+    header = "财政资金" if table.has("财政资金") else "其他资金"
+    out.at(table, row, header, "M-FUNDS",
+           f"{_project_label(row)}的财政资金 {_amount_text(fiscal or Decimal(0))} + 其他资金 "
+           f"{_amount_text(other or Decimal(0))} = {_amount_text(total)} {unit}，不等于预算数 {_amount_text(budget)} {unit}；"
+           "请改正，使两者之和等于预算数。",
+           value=_amount_text(total), expected=_amount_text(budget), **who)
+
+
+def _check_plan(out: _Findings, table: Table, row: Row, budget: Decimal,
+                plan: list[tuple[str, Decimal | None]], unit: str, who: dict[str, str]) -> None:
+    label = _project_label(row)
+    highest: tuple[str, Decimal] | None = None
+    for index, (node, amount) in enumerate(plan):
+        header = plan_header(node)
+        if amount is None:
+            continue
+        if highest and amount < highest[1]:
+            out.at(table, row, header, "M-PLAN-DECREASE",
+                   f"{label}{node}累计支出计划 {_amount_text(amount)} {unit}，小于{highest[0]}的 {_amount_text(highest[1])} {unit}；"
+                   f"支出计划是累计数，请改为不小于 {_amount_text(highest[1])} 的金额。",
+                   expected=f"≥ {_amount_text(highest[1])}", **who)
+        if index < len(plan) - 1 and amount > budget:
+            out.at(table, row, header, "M-PLAN-OVER",
+                   f"{label}{node}累计支出计划 {_amount_text(amount)} {unit}，超过预算数 {_amount_text(budget)} {unit}；"
+                   "请改为不超过预算数的累计金额。",
+                   expected=f"≤ {_amount_text(budget)}", **who)
+        if highest is None or amount >= highest[1]:
+            highest = (node, amount)
+    _check_plan_end(out, table, row, budget, plan, unit, who)
+
+
+def _check_plan_end(out: _Findings, table: Table, row: Row, budget: Decimal,
+                    plan: list[tuple[str, Decimal | None]], unit: str, who: dict[str, str]) -> None:
+    node, amount = plan[-1]
+    header = plan_header(node)
+    label = _project_label(row)
+    if amount is None and row.get(header):
+        return  # not a number: already reported as M-NUMBER
+    if amount is None:
+        message = f"{label}最后一个支出计划节点{node}为空，累计支出计划应等于预算数 {_amount_text(budget)} {unit}；" \
+                  f"{_planned_so_far(plan[:-1], budget, unit)}请在{node}填写 {_amount_text(budget)}。"
+    elif amount != budget:
+        gap = f"少 {_amount_text(budget - amount)}" if amount < budget else f"多 {_amount_text(amount - budget)}"
+        message = (f"{label}{node}累计支出计划 {_amount_text(amount)} {unit}，比预算数 {_amount_text(budget)} {unit} "
+                   f"{gap} {unit}；请把{node}的累计金额改为 {_amount_text(budget)}。")
+    else:
+        return
+    out.at(table, row, header, "M-PLAN-SHORT", message, expected=_amount_text(budget), **who)
+
+
+def _planned_so_far(earlier: list[tuple[str, Decimal | None]], budget: Decimal, unit: str) -> str:
+    filled = [(node, amount) for node, amount in earlier if amount is not None]
+    if not filled:
+        return f"目前各节点均未安排，差 {_amount_text(budget)} {unit}；"
+    node, amount = filled[-1]
+    if amount >= budget:
+        return ""
+    return f"截至{node}已安排 {_amount_text(amount)} {unit}，还差 {_amount_text(budget - amount)} {unit}；"
+
+
+def _check_indicators(out: _Findings, table: Table | None, context: _Context) -> None:
+    if table is None:
+        return
+    for row in table.rows:
+        code = row.get("项目编码")
+        unit = (context.project_units or {}).get(code, "")
+        who = {"unit_code": unit, "project_code": code}
+        if _check_code(out, table, row, "项目编码", **who) and context.project_units is not None \
+                and code not in context.project_units:
+            out.at(table, row, "项目编码", "M-UNKNOWN-PROJECT",
+                   f"绩效指标的项目编码“{code}”不在“项目”表中；请改正编码，或先在“项目”表中添加该项目。", **who)
+        _check_grid_row(out, table, row, context.settings, who)
+        _check_weight(out, table, row, who)
+
+
+def _check_weight(out: _Findings, table: Table, row: Row, who: dict[str, str]) -> None:
+    text = row.get("权重")
+    if not text:
+        return
+    weight = _money(text)
+    if weight is None or weight < 0:
+        out.at(table, row, "权重", "M-NUMBER", f"权重“{text}”不是有效数字；请填写不小于 0 的数字，不要带“分”“%”等文字。",
+               expected="≥ 0 的数字", **who)
+
+
+def _check_grid_row(out: _Findings, table: Table, row: Row, settings: Settings, who: dict[str, str]) -> None:
+    """The checks shared by 绩效指标 and 部门整体指标: required fields, levels, operator, value."""
+    _check_required(out, table, row, ("一级指标", "二级指标", "三级指标", "指标性质"), **who)
+    _check_levels(out, table, row, settings.framework, who)
+    operator_text = row.get("指标性质")
+    if not operator_text:
+        return
+    operator = canonical_operator(operator_text)
+    if operator not in taxonomy.OPERATORS:
+        out.at(table, row, "指标性质", "M-OPERATOR",
+               f"指标性质“{operator_text}”无效；请从 {' '.join(taxonomy.OPERATORS)} 中选择。",
+               expected="、".join(taxonomy.OPERATORS), **who)
+    elif operator in taxonomy.QUANTITATIVE_OPERATORS:
+        _check_quantity(out, table, row, who)
+
+
+def _check_quantity(out: _Findings, table: Table, row: Row, who: dict[str, str]) -> None:
+    text = row.get("指标值")
+    if text and _money(text) is None:
+        out.at(table, row, "指标值", "M-NUMBER",
+               f"定量指标“{row.get('三级指标')}”的指标值“{text}”不是数字；请只填写数字，"
+               "符号填在“指标性质”列、单位填在“度量单位”列（如“≥30 个”拆为 ≥、30、个）。",
+               expected="数字", **who)
+
+
+def _check_levels(out: _Findings, table: Table, row: Row, framework: str, who: dict[str, str]) -> None:
+    level1_text, level2_text = row.get("一级指标"), row.get("二级指标")
+    if not level1_text:
+        return
+    level1 = taxonomy.canonical_level1(level1_text)
+    names = taxonomy.level1_names(framework)
+    if level1 not in names:
+        out.at(table, row, "一级指标", "M-LEVEL1",
+               f"一级指标“{level1_text}”不在{framework}指标体系中；请从 {'、'.join(names)} 中选择。",
+               expected="、".join(names), **who)
+        return
+    level2 = taxonomy.canonical_level2(level2_text)
+    children = taxonomy.level2_names(framework, level1)
+    if level2_text and level2 not in children:
+        owner = taxonomy.parent_of(framework, level2)
+        hint = f"“{level2}”属于“{owner}”；" if owner else ""
+        out.at(table, row, "二级指标", "M-LEVEL2",
+               f"二级指标“{level2_text}”不属于一级指标“{level1}”；{hint}请从 {'、'.join(children)} 中选择，或改正一级指标。",
+               expected="、".join(children), **who)
+
+
+def _checked_seq(out: _Findings, table: Table, row: Row, who: dict[str, str]) -> int | None:
+    text = row.get("序号")
+    if not text:
+        _check_required(out, table, row, ("序号",), **who)
+        return None
+    seq = _seq(row)
+    if seq is None or seq < 0:
+        out.at(table, row, "序号", "M-NUMBER", f"序号“{text}”不是整数；请填写 0、1、2 …（0 为总体绩效目标）。",
+               expected="不小于 0 的整数", **who)
+        return None
+    return seq
+
+
+def _check_dept_goals(out: _Findings, table: Table | None, context: _Context) -> None:
+    if table is None:
+        return
+    first_row: dict[tuple[str, int], int] = {}
+    for row in table.rows:
+        unit = _check_code(out, table, row, "单位编码")
+        who = {"unit_code": unit}
+        _check_unit_known(out, table, row, context, **who)
+        seq = _checked_seq(out, table, row, who)
+        key = (unit, seq)
+        if seq is not None and key in first_row:
+            out.at(table, row, "序号", "M-GOAL-SEQ",
+                   f"单位“{unit}”的部门整体目标序号 {seq} 与第 {first_row[key]} 行重复；每个序号只用一次。", **who)
+        elif seq is not None:
+            first_row[key] = row.number
+        _check_required(out, table, row, ("绩效目标",), **who)
+
+
+def _check_dept_indicators(out: _Findings, table: Table | None, context: _Context) -> None:
+    if table is None:
+        return
+    for row in table.rows:
+        unit = _check_code(out, table, row, "单位编码")
+        who = {"unit_code": unit}
+        _check_unit_known(out, table, row, context, **who)
+        seq = _checked_seq(out, table, row, who)
+        if seq is not None and (unit, seq) not in (context.goal_keys or frozenset()):
+            out.at(table, row, "序号", "M-GOAL-SEQ",
+                   f"部门整体指标的序号 {seq} 在单位“{unit}”的“部门整体目标”中不存在；"
+                   "请改为已有目标的序号，或先在“部门整体目标”中添加该目标。", **who)
+        _check_grid_row(out, table, row, context.settings, who)
+
+
+# --------------------------------------------------------------------------------------------------
+# Writing the workbook
+# --------------------------------------------------------------------------------------------------
+
+LISTS_SHEET = "_lists"
+README_SHEET = "说明"
+VALIDATION_ROWS = 5000  # data rows covered by every dropdown (row 2 .. VALIDATION_ROWS + 1)
+
+_CODE_COLUMNS = ("单位编码", "项目编码", "主管部门编码", "联系电话")
+_MONEY_COLUMNS = ("预算数", "财政资金", "其他资金")
+_WIDTHS = {
+    "项目": 16, "值": 36, "单位编码": 12, "单位名称": 30, "主管部门编码": 14, "联系人": 10, "联系电话": 16,
+    "项目编码": 24, "项目名称": 30, "预算数": 12, "财政资金": 12, "其他资金": 12, "预算规模及资金用途": 30,
+    "年度绩效目标": 50, "一级指标": 12, "二级指标": 18, "三级指标": 28, "绩效指标描述": 30, "指标性质": 9,
+    "指标值": 12, "度量单位": 10, "指标值确定依据": 24, "权重": 8, "序号": 6, "分项名称": 30, "绩效目标": 60,
+}
+
+
+def write_master(path: str | Path, master: Master | None = None) -> None:
+    """Write ``master`` as the master workbook at ``path``; with no master, an empty one with default 设置.
+
+    Six data sheets in contract order, a 说明 sheet and a hidden ``_lists`` sheet with the dropdown
+    sources. The file is written atomically and identical input gives identical bytes.
+    """
+    import xlsxwriter
+    from xlsxwriter.exceptions import FileCreateError
+
+    master = master or Master(settings=Settings(year=default_year()))
+    path = Path(path)
+    tmp = atomic_target(path)
+    try:
+        workbook = xlsxwriter.Workbook(
+            str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+        )
+        workbook.set_properties({"title": "绩效目标主数据", "created": _dt.datetime(master.settings.year, 1, 1)})
+        _Writer(workbook, master).write()
+        workbook.close()
+        commit_atomic(tmp, path)
+    except (OSError, FileCreateError) as exc:
+        raise MasterError(
+            f"无法写入 {path}（{exc.strerror or exc}）；请关闭正在打开该文件的程序，或换一个有写入权限的位置。"
+        ) from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class _Writer:
+    """Lays out one master workbook with xlsxwriter."""
+
+    def __init__(self, workbook, master: Master) -> None:
+        self.book = workbook
+        self.master = master
+        self.settings = master.settings
+        self.framework = master.settings.framework if master.settings.framework in taxonomy.FRAMEWORKS else "2015"
+        self.header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "valign": "vcenter"})
+        self.text = workbook.add_format({"num_format": "@"})
+        self.money = workbook.add_format({"num_format": "0.00"})
+        self.wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+        self.lists: dict[str, str] = {}
+
+    def write(self) -> None:
+        sheets = {name: self.book.add_worksheet(name) for name in SHEETS}
+        readme = self.book.add_worksheet(README_SHEET)
+        self._write_lists(self.book.add_worksheet(LISTS_SHEET))
+        nodes = self.settings.plan_nodes
+        for name, rows in self._rows().items():
+            self._write_table(sheets[name], columns_for(name, nodes), rows)
+        self._settings_validations(sheets["设置"])
+        for name in ("绩效指标", "部门整体指标"):
+            self._grid_validations(sheets[name], columns_for(name))
+        self._money_validations(sheets["项目"], columns_for("项目", nodes))
+        self._write_readme(readme)
+        sheets["设置"].activate()
+
+    def _rows(self) -> dict[str, list[list[object]]]:
+        m = self.master
+        return {
+            "设置": _settings_rows(self.settings),
+            "单位": [[u.code, u.name, u.parent_code, u.contact, u.phone] for u in m.units],
+            "项目": [_project_row(p, self.settings.plan_nodes) for p in m.projects],
+            "绩效指标": [[p.code, *_indicator_cells(i)] for p in m.projects for i in p.indicators],
+            "部门整体目标": [[g.unit_code, g.seq, g.name, g.goal] for g in m.dept_goals],
+            "部门整体指标": [[d.unit_code, d.seq, d.level1, d.level2, d.name, d.operator, d.value, d.unit, d.basis]
+                       for d in m.dept_indicators],
+        }
+
+    def _column_format(self, header: str):
+        if header in _CODE_COLUMNS:
+            return self.text
+        if header in _MONEY_COLUMNS or header.startswith(PLAN_PREFIX):
+            return self.money
+        return None
+
+    def _write_table(self, sheet, headers: tuple[str, ...], rows: list[list[object]]) -> None:
+        for col, header in enumerate(headers):
+            sheet.write_string(0, col, header, self.header)
+            sheet.set_column(col, col, _WIDTHS.get(header, 12), self._column_format(header))
+        for r, values in enumerate(rows, start=1):
+            for col, value in enumerate(values):
+                _write_value(sheet, r, col, value, self._column_format(headers[col]))
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
+
+    def _write_lists(self, sheet) -> None:
+        level2 = tuple(dict.fromkeys(c for cs in taxonomy.FRAMEWORKS[self.framework].values() for c in cs))
+        sources = {
+            "一级指标": taxonomy.level1_names(self.framework),
+            "二级指标": level2,
+            "指标性质": taxonomy.OPERATORS,
+            "度量单位": taxonomy.UNITS,
+            "指标值确定依据": taxonomy.BASES,
+            "金额单位": taxonomy.MONEY_UNITS,
+            "指标体系": tuple(taxonomy.FRAMEWORKS),
+        }
+        for col, (name, items) in enumerate(sources.items()):
+            letter = column_letter(col)
+            sheet.write_string(0, col, name, self.header)
+            for row, item in enumerate(items, start=1):
+                sheet.write_string(row, col, item)
+            self.lists[name] = f"='{LISTS_SHEET}'!${letter}$2:${letter}${len(items) + 1}"
+        sheet.hide()
+
+    def _dropdown(self, sheet, first_row: int, last_row: int, col: int, source: str, warn: bool, message: str) -> None:
+        sheet.data_validation(first_row, col, last_row, col, {
+            "validate": "list",
+            "source": self.lists[source],
+            "error_type": "warning" if warn else "stop",
+            "error_title": source,
+            "error_message": message,
+        })
+
+    def _grid_validations(self, sheet, headers: tuple[str, ...]) -> None:
+        rules = {
+            "一级指标": (False, "请从下拉列表选择一级指标。"),
+            "二级指标": (False, "请从下拉列表选择二级指标。"),
+            "指标性质": (False, "请选择 ≥ ＞ ＝ ＜ ≤ 或 定性。"),
+            "度量单位": (True, "该单位不在常用列表中，确认无误可继续。"),
+            "指标值确定依据": (True, "该依据不在标准列表中，确认无误可继续。"),
+        }
+        for header, (warn, message) in rules.items():
+            self._dropdown(sheet, 1, VALIDATION_ROWS, headers.index(header), header, warn, message)
+
+    def _money_validations(self, sheet, headers: tuple[str, ...]) -> None:
+        for col, header in enumerate(headers):
+            if self._column_format(header) is self.money:
+                sheet.data_validation(1, col, VALIDATION_ROWS, col, {
+                    "validate": "decimal", "criteria": ">=", "value": 0,
+                    "error_title": header, "error_message": f"请填写不小于 0 的数字（单位：{self.settings.money_unit}）。",
+                })
+
+    def _settings_validations(self, sheet) -> None:
+        row_of = {key: index for index, key in enumerate(SETTING_KEYS, start=1)}
+        for key in ("金额单位", "指标体系"):
+            self._dropdown(sheet, row_of[key], row_of[key], 1, key, False, _SETTING_SPECS[key].hint + "。")
+        sheet.data_validation(row_of["预算年度"], 1, row_of["预算年度"], 1, {
+            "validate": "integer", "criteria": "between", "minimum": 2000, "maximum": 2100,
+            "error_title": "预算年度", "error_message": "请填写 4 位年份，例如 2026。",
+        })
+        sheet.data_validation(row_of["备用指标行数"], 1, row_of["备用指标行数"], 1, {
+            "validate": "integer", "criteria": "between", "minimum": 0, "maximum": 100,
+            "error_title": "备用指标行数", "error_message": "请填写 0 到 100 之间的整数。",
+        })
+
+    def _write_readme(self, sheet) -> None:
+        sheet.set_column(0, 0, 14)
+        sheet.set_column(1, 1, 22)
+        sheet.set_column(2, 2, 90, self.wrap)
+        for col, title in enumerate(("工作表", "列", "说明")):
+            sheet.write_string(0, col, title, self.header)
+        for row, line in enumerate(_readme_lines(self.settings), start=1):
+            for col, text in enumerate(line):
+                sheet.write_string(row, col, text)
+        sheet.freeze_panes(1, 0)
+
+
+def _write_value(sheet, row: int, col: int, value: object, fmt) -> None:
+    """Numbers as numbers, everything else as a string (never a formula, whatever it starts with)."""
+    if value is None or value == "":
+        return
+    if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+        sheet.write_number(row, col, float(value), fmt)
+    else:
+        sheet.write_string(row, col, str(value), fmt)
+
+
+def _settings_rows(settings: Settings) -> list[list[object]]:
+    values = {
+        "预算年度": settings.year,
+        "金额单位": settings.money_unit,
+        "指标体系": settings.framework,
+        "支出计划节点": ",".join(settings.plan_nodes),
+        "权重合计": settings.weight_total,
+        "备用指标行数": settings.spare_rows,
+        "主管部门名称": settings.department_name,
+    }
+    return [[key, values[key]] for key in SETTING_KEYS]
+
+
+def _project_row(project: Project, nodes: tuple[str, ...]) -> list[object]:
+    return [project.unit_code, project.code, project.name, project.budget, project.fiscal, project.other,
+            project.purpose, project.annual_goal, *(project.plan_amount(n) for n in nodes)]
+
+
+def _indicator_cells(indicator: Indicator) -> list[object]:
+    i = indicator
+    return [i.level1, i.level2, i.name, i.description, i.operator, i.value, i.unit, i.basis, i.weight]
+
+
+def _readme_lines(settings: Settings) -> list[tuple[str, str, str]]:
+    unit = settings.money_unit
+    nodes = "、".join(settings.plan_nodes)
+    return [
+        ("（总体）", "", "本工作簿是绩效目标表的主数据：jixiao-xl 按它为每个单位生成填报表，并用它核对各单位交回的表。"
+                     "各工作表第 1 行是列标题，请不要改名或删除；数据从第 2 行开始，一行一条。"),
+        ("（总体）", "", f"金额单位见“设置”中的金额单位（当前为{unit}），所有金额只填数字，不带单位。"
+                     "编码（单位编码、项目编码）按文本填写，前导 0 会保留。"),
+        ("设置", "项目 / 值", "每行一个设置项，只改“值”列。"),
+        ("设置", "预算年度", "编制预算的年度（不是填表的年度），例如 2026。"),
+        ("设置", "金额单位", "万元 或 元，适用于本工作簿中的全部金额。"),
+        ("设置", "指标体系", "2015 = 财预〔2015〕88号框架（成本指标是产出指标下的二级指标）；"
+                         "2021 = 财预〔2021〕101号框架（成本指标是一级指标）。"),
+        ("设置", "支出计划节点", f"用逗号分隔的支出计划节点，当前为：{nodes}。"
+                           "“项目”表为每个节点设一列“支出计划-节点”。"),
+        ("设置", "权重合计", "三级指标权重的合计（如 90 或 100）；留空表示不使用权重。"),
+        ("设置", "备用指标行数", "生成的填报表中每个项目额外留出的空白指标行数，默认 3。"),
+        ("设置", "主管部门名称", "主管部门全称，印在生成的表头上。"),
+        ("单位", "单位编码 / 单位名称", "每个预算单位一行，单位编码不能重复。每个单位会收到一个工作簿。"),
+        ("单位", "主管部门编码 / 联系人 / 联系电话", "可选。"),
+        ("项目", "单位编码 / 项目编码 / 项目名称", "每个项目一行；单位编码必须在“单位”表中，项目编码不能重复。"),
+        ("项目", "预算数 / 财政资金 / 其他资金", f"金额（{unit}）。填写了财政资金或其他资金时，财政资金 + 其他资金 应等于预算数。"),
+        ("项目", "预算规模及资金用途 / 年度绩效目标", "文字。"),
+        ("项目", "支出计划-节点", f"截至该节点的累计支出计划金额（{unit}），不是当期金额：后一节点不小于前一节点，"
+                           "最后一个节点应等于预算数。未安排的节点留空。"),
+        ("绩效指标", "项目编码", "指标所属的项目，必须在“项目”表中；一个项目的指标按行的先后顺序排列。"),
+        ("绩效指标", "一级指标 / 二级指标", "从下拉列表选择；二级指标须属于其一级指标（见“设置”中的指标体系）。"),
+        ("绩效指标", "三级指标 / 绩效指标描述", "三级指标名称（必填）及其说明。"),
+        ("绩效指标", "指标性质", "≥ ＞ ＝ ＜ ≤ 为定量指标，指标值只填数字；定性指标的指标值填文字。"),
+        ("绩效指标", "指标值 / 度量单位", "例如“≥30 个”填为 指标性质 ≥、指标值 30、度量单位 个。定性指标不填度量单位。"),
+        ("绩效指标", "指标值确定依据", "计划标准、历史标准、行业标准、预算支出标准、其他标准，也可填写依据的文件名称。"),
+        ("绩效指标", "权重", "使用权重时填写（见“设置”中的权重合计），否则留空。"),
+        ("部门整体目标", "单位编码 / 序号", "部门整体绩效目标，每个目标一行。序号 0 的一行填写总体绩效目标，"
+                                  "序号 1、2、3 … 为各分项绩效目标；同一单位的序号不能重复。"),
+        ("部门整体目标", "分项名称 / 绩效目标", "分项目标的名称（序号 0 可留空）和目标内容。"),
+        ("部门整体指标", "单位编码 / 序号", "序号对应“部门整体目标”中同一单位的目标序号，表示该指标属于哪个分项目标。"),
+        ("部门整体指标", "其余各列", "与“绩效指标”表相同。"),
+        (LISTS_SHEET, "", "隐藏的下拉列表来源，请不要修改。"),
+    ]
