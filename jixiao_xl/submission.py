@@ -1,0 +1,165 @@
+"""What a returned workbook says: the data contract between reading and everything after it.
+
+The reader turns a file into a :class:`Submission`: the returned values as domain-model objects (so rules,
+reconciliation and consolidation reuse the master's types) plus, for every value, where it was found
+(:class:`Location`: sheet, cell, how it was found and the raw text). Paths into ``locations`` are:
+
+- project fields: ``code``, ``name``, ``budget``, ``fiscal``, ``other``, ``purpose``, ``annual_goal``,
+  ``plan.<节点>`` (e.g. ``plan.12月底``), ``footer.filler``, ``footer.phone``, ``footer.date``;
+- indicator fields: ``ind<k>.<field>`` with ``k`` the 0-based index into ``project.indicators`` and field one
+  of level1, level2, name, description, operator, value, unit, basis, weight;
+- department fields: ``overall_goal``, ``goal<seq>.name``, ``goal<seq>.goal``, ``dind<k>.<field>``.
+
+Submissions serialise to plain JSON (:func:`submission_to_dict`) and back (:func:`submission_from_dict`),
+so the ledger can keep every import and consolidation can run from the ledger alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any, Mapping
+
+from .findings import Finding
+from .model import DeptGoal, DeptIndicator, Indicator, PlanPoint, Project
+
+FOUND_BY = ("name", "meta", "label", "template")
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a value was read: sheet and A1 cell, how it was located, and the text as the cell held it."""
+
+    sheet: str
+    cell: str
+    found_by: str
+    raw: str = ""
+
+
+@dataclass(frozen=True)
+class ReturnedProject:
+    """One project sheet of a return."""
+
+    key: str
+    sheet: str
+    project: Project
+    locations: Mapping[str, Location] = field(default_factory=dict)
+    notes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def where(self, path: str) -> Location | None:
+        """The location of a field path, or None when the field was not found."""
+        return self.locations.get(path)
+
+
+@dataclass(frozen=True)
+class ReturnedDept:
+    """The 部门整体绩效目标 sheet of a return."""
+
+    sheet: str
+    overall_goal: str = ""
+    goals: tuple[DeptGoal, ...] = ()
+    indicators: tuple[DeptIndicator, ...] = ()
+    locations: Mapping[str, Location] = field(default_factory=dict)
+    notes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def where(self, path: str) -> Location | None:
+        """The location of a field path, or None."""
+        return self.locations.get(path)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Everything read from one returned file (or, when unreadable, only its identity and findings)."""
+
+    file: str
+    sha256: str
+    kind: str
+    unit_code: str = ""
+    unit_name: str = ""
+    template_id: str = ""
+    template_version: str = ""
+    master_fingerprint: str = ""
+    producer: str = ""
+    projects: tuple[ReturnedProject, ...] = ()
+    dept: ReturnedDept | None = None
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def readable(self) -> bool:
+        """True when the file could be read as one of our forms."""
+        return bool(self.projects) or self.dept is not None
+
+    def project(self, code: str) -> ReturnedProject | None:
+        """The returned project with this 项目编码, or None."""
+        return next((p for p in self.projects if p.project.code == code), None)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# JSON
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return {"decimal": str(value)}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _typed(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {"decimal"}:
+        return Decimal(value["decimal"])
+    return value
+
+
+def submission_to_dict(sub: Submission) -> dict:
+    """A JSON-ready dict; Decimals become ``{"decimal": "6.00"}`` so they come back exact."""
+    return _plain(asdict(sub))
+
+
+def _project_from(data: dict) -> Project:
+    return Project(
+        unit_code=data["unit_code"], code=data["code"], name=data["name"], budget=_typed(data["budget"]),
+        fiscal=_typed(data["fiscal"]), other=_typed(data["other"]), purpose=data["purpose"],
+        annual_goal=data["annual_goal"],
+        plan=tuple(PlanPoint(p["node"], _typed(p["amount"])) for p in data["plan"]),
+        indicators=tuple(Indicator(**{k: _typed(v) for k, v in i.items()}) for i in data["indicators"]),
+    )
+
+
+def _locations(data: dict) -> dict[str, Location]:
+    return {path: Location(**loc) for path, loc in data.items()}
+
+
+def _notes(data: dict) -> dict[str, tuple[str, ...]]:
+    return {path: tuple(items) for path, items in data.items()}
+
+
+def submission_from_dict(data: dict) -> Submission:
+    """Inverse of :func:`submission_to_dict`."""
+    projects = tuple(
+        ReturnedProject(p["key"], p["sheet"], _project_from(p["project"]), _locations(p["locations"]), _notes(p["notes"]))
+        for p in data["projects"]
+    )
+    dept = None
+    if data.get("dept") is not None:
+        d = data["dept"]
+        dept = ReturnedDept(
+            sheet=d["sheet"], overall_goal=d["overall_goal"],
+            goals=tuple(DeptGoal(**g) for g in d["goals"]),
+            indicators=tuple(DeptIndicator(**{k: _typed(v) for k, v in i.items()}) for i in d["indicators"]),
+            locations=_locations(d["locations"]), notes=_notes(d["notes"]),
+        )
+    findings = tuple(Finding(**f) for f in data["findings"])
+    scalars = {k: data[k] for k in ("file", "sha256", "kind", "unit_code", "unit_name", "template_id",
+                                    "template_version", "master_fingerprint", "producer")}
+    return Submission(**scalars, projects=projects, dept=dept, findings=findings)
+
+
+def locate(finding_fields: Mapping[str, Any], where: Location | None) -> dict[str, Any]:
+    """Finding keyword arguments with sheet, cell and found_by taken from a location (when known)."""
+    if where is None:
+        return dict(finding_fields)
+    return {**finding_fields, "sheet": where.sheet, "cell": where.cell, "found_by": where.found_by}
