@@ -8,15 +8,17 @@ and shaded, everything else locked; sheets are protected; dropdowns and live che
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Mapping
 
 import jinja2
 import xlsxwriter
 
 from . import __version__, taxonomy
+from .findings import SEVERITY_ZH, Finding
 from .model import DeptGoal, DeptIndicator, Indicator, Master, Project, Unit
 from .safety import atomic_target, commit_atomic
 from .sheetwriter import FormatCache, Formula, SheetCanvas, cell_ref, quote_sheet
@@ -24,6 +26,8 @@ from .template import INDICATOR_FIELDS, CellSpec, FormSpec
 
 DEFAULT_PASSWORD = "jixiao"
 INPUT_FILL = "FFF2CC"
+MARK_FILL = "FF9999"
+PROBLEMS_SHEET = "问题清单"
 LISTS_SHEET = "_lists"
 META_SHEET = "_meta"
 GUIDE_SHEET = "填报说明"
@@ -67,6 +71,9 @@ class RenderRequest:
     password: str = DEFAULT_PASSWORD
     generated_at: datetime = datetime(2000, 1, 1)
     deadline: str = ""
+    # (项目编码 or "" for the department sheet, Submission location path) -> message; see mark_key().
+    marks: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    problems: tuple[Finding, ...] = ()
 
 
 def render_unit(request: RenderRequest, path: Path) -> list[Placement]:
@@ -108,6 +115,8 @@ def _render(request: RenderRequest, path: Path) -> list[Placement]:
     formats = FormatCache(wb)
     _properties(wb, request)
     guide = wb.add_worksheet(GUIDE_SHEET)
+    if request.problems:
+        _write_problems(wb.add_worksheet(PROBLEMS_SHEET), request, formats)
     sheet_names = sheet_names_for(projects)
     placements: list[Placement] = []
     budget_refs, grid_names = [], []
@@ -210,7 +219,11 @@ class _FormSheet:
         return self.formats.get(props)
 
     def place(self, path: str, row: int, col: int, value, cell: CellSpec, extra: dict | None = None) -> None:
-        """Write a bound field and remember where it went."""
+        """Write a bound field and remember where it went; a marked field is filled red with a comment."""
+        mark = self.request.marks.get(self.mark_key(path)) if self.request.marks else None
+        if mark is not None:
+            extra = {**(extra or {}), "bg_color": "#" + MARK_FILL, "pattern": 1}
+            self.ws.write_comment(row, col, mark, {"x_scale": 2.5, "y_scale": 2, "author": "jixiao-xl"})
         self.canvas.put(row, col, value, self.fmt(cell, cell.field in self.inputs, extra))
         self.placements.append(Placement(path, self.sheet, row, col))
 
@@ -265,6 +278,10 @@ class _FormSheet:
     def grid_path(self) -> str:
         raise NotImplementedError
 
+    def mark_key(self, path: str) -> tuple[str, str]:
+        """The key of :attr:`RenderRequest.marks` that concerns the field written at ``path``."""
+        raise NotImplementedError
+
     def hidden_columns(self) -> set[int]:
         """Columns the form hides (the 权重 column when the batch does not use weights)."""
         return set()
@@ -306,6 +323,15 @@ class ProjectSheet(_FormSheet):
 
     def grid_path(self) -> str:
         return f"{self.prefix}.grid"
+
+    def mark_key(self, path: str) -> tuple[str, str]:
+        _, rest = path.split(".", 1)
+        head, _, tail = rest.partition(".")
+        if head.startswith("plan") and head[4:].isdigit():
+            return self.project.code, f"plan.{self.nodes[int(head[4:]) - 1]}"
+        if head.startswith("i") and head[1:].isdigit():
+            return self.project.code, f"ind{int(head[1:]) - 1}.{tail}"
+        return self.project.code, rest
 
     def hidden_columns(self) -> set[int]:
         weight = self.spec.fields.get("ind.weight")
@@ -589,6 +615,17 @@ class DepartmentSheet(_FormSheet):
     def grid_path(self) -> str:
         return "d.grid"
 
+    def mark_key(self, path: str) -> tuple[str, str]:
+        _, rest = path.split(".", 1)
+        head, _, tail = rest.partition(".")
+        if head.startswith("r") and head[1:].isdigit():
+            goal, indicator = self.grid[int(head[1:]) - 1]
+            if tail in ("seq", "name", "goal"):
+                return "", f"goal{goal.seq}.{tail}" if goal is not None else rest
+            if indicator is not None:
+                return "", f"dind{self.indicators.index(indicator)}.{tail}"
+        return "", rest
+
     def draw(self) -> list[Placement]:
         settings, unit = self.request.master.settings, self.request.unit
         context = {"year": settings.year, "money_unit": settings.money_unit, "department_name": settings.department_name,
@@ -706,6 +743,23 @@ def _write_guide(ws, request: RenderRequest, projects, sheet_names, formats: For
         ws.write_string(row, 0, line, title if row == 0 else body)
     ws.protect(request.password)
     ws.activate()
+
+
+def _write_problems(ws, request: RenderRequest, formats: FormatCache) -> None:
+    """The 问题清单 sheet of a 退回修改 workbook: one row per problem, with where and how to fix it."""
+    head = formats.get({"bold": True, "bg_color": "#D9E1F2", "pattern": 1, "border": 1, "text_wrap": True})
+    body = formats.get({"text_wrap": True, "valign": "top", "border": 1})
+    headers = ("序号", "严重程度", "工作表", "单元格", "项目编码", "规则", "问题及修改方法", "填报值", "应为")
+    for col, (title, width) in enumerate(zip(headers, (6, 9, 26, 8, 24, 12, 70, 16, 16))):
+        ws.write_string(0, col, title, head)
+        ws.set_column(col, col, width)
+    for row, f in enumerate(request.problems, start=1):
+        cells = (str(row), SEVERITY_ZH[f.severity], f.sheet, f.cell, f.project_code, f.rule, f.message, f.value, f.expected)
+        for col, text in enumerate(cells):
+            ws.write_string(row, col, text, body)
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, len(request.problems), len(headers) - 1)
+    ws.protect(request.password, {"autofilter": True, "sort": True})
 
 
 def _write_lists(wb, framework_id: str, formats: FormatCache):
