@@ -1131,3 +1131,22 @@ def _died(exitcode: int | None, limits: Limits) -> Finding:
     if exitcode is not None and exitcode < 0 and -exitcode in _MEMORY_SIGNALS:
         return _memory(limits)
     return _corrupt(f"exitcode={exitcode}", f"读取进程异常退出，退出码 {exitcode}")
+
+
+def collect_files(paths: Sequence[Path]) -> list[Path]:
+    """Every file named, with folders walked recursively in name order.
+
+    Office and LibreOffice lock files (``~$报表.xlsx``, ``.~lock.报表.xlsx#``) are skipped: they are left
+    behind by an open editor and are never a department's return.
+    """
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file() and not _is_lock_file(p))
+        else:
+            files.append(path)
+    return list(dict.fromkeys(files))
+
+
+def _is_lock_file(path: Path) -> bool:
+    return path.name.startswith("~$") or (path.name.startswith(".~lock.") and path.name.endswith("#"))

@@ -49,7 +49,10 @@ def parse_number(value: object) -> Decimal | None:
     elif isinstance(value, int):
         number = Decimal(value)
     elif isinstance(value, float):
+        # Spreadsheets store every number as a float: 9.0 is the integer 9, not "9.0" with a decimal place.
         number = Decimal(repr(value))
+        if number.is_finite() and number == number.to_integral_value():
+            number = number.quantize(Decimal(1))
     else:
         text = _THOUSANDS.sub("", fold(str(value))).replace(" ", "")
         if not text:

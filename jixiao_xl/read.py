@@ -1,0 +1,749 @@
+"""Read a returned workbook into a :class:`~jixiao_xl.submission.Submission` (DESIGN §6).
+
+Every field is located by, in order: its ``JX_`` defined name, the ``_meta`` field map, a label anchor
+(the cell right of 项目编码, the row of 支出计划节点, the indicator header and the 填表人 footer), and finally
+the template's own coordinates. Each value keeps its raw text, its cell and how it was found. The
+indicator grid is read from its header row to its footer, whatever its length. Problems in reading
+become findings with P- codes; nothing here raises for a bad file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from . import taxonomy, values
+from .catalogue import define
+from .findings import Finding
+from .intake import Intake, Limits, inspect_file, run_isolated
+from .model import DeptGoal, DeptIndicator, Indicator, PlanPoint, Project
+from .submission import Location, ReturnedDept, ReturnedProject, Submission
+from .template import DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, builtin_template, load_spec
+from .workbook import CellAddress, Sheet, WorkbookData, col_letter, open_workbook, parse_a1
+
+P_NOT_FORM = define("P-NOT-FORM", "error", "不是下发的绩效目标表", "请使用主管部门下发的工作簿填写后报送，不要另建表格。", "DESIGN §6")
+P_NO_META = define("P-NO-META", "info", "隐藏的 _meta 工作表已丢失", "已按单元格名称和表头文字定位，无需处理；如有疑问请使用下发的原文件填写。",
+                   "DESIGN §6")
+P_NAMES = define("P-NAMES-LOST", "info", "单元格名称已丢失", "已按表头文字和模板位置读取；请核对读取结果。", "DESIGN §6")
+P_MOVED = define("P-MOVED", "info", "字段位置与下发时不同", "已按表头文字找到该字段，请确认没有误改表格结构。", "DESIGN §6; peers.md")
+P_ROWS = define("P-ROWS-CHANGED", "info", "指标区行数与下发时不同", "已读取表头与“填表人”之间的全部行；以后请使用预留的空白行，不要插入或删除行。",
+                "DESIGN §6")
+P_NUMBER = define("P-NUMBER", "error", "金额或数值不是数字", "请只填写数字（如 6.00），单位已在表头注明。", "DESIGN §6.3")
+P_FORMULA = define("P-FORMULA", "warning", "填写单元格中是公式", "请直接填写数值或文字，不要填写公式。", "DESIGN §6")
+P_FILLDOWN = define("P-FILLDOWN", "info", "一级/二级指标为空，已沿用上一行", "如属于其他一级/二级指标，请在该行选择正确的指标。", "DESIGN §6")
+P_PROTECTION = define("P-PROTECTION-REMOVED", "warning", "工作表保护已被取消", "锁定的下发数据仍会逐项核对；请勿修改锁定内容。", "DESIGN §6")
+P_SHEET = define("P-SHEET-RENAMED", "info", "工作表名称已改动", "已按单元格名称找到该项目，请勿改动工作表名称。", "DESIGN §6")
+P_SEQ = define("P-DEPT-SEQ", "error", "部门整体指标未注明所属分项", "在“序号”列填写该指标所属分项绩效目标的序号。", "DESIGN §5")
+P_UNIT = define("P-UNIT-UNKNOWN", "warning", "无法确定报送单位", "请使用下发的工作簿填写；文件中应有单位编码。", "DESIGN §6")
+
+PROJECT_SCALARS = ("project.code", "project.name", "project.budget", "project.fiscal", "project.other",
+                   "project.purpose", "project.annual_goal", "footer.filler", "footer.phone", "footer.date")
+MONEY_FIELDS = {"budget", "fiscal", "other"}
+DEPT_SHEET_NAME = "部门整体绩效目标"
+
+
+@dataclass
+class _Context:
+    """Per-file reading state shared by the locate helpers."""
+
+    data: WorkbookData
+    file: str
+    sha256: str
+    money_unit: str
+    findings: list[Finding] = field(default_factory=list)
+    name_cells: set[tuple[str, int, int]] = field(default_factory=set)
+
+    def add(self, rule, message: str, **where) -> None:
+        self.findings.append(Finding(rule.code, rule.severity, message, file=self.file, sha256=self.sha256, **where))
+
+
+@dataclass(frozen=True)
+class Meta:
+    """What the hidden ``_meta`` sheet says (empty when it is gone)."""
+
+    values: dict[str, str]
+    projects: list[tuple[str, str, str]]
+    fields: dict[str, str]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Entry points
+
+
+def default_specs() -> tuple[FormSpec, FormSpec]:
+    """The compiled shipped templates (project form, department form)."""
+    return load_spec(builtin_template(PROJECT_TEMPLATE)), load_spec(builtin_template(DEPARTMENT_TEMPLATE))
+
+
+def read_file(path: Path, money_unit: str = "万元", specs: tuple[FormSpec, FormSpec] | None = None,
+              limits: Limits = Limits(), isolate: bool = True) -> Submission:
+    """Intake, then read one returned file; any problem becomes a finding (never raises for file content)."""
+    intake = inspect_file(Path(path), limits)
+    if not intake.readable:
+        return _unreadable(intake)
+    specs = specs or default_specs()
+    if not isolate:
+        return _read_safely(intake, money_unit, specs)
+    result = run_isolated(_read_safely, intake, money_unit, specs, limits=limits)
+    if result.ok:
+        return result.value
+    finding = result.finding
+    return _unreadable(intake, (Finding(finding.rule, finding.severity, finding.message, file=intake.path,
+                                        sha256=intake.sha256, value=finding.value),))
+
+
+def _unreadable(intake: Intake, extra: tuple[Finding, ...] = ()) -> Submission:
+    return Submission(file=intake.path, sha256=intake.sha256, kind=intake.kind.value,
+                      findings=tuple(intake.findings) + extra)
+
+
+def _read_safely(intake: Intake, money_unit: str, specs: tuple[FormSpec, FormSpec]) -> Submission:
+    try:
+        data = open_workbook(Path(intake.path), intake.kind.value)
+    except Exception as exc:  # noqa: BLE001 - a file calamine cannot open is a finding, not a crash
+        finding = Finding("I-CORRUPT", "error", f"文件已损坏或格式异常，无法读取（{type(exc).__name__}）；请在 Excel/WPS 中打开后另存为 .xlsx 再提交。",
+                          file=intake.path, sha256=intake.sha256, value=type(exc).__name__)
+        return _unreadable(intake, (finding,))
+    sub = read_workbook(data, intake.path, intake.sha256, money_unit, *specs)
+    return Submission(**{**sub.__dict__, "findings": tuple(intake.findings) + sub.findings})
+
+
+def read_workbook(data: WorkbookData, file: str, sha256: str, money_unit: str, project_spec: FormSpec,
+                  dept_spec: FormSpec) -> Submission:
+    """Read an opened workbook: identity, every project sheet and the department sheet."""
+    ctx = _Context(data, file, sha256, money_unit)
+    ctx.name_cells = {(a.sheet, a.row, a.col) for a in data.names.values() if isinstance(a, CellAddress)}
+    meta = _read_meta(data)
+    if not meta.values and "_meta" not in data.sheet_names:
+        ctx.add(P_NO_META, "隐藏的 _meta 工作表已被删除或丢失，已按单元格名称、表头文字定位各字段。", sheet="_meta")
+    if not any(n.startswith("JX_") for n in data.names) and data.kind in ("xlsx", "xlsm", "ods"):
+        ctx.add(P_NAMES, "工作簿中的 JX_ 单元格名称已全部丢失，已按表头文字和模板位置读取。")
+    unit_code, unit_name = _identity(data, meta)
+    projects = [_read_project(ctx, meta, key, sheet, project_spec) for key, sheet in _project_sheets(ctx, meta, project_spec)]
+    dept = _read_dept(ctx, meta, dept_spec)
+    if not projects and dept is None:
+        ctx.add(P_NOT_FORM, "文件中找不到任何项目支出绩效目标表或部门整体绩效目标表（没有“项目编码”等表头），不是下发的表格。")
+    elif not unit_code:
+        ctx.add(P_UNIT, "文件中找不到单位编码（_meta、文档属性和表头都没有），无法确定是哪个单位报送的。")
+    findings = [replace_unit(f, unit_code) for f in ctx.findings]
+    return Submission(
+        file=file, sha256=sha256, kind=data.kind, unit_code=unit_code, unit_name=unit_name,
+        template_id=meta.values.get("template_id") or data.properties.get("jixiao_template", ""),
+        template_version=meta.values.get("template_version") or data.properties.get("jixiao_version", ""),
+        master_fingerprint=meta.values.get("master_fingerprint") or data.properties.get("jixiao_master", ""),
+        producer=data.producer, projects=tuple(projects), dept=dept, findings=tuple(findings),
+    )
+
+
+def replace_unit(finding: Finding, unit_code: str) -> Finding:
+    """The finding attributed to the unit (reading findings are made before the unit is known)."""
+    from dataclasses import replace
+
+    return replace(finding, unit_code=finding.unit_code or unit_code)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Identity and _meta
+
+
+def _read_meta(data: WorkbookData) -> Meta:
+    if "_meta" not in data.sheet_names:
+        return Meta({}, [], {})
+    try:
+        sheet = data.sheet("_meta")
+    except Exception:  # noqa: BLE001 - a broken _meta is the same as none
+        return Meta({}, [], {})
+    values_, projects, fields, section = {}, [], {}, "values"
+    for r in range(sheet.height):
+        a, b, c = (values.clean_text(sheet.raw(r, k)) for k in range(3))
+        if not a:
+            continue
+        if a in ("project", "field") and b in ("project_code", "cell"):
+            section = a
+            continue
+        if section == "values" and a != "项目":
+            values_[a] = b
+        elif section == "project":
+            projects.append((a, b, c))
+        elif section == "field":
+            fields[a] = b
+    return Meta(values_, projects, fields)
+
+
+def _identity(data: WorkbookData, meta: Meta) -> tuple[str, str]:
+    code = meta.values.get("unit_code") or data.properties.get("jixiao_unit", "")
+    name = meta.values.get("unit_name", "")
+    if code and name:
+        return values.normalise_code(code), name
+    for sheet_name in data.sheet_names:
+        if sheet_name.startswith("_"):
+            continue
+        try:
+            sheet = data.sheet(sheet_name)
+        except Exception:  # noqa: BLE001
+            continue
+        for r in range(min(sheet.height, 4)):
+            text = values.clean_text(sheet.value(r, 0))
+            found_code, found_name = values.split_code_name(text) if text else ("", "")
+            if found_code and found_code.isdigit():
+                return values.normalise_code(code or found_code), name or found_name
+    return values.normalise_code(code) if code else "", name
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Finding the project sheets
+
+
+def _project_sheets(ctx: _Context, meta: Meta, spec: FormSpec) -> list[tuple[str, str]]:
+    """(key, sheet) for every project sheet: by defined name, by _meta, then by the 项目编码 label."""
+    data = ctx.data
+    found: dict[str, str] = {}
+    for name, address in data.names.items():
+        if name.startswith("JX_P") and name.endswith("_CODE") and isinstance(address, CellAddress):
+            key = "p" + name[4:-5].lower()
+            if address.sheet in data.sheet_names:
+                found[key] = address.sheet
+    for key, _code, sheet in meta.projects:
+        if key not in found and sheet in data.sheet_names:
+            found[key] = sheet
+    expected = {key: sheet for key, _code, sheet in meta.projects}
+    for key, sheet in found.items():
+        if key in expected and expected[key] != sheet:
+            ctx.add(P_SHEET, f"项目表“{expected[key]}”被改名为“{sheet}”，已按单元格名称找到。", sheet=sheet)
+    label = spec.label_left_of(*spec.fields["project.code"]) if "project.code" in spec.fields else "项目编码"
+    taken = set(found.values())
+    extra = 0
+    for sheet_name in data.sheet_names:
+        if sheet_name in taken or sheet_name.startswith("_"):
+            continue
+        try:
+            sheet = data.sheet(sheet_name)
+        except Exception:  # noqa: BLE001
+            continue
+        if label and sheet.find_text(label, range(min(sheet.height, 12))):
+            extra += 1
+            code = _code_right_of_label(sheet, label)
+            key = next((k for k, c, _s in meta.projects if c and c == code and k not in found), None)
+            found[key or f"x{extra:02d}"] = sheet_name
+    return sorted(found.items(), key=lambda item: data.sheet_names.index(item[1]))
+
+
+def _code_right_of_label(sheet: Sheet, label: str) -> str:
+    for r, c in sheet.find_text(label, range(min(sheet.height, 12))):
+        cell = _right_of(sheet, r, c)
+        if cell is not None:
+            return values.normalise_code(sheet.value(*cell))
+    return ""
+
+
+def _right_of(sheet: Sheet, row: int, col: int) -> tuple[int, int] | None:
+    """The first cell right of a label (skipping the label's own merge)."""
+    _, end_col = sheet.merge_end(row, col)
+    return row, end_col + 1
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Locating one field
+
+
+@dataclass(frozen=True)
+class _Spot:
+    row: int
+    col: int
+    found_by: str
+
+
+class _Locator:
+    """Finds the cells of one form sheet (project or department) by name, _meta, label or template."""
+
+    def __init__(self, ctx: _Context, meta: Meta, spec: FormSpec, sheet: Sheet, name_prefix: str, meta_prefix: str,
+                 meta_sheet: str):
+        self.ctx, self.meta, self.spec, self.sheet = ctx, meta, spec, sheet
+        self.name_prefix, self.meta_prefix, self.meta_sheet = name_prefix, meta_prefix, meta_sheet
+        self.grid_shift = 0
+
+    def by_name(self, path: str) -> _Spot | None:
+        address = self.ctx.data.names.get(self.name_prefix + path.replace(".", "_").upper())
+        if isinstance(address, CellAddress) and address.sheet == self.sheet.name:
+            return _Spot(address.row, address.col, "name")
+        return None
+
+    def by_meta(self, path: str, template_field: str) -> _Spot | None:
+        ref = self.meta.fields.get(self.meta_prefix + path)
+        if not ref or "!" not in ref:
+            return None
+        cell = parse_a1(ref.rpartition("!")[2])
+        if cell is None:
+            return None
+        label = self._template_label(template_field)
+        if label and not self._label_left_matches(cell[0], cell[1], label):
+            return None
+        return _Spot(cell[0], cell[1], "meta")
+
+    def by_label(self, template_field: str) -> _Spot | None:
+        label = self._template_label(template_field)
+        if not label:
+            return None
+        row, col = self.spec.fields[template_field]
+        hits = self.sheet.find_text(label)
+        if not hits:
+            return None
+        # Prefer the occurrence nearest to where the template put it.
+        r, c = min(hits, key=lambda h: (abs(h[0] - row - (self.grid_shift if row > self.spec.repeat_row else 0)),
+                                        abs(h[1] - col)))
+        right = _right_of(self.sheet, r, c)
+        return _Spot(right[0], right[1], "label") if right else None
+
+    def by_template(self, template_field: str) -> _Spot | None:
+        place = self.spec.fields.get(template_field)
+        if place is None:
+            return None
+        row, col = place
+        if row > self.spec.repeat_row:
+            row += self.grid_shift
+        return _Spot(row, col, "template")
+
+    def find(self, path: str, template_field: str) -> _Spot | None:
+        for step in (lambda: self.by_name(path), lambda: self.by_meta(path, template_field),
+                     lambda: self.by_label(template_field), lambda: self.by_template(template_field)):
+            spot = step()
+            if spot is not None:
+                return spot
+        return None
+
+    def _template_label(self, template_field: str) -> str:
+        place = self.spec.fields.get(template_field)
+        return self.spec.label_left_of(*place) if place else ""
+
+    def _label_left_matches(self, row: int, col: int, label: str) -> bool:
+        target = taxonomy.compact(label)
+        for c in range(col - 1, -1, -1):
+            text = self.sheet.text(row, c)
+            if text:
+                return text == target
+        return False
+
+    def location(self, spot: _Spot) -> Location:
+        raw = values.clean_text(self.sheet.value(spot.row, spot.col))
+        return Location(self.sheet.name, col_letter(spot.col) + str(spot.row + 1), spot.found_by, raw)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Project sheet
+
+
+def _read_project(ctx: _Context, meta: Meta, key: str, sheet_name: str, spec: FormSpec) -> ReturnedProject:
+    sheet = ctx.data.sheet(sheet_name)
+    prefix = key.upper() + "_" if key.startswith("p") else "__NONE__"
+    loc = _Locator(ctx, meta, spec, sheet, f"JX_{prefix}", f"{key}.", sheet_name)
+    grid = _Grid.locate(ctx, sheet, spec, loc, key)
+    loc.grid_shift = grid.footer_row - (spec.repeat_row + 1) if grid.footer_row is not None else 0
+    locations: dict[str, Location] = {}
+    notes: dict[str, tuple[str, ...]] = {}
+    fields: dict[str, object] = {}
+    for template_field in PROJECT_SCALARS:
+        if template_field not in spec.fields:
+            continue
+        short = template_field.split(".", 1)[1] if template_field.startswith("project.") else template_field
+        spot = loc.find(short, template_field)
+        if spot is None:
+            continue
+        location = loc.location(spot)
+        locations[short] = location
+        fields[short] = _scalar(ctx, short, location, sheet, spot, key)
+        _note_moved(ctx, spec, template_field, spot, location, grid.row_delta)
+    plan = _read_plan(ctx, meta, spec, sheet, loc, key, locations)
+    indicators = grid.read_indicators(locations, notes)
+    project = Project(
+        unit_code="", code=values.normalise_code(fields.get("code") or ""), name=str(fields.get("name") or ""),
+        budget=fields.get("budget"), fiscal=fields.get("fiscal"), other=fields.get("other"),
+        purpose=str(fields.get("purpose") or ""), annual_goal=str(fields.get("annual_goal") or ""),
+        plan=plan, indicators=indicators,
+    )
+    _note_protection(ctx, sheet_name, project.code)
+    for f in range(len(ctx.findings)):
+        if ctx.findings[f].sheet == sheet_name and not ctx.findings[f].project_code:
+            from dataclasses import replace
+
+            ctx.findings[f] = replace(ctx.findings[f], project_code=project.code)
+    return ReturnedProject(key, sheet_name, project, locations, notes)
+
+
+def _scalar(ctx: _Context, field_name: str, location: Location, sheet: Sheet, spot: _Spot, key: str):
+    raw_value = sheet.value(spot.row, spot.col)
+    _note_formula(ctx, sheet.name, spot, field_name)
+    if field_name in MONEY_FIELDS:
+        return _money(ctx, raw_value, location, field_name)
+    return values.clean_text(raw_value)
+
+
+_FIELD_ZH = {"code": "项目编码", "name": "项目名称", "budget": "预算数", "fiscal": "财政资金", "other": "其他资金",
+             "purpose": "预算规模及资金用途", "annual_goal": "年度绩效目标", "footer.filler": "填表人",
+             "footer.phone": "联系电话", "footer.date": "填报日期"}
+
+
+def _money(ctx: _Context, raw_value, location: Location, label: str) -> Decimal | None:
+    try:
+        amount, _note = values.parse_money(raw_value, ctx.money_unit, ctx.money_unit)
+        return amount
+    except (ValueError, TypeError):
+        ctx.add(P_NUMBER, f"{_FIELD_ZH.get(label, label)}“{location.raw}”不是数字，请填写以{ctx.money_unit}为单位的金额（如 6.00）。",
+                sheet=location.sheet, cell=location.cell, field=_FIELD_ZH.get(label, label), value=location.raw,
+                found_by=location.found_by)
+        return None
+
+
+def _note_formula(ctx: _Context, sheet_name: str, spot: _Spot, field_name: str) -> None:
+    if (spot.row, spot.col) in ctx.data.formula_cells.get(sheet_name, set()):
+        cell = col_letter(spot.col) + str(spot.row + 1)
+        ctx.add(P_FORMULA, f"{cell} 填写的是公式，已按其计算结果读取；请直接填写数值或文字。", sheet=sheet_name, cell=cell,
+                field=_FIELD_ZH.get(field_name, field_name))
+
+
+def _note_moved(ctx: _Context, spec: FormSpec, template_field: str, spot: _Spot, location: Location, delta: int) -> None:
+    if spot.found_by != "label":
+        return
+    row, col = spec.fields[template_field]
+    expected = (row + (delta if row > spec.repeat_row else 0), col)
+    if (spot.row, spot.col) != expected:
+        was = col_letter(col) + str(expected[0] + 1)
+        ctx.add(P_MOVED, f"“{spec.label_left_of(row, col)}”不在下发时的 {was}，已在 {location.cell} 找到。", sheet=location.sheet,
+                cell=location.cell, found_by="label")
+
+
+def _note_protection(ctx: _Context, sheet_name: str, code: str) -> None:
+    if ctx.data.kind in ("xlsx", "xlsm", "ods") and sheet_name not in ctx.data.protected_sheets:
+        ctx.add(P_PROTECTION, f"工作表“{sheet_name}”的保护已被取消；锁定的下发数据仍会与主数据逐项核对。", sheet=sheet_name,
+                project_code=code)
+
+
+def _read_plan(ctx: _Context, meta: Meta, spec: FormSpec, sheet: Sheet, loc: _Locator, key: str,
+               locations: dict[str, Location]) -> tuple[PlanPoint, ...]:
+    if spec.plan_cell is None:
+        return ()
+    nodes = _plan_nodes(meta, sheet, spec)
+    points = []
+    for k, node in enumerate(nodes, start=1):
+        spot = loc.by_name(f"plan{k}.amount") or loc.by_meta(f"plan{k}.amount", "") or _plan_by_label(sheet, spec, node)
+        if spot is None:
+            row, col = spec.plan_cell
+            spot = _Spot(row, col + k - 1, "template")
+        location = loc.location(spot)
+        locations[f"plan.{node}"] = location
+        _note_formula(ctx, sheet.name, spot, f"支出计划-{node}")
+        points.append(PlanPoint(node, _money(ctx, sheet.value(spot.row, spot.col), location, f"支出计划-{node}")))
+    return tuple(points)
+
+
+def _plan_nodes(meta: Meta, sheet: Sheet, spec: FormSpec) -> list[str]:
+    nodes = [n for n in meta.values.get("plan_nodes", "").split(",") if n]
+    if nodes:
+        return nodes
+    row, col = spec.plan_cell
+    found = []
+    for c in range(col, col + spec.plan_span):
+        text = values.clean_text(sheet.value(row - 1, c))
+        if text:
+            found.append(text)
+    return found
+
+
+def _plan_by_label(sheet: Sheet, spec: FormSpec, node: str) -> _Spot | None:
+    row, _ = spec.plan_cell
+    for r, c in sheet.find_text(node, range(max(0, row - 3), min(sheet.height, row + 3))):
+        return _Spot(r + 1, c, "label")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Indicator grid
+
+
+@dataclass
+class _Grid:
+    """The indicator grid of one sheet: header row, footer row, and a column per field."""
+
+    ctx: _Context
+    sheet: Sheet
+    spec: FormSpec
+    header_row: int
+    footer_row: int | None
+    columns: dict[str, int]
+    found_by: str
+    key: str
+    meta: Meta
+
+    @property
+    def row_delta(self) -> int:
+        """How many rows the grid grew (+) or shrank (−) against the template's single row."""
+        if self.footer_row is None:
+            return 0
+        return self.footer_row - (self.spec.repeat_row + 1)
+
+    @classmethod
+    def locate(cls, ctx: _Context, sheet: Sheet, spec: FormSpec, loc: _Locator, key: str) -> "_Grid":
+        header_labels = {c.col: c.text.strip() for c in spec.cells if c.row == spec.header_row and c.text}
+        header_row, found_by = _find_header(ctx, sheet, spec, key, header_labels)
+        columns = {}
+        for cell in spec.row_cells():
+            if cell.field:
+                columns[cell.field.split(".", 1)[1] if cell.field.startswith(("ind.", "dind.")) else cell.field] = \
+                    _header_column(sheet, header_row, header_labels.get(cell.col, ""), cell.col)
+        footer_label = _footer_label(spec)
+        footer_row = None
+        if footer_label:
+            hits = [r for r, _c in sheet.find_text(footer_label, range(header_row + 1, sheet.height))]
+            footer_row = hits[0] if hits else None
+        return cls(ctx, sheet, spec, header_row, footer_row, columns, found_by, key, loc.meta)
+
+    def rows(self) -> range:
+        end = self.footer_row if self.footer_row is not None else self.sheet.height
+        return range(self.header_row + 1, end)
+
+    def cell(self, row: int, part: str) -> tuple[object, Location]:
+        col = self.columns[part]
+        found_by = "name" if (self.sheet.name, row, col) in self.ctx.name_cells else self.found_by
+        raw = self.sheet.value(row, col)
+        return raw, Location(self.sheet.name, col_letter(col) + str(row + 1), found_by, values.clean_text(raw))
+
+    def read_indicators(self, locations: dict[str, Location], notes: dict[str, tuple[str, ...]]) -> tuple[Indicator, ...]:
+        indicators: list[Indicator] = []
+        previous: Indicator | None = None
+        issued_rows = self._issued_rows()
+        for row in self.rows():
+            cells = {part: self.cell(row, part) for part in self.columns}
+            if not any(cells[p][1].raw for p in cells if p not in ("level1", "level2")):
+                continue
+            k = len(indicators)
+            indicator, row_notes = self._indicator(cells, previous, k)
+            for part, (_raw, location) in cells.items():
+                locations[f"ind{k}.{part}"] = location
+            for part, items in row_notes.items():
+                notes[f"ind{k}.{part}"] = items
+            indicators.append(indicator)
+            previous = indicator
+        if issued_rows is not None and len(self.rows()) != issued_rows:
+            self.ctx.add(P_ROWS, f"指标区下发时有 {issued_rows} 行，现为 {len(self.rows())} 行（有插入或删除行），已全部读取。",
+                         sheet=self.sheet.name, cell=f"A{self.header_row + 2}")
+        return tuple(indicators)
+
+    def _issued_rows(self) -> int | None:
+        """How many grid rows were issued, from _meta's field map or else from the surviving names."""
+        pattern = re.compile(rf"^{self.key}\.[ir]\d+\.name$")
+        count = sum(1 for path in self.meta.fields if pattern.match(path))
+        if not count:
+            upper = self.key.upper()
+            names = re.compile(rf"^JX_{upper}_[IR]\d+_NAME$")
+            count = sum(1 for name, address in self.ctx.data.names.items()
+                        if names.match(name) and isinstance(address, CellAddress))
+        return count or None
+
+    def _indicator(self, cells, previous: Indicator | None, k: int) -> tuple[Indicator, dict[str, tuple[str, ...]]]:
+        text = {part: location.raw for part, (_raw, location) in cells.items()}
+        row_notes: dict[str, tuple[str, ...]] = {}
+        for level in ("level1", "level2"):
+            if not text.get(level) and previous is not None and any(text.get(p) for p in ("name", "value")):
+                text[level] = getattr(previous, level)
+                location = cells[level][1]
+                self.ctx.add(P_FILLDOWN, f"{location.cell} 的{'一级' if level == 'level1' else '二级'}指标为空，已沿用上一行的“{text[level]}”。",
+                             sheet=location.sheet, cell=location.cell, field="一级指标" if level == "level1" else "二级指标",
+                             found_by=location.found_by)
+        raw_value = cells["value"][0] if "value" in cells else None
+        parsed = values.split_indicator_value(raw_value if raw_value is not None else "", text.get("operator", ""),
+                                              text.get("unit", ""))
+        if parsed.notes:
+            row_notes["value"] = parsed.notes
+        operator = parsed.operator or values.normalise_operator(text.get("operator", "")) or text.get("operator", "")
+        weight = None
+        if text.get("weight"):
+            try:
+                weight = values.parse_number(cells["weight"][0])
+            except ValueError:
+                location = cells["weight"][1]
+                self.ctx.add(P_NUMBER, f"权重“{location.raw}”不是数字。", sheet=location.sheet, cell=location.cell, field="权重",
+                             value=location.raw, found_by=location.found_by)
+        for part, (_raw, location) in cells.items():
+            spot = parse_a1(location.cell)
+            if spot and spot in self.ctx.data.formula_cells.get(self.sheet.name, set()):
+                _note_formula(self.ctx, self.sheet.name, _Spot(spot[0], spot[1], location.found_by), part)
+        indicator = Indicator(
+            level1=taxonomy.canonical_level1(text.get("level1", "")) if text.get("level1") else "",
+            level2=taxonomy.canonical_level2(text.get("level2", "")) if text.get("level2") else "",
+            name=text.get("name", ""), description=text.get("description", ""), operator=operator,
+            value=parsed.value, unit=parsed.unit or taxonomy.canonical_unit(text.get("unit", "")),
+            basis=text.get("basis", ""), weight=weight,
+        )
+        return indicator, row_notes
+
+
+def _find_header(ctx: _Context, sheet: Sheet, spec: FormSpec, key: str, labels: dict[int, str]) -> tuple[int, str]:
+    address = ctx.data.names.get(f"JX_{key.upper()}_GRID") if key.startswith("p") else ctx.data.names.get("JX_D_GRID")
+    if isinstance(address, tuple) and address[0].sheet == sheet.name:
+        return address[0].row, "name"
+    wanted = {taxonomy.compact(text) for text in labels.values() if text}
+    best, best_hits = None, 0
+    for r in range(sheet.height):
+        hits = sum(1 for c in range(len(sheet.rows[r])) if sheet.text(r, c) in wanted)
+        if hits > best_hits:
+            best, best_hits = r, hits
+    if best is not None and best_hits >= max(2, len(wanted) // 2):
+        return best, "label"
+    return spec.header_row, "template"
+
+
+def _header_column(sheet: Sheet, header_row: int, label: str, template_col: int) -> int:
+    if not label:
+        return template_col
+    target = taxonomy.compact(label)
+    if sheet.text(header_row, template_col) == target:
+        return template_col
+    for c in range(len(sheet.rows[header_row]) if header_row < sheet.height else 0):
+        if sheet.text(header_row, c) == target:
+            return c
+    return template_col
+
+
+def _footer_label(spec: FormSpec) -> str:
+    below = sorted((c for c in spec.cells if c.row > spec.repeat_row and c.text and not c.is_placeholder),
+                   key=lambda c: (c.row, c.col))
+    return below[0].text.strip() if below else ""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Department sheet
+
+
+def _read_dept(ctx: _Context, meta: Meta, spec: FormSpec) -> ReturnedDept | None:
+    sheet_name = _dept_sheet_name(ctx, spec)
+    if sheet_name is None:
+        return None
+    sheet = ctx.data.sheet(sheet_name)
+    loc = _Locator(ctx, meta, spec, sheet, "JX_D_", "d.", sheet_name)
+    grid = _Grid.locate(ctx, sheet, spec, loc, "d")
+    locations: dict[str, Location] = {}
+    notes: dict[str, tuple[str, ...]] = {}
+    overall = ""
+    if "dept.overall_goal" in spec.fields:
+        spot = loc.find("overall_goal", "dept.overall_goal")
+        if spot is not None:
+            location = loc.location(spot)
+            locations["overall_goal"] = location
+            overall = location.raw
+    goals: dict[int, DeptGoal] = {}
+    indicators: list[DeptIndicator] = []
+    seq = None
+    for row in grid.rows():
+        cells = {part: grid.cell(row, part) for part in grid.columns}
+        text = {part: location.raw for part, (_raw, location) in cells.items()}
+        if not any(text.values()):
+            continue
+        seq_text = text.get("goal.seq", "")
+        if seq_text:
+            try:
+                seq = int(values.parse_number(cells["goal.seq"][0]) or 0)
+            except (ValueError, TypeError):
+                seq = None
+        if seq is None:
+            location = cells.get("goal.seq", cells[next(iter(cells))])[1]
+            ctx.add(P_SEQ, f"第 {row + 1} 行的部门整体指标没有填写所属分项序号。", sheet=sheet_name, cell=location.cell, field="序号")
+            continue
+        if seq not in goals:
+            goals[seq] = DeptGoal("", seq, text.get("goal.name", ""), text.get("goal.goal", ""))
+            for part in ("name", "goal"):
+                if f"goal.{part}" in cells:
+                    locations[f"goal{seq}.{part}"] = cells[f"goal.{part}"][1]
+        if any(text.get(p) for p in ("level1", "level2", "name", "value")):
+            k = len(indicators)
+            parsed = values.split_indicator_value(cells["value"][0] if cells.get("value") and cells["value"][0] is not None
+                                                  else "", text.get("operator", ""), text.get("unit", ""))
+            if parsed.notes:
+                notes[f"dind{k}.value"] = parsed.notes
+            indicators.append(DeptIndicator(
+                unit_code="", seq=seq,
+                level1=taxonomy.canonical_level1(text.get("level1", "")) if text.get("level1") else "",
+                level2=taxonomy.canonical_level2(text.get("level2", "")) if text.get("level2") else "",
+                name=text.get("name", ""),
+                operator=parsed.operator or values.normalise_operator(text.get("operator", "")) or text.get("operator", ""),
+                value=parsed.value, unit=parsed.unit or taxonomy.canonical_unit(text.get("unit", "")),
+                basis=text.get("basis", ""),
+            ))
+            for part in ("level1", "level2", "name", "operator", "value", "unit", "basis"):
+                if part in cells:
+                    locations[f"dind{k}.{part}"] = cells[part][1]
+    issued = grid._issued_rows()
+    if issued is not None and len(grid.rows()) != issued:
+        ctx.add(P_ROWS, f"部门整体指标区下发时有 {issued} 行，现为 {len(grid.rows())} 行，已全部读取。", sheet=sheet_name)
+    return ReturnedDept(sheet_name, overall, tuple(goals[s] for s in sorted(goals)), tuple(indicators), locations, notes)
+
+
+def _dept_sheet_name(ctx: _Context, spec: FormSpec) -> str | None:
+    address = ctx.data.names.get("JX_D_OVERALL_GOAL")
+    if isinstance(address, CellAddress) and address.sheet in ctx.data.sheet_names:
+        return address.sheet
+    if DEPT_SHEET_NAME in ctx.data.sheet_names:
+        return DEPT_SHEET_NAME
+    place = spec.fields.get("dept.overall_goal")
+    label = spec.label_left_of(*place) if place else "总体绩效目标"
+    for name in ctx.data.sheet_names:
+        if name.startswith("_"):
+            continue
+        try:
+            if ctx.data.sheet(name).find_text(label, range(12)):
+                return name
+        except Exception:  # noqa: BLE001
+            continue
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The `read` command's JSON
+
+
+def _json_value(value) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _field(value, location: Location | None) -> dict:
+    entry = {"value": _json_value(value)}
+    if location is not None:
+        entry.update(raw=location.raw, cell=f"{location.sheet}!{location.cell}", found_by=location.found_by)
+    return entry
+
+
+def submission_report(sub: Submission) -> dict:
+    """A submission as the `read` command prints it: each value with raw text, cell and how it was found."""
+    projects = []
+    for rp in sub.projects:
+        p = rp.project
+        fields = {name: _field(getattr(p, name), rp.where(name))
+                  for name in ("code", "name", "budget", "fiscal", "other", "purpose", "annual_goal")}
+        fields.update({f"支出计划-{pt.node}": _field(pt.amount, rp.where(f"plan.{pt.node}")) for pt in p.plan})
+        indicators = [
+            {part: _field(getattr(ind, part), rp.where(f"ind{k}.{part}")) for part in
+             ("level1", "level2", "name", "description", "operator", "value", "unit", "basis", "weight")}
+            | ({"notes": list(rp.notes[f"ind{k}.value"])} if f"ind{k}.value" in rp.notes else {})
+            for k, ind in enumerate(p.indicators)
+        ]
+        projects.append({"key": rp.key, "sheet": rp.sheet, "fields": fields, "indicators": indicators})
+    dept = None
+    if sub.dept is not None:
+        d = sub.dept
+        dept = {
+            "sheet": d.sheet,
+            "overall_goal": _field(d.overall_goal, d.where("overall_goal")),
+            "goals": [{"seq": g.seq, "name": _field(g.name, d.where(f"goal{g.seq}.name")),
+                       "goal": _field(g.goal, d.where(f"goal{g.seq}.goal"))} for g in d.goals],
+            "indicators": [{"seq": i.seq} | {part: _field(getattr(i, part), d.where(f"dind{k}.{part}")) for part in
+                                             ("level1", "level2", "name", "operator", "value", "unit", "basis")}
+                           for k, i in enumerate(d.indicators)],
+        }
+    return {
+        "file": sub.file, "sha256": sub.sha256, "kind": sub.kind, "unit_code": sub.unit_code, "unit_name": sub.unit_name,
+        "template_id": sub.template_id, "template_version": sub.template_version,
+        "master_fingerprint": sub.master_fingerprint, "producer": sub.producer,
+        "projects": projects, "department": dept, "findings": [f.as_row() for f in sub.findings],
+    }
