@@ -116,17 +116,14 @@ def read_workbook(data: WorkbookData, file: str, sha256: str, money_unit: str, p
     ctx = _Context(data, file, sha256, money_unit)
     ctx.name_cells = {(a.sheet, a.row, a.col) for a in data.names.values() if isinstance(a, CellAddress)}
     meta = _read_meta(data)
-    if not meta.values and "_meta" not in data.sheet_names:
-        ctx.add(P_NO_META, "隐藏的 _meta 工作表已被删除或丢失，已按单元格名称、表头文字定位各字段。", sheet="_meta")
-    if not any(n.startswith("JX_") for n in data.names) and data.kind in ("xlsx", "xlsm", "ods"):
-        ctx.add(P_NAMES, "工作簿中的 JX_ 单元格名称已全部丢失，已按表头文字和模板位置读取。")
     unit_code, unit_name = _identity(data, meta)
     projects = [_read_project(ctx, meta, key, sheet, project_spec) for key, sheet in _project_sheets(ctx, meta, project_spec)]
     dept = _read_dept(ctx, meta, dept_spec)
     if not projects and dept is None:
+        ctx.findings = []
         ctx.add(P_NOT_FORM, "文件中找不到任何项目支出绩效目标表或部门整体绩效目标表（没有“项目编码”等表头），不是下发的表格。")
-    elif not unit_code:
-        ctx.add(P_UNIT, "文件中找不到单位编码（_meta、文档属性和表头都没有），无法确定是哪个单位报送的。")
+    else:
+        _note_lost_identity(ctx, meta, unit_code)
     findings = [replace_unit(f, unit_code) for f in ctx.findings]
     return Submission(
         file=file, sha256=sha256, kind=data.kind, unit_code=unit_code, unit_name=unit_name,
@@ -135,6 +132,16 @@ def read_workbook(data: WorkbookData, file: str, sha256: str, money_unit: str, p
         master_fingerprint=meta.values.get("master_fingerprint") or data.properties.get("jixiao_master", ""),
         producer=data.producer, projects=tuple(projects), dept=dept, findings=tuple(findings),
     )
+
+
+def _note_lost_identity(ctx: _Context, meta: Meta, unit_code: str) -> None:
+    data = ctx.data
+    if not meta.values and "_meta" not in data.sheet_names:
+        ctx.add(P_NO_META, "隐藏的 _meta 工作表已被删除或丢失，已按单元格名称、表头文字定位各字段。", sheet="_meta")
+    if not any(n.startswith("JX_") for n in data.names) and data.kind in ("xlsx", "xlsm", "ods"):
+        ctx.add(P_NAMES, "工作簿中的 JX_ 单元格名称已全部丢失，已按表头文字和模板位置读取。")
+    if not unit_code:
+        ctx.add(P_UNIT, "文件中找不到单位编码（_meta、文档属性和表头都没有），无法确定是哪个单位报送的。")
 
 
 def replace_unit(finding: Finding, unit_code: str) -> Finding:
@@ -208,10 +215,6 @@ def _project_sheets(ctx: _Context, meta: Meta, spec: FormSpec) -> list[tuple[str
     for key, _code, sheet in meta.projects:
         if key not in found and sheet in data.sheet_names:
             found[key] = sheet
-    expected = {key: sheet for key, _code, sheet in meta.projects}
-    for key, sheet in found.items():
-        if key in expected and expected[key] != sheet:
-            ctx.add(P_SHEET, f"项目表“{expected[key]}”被改名为“{sheet}”，已按单元格名称找到。", sheet=sheet)
     label = spec.label_left_of(*spec.fields["project.code"]) if "project.code" in spec.fields else "项目编码"
     taken = set(found.values())
     extra = 0
@@ -227,6 +230,10 @@ def _project_sheets(ctx: _Context, meta: Meta, spec: FormSpec) -> list[tuple[str
             code = _code_right_of_label(sheet, label)
             key = next((k for k, c, _s in meta.projects if c and c == code and k not in found), None)
             found[key or f"x{extra:02d}"] = sheet_name
+    expected = {key: sheet for key, _code, sheet in meta.projects}
+    for key, sheet in found.items():
+        if key in expected and expected[key] != sheet:
+            ctx.add(P_SHEET, f"项目表“{expected[key]}”被改名为“{sheet}”，已找到并读取。", sheet=sheet)
     return sorted(found.items(), key=lambda item: data.sheet_names.index(item[1]))
 
 
