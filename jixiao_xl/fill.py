@@ -218,9 +218,13 @@ class _FormSheet:
             props.update(extra)
         return self.formats.get(props)
 
-    def place(self, path: str, row: int, col: int, value, cell: CellSpec, extra: dict | None = None) -> None:
-        """Write a bound field and remember where it went; a marked field is filled red with a comment."""
-        mark = self.request.marks.get(self.mark_key(path)) if self.request.marks else None
+    def place(self, path: str, row: int, col: int, value, cell: CellSpec, extra: dict | None = None,
+              markable: bool = True) -> None:
+        """Write a bound field and remember where it went; a marked field is filled red with a comment.
+
+        ``markable`` is False for the covered rows of a vertical merge, where a comment would be lost.
+        """
+        mark = self.request.marks.get(self.mark_key(path)) if self.request.marks and markable else None
         if mark is not None:
             extra = {**(extra or {}), "bg_color": "#" + MARK_FILL, "pattern": 1}
             self.ws.write_comment(row, col, mark, {"x_scale": 2.5, "y_scale": 2, "author": "jixiao-xl"})
@@ -620,8 +624,8 @@ class DepartmentSheet(_FormSheet):
         head, _, tail = rest.partition(".")
         if head.startswith("r") and head[1:].isdigit():
             goal, indicator = self.grid[int(head[1:]) - 1]
-            if tail in ("seq", "name", "goal"):
-                return "", f"goal{goal.seq}.{tail}" if goal is not None else rest
+            if tail.startswith("goal_"):
+                return "", f"goal{goal.seq}.{tail[5:]}" if goal is not None else rest
             if indicator is not None:
                 return "", f"dind{self.indicators.index(indicator)}.{tail}"
         return "", rest
@@ -669,12 +673,15 @@ class DepartmentSheet(_FormSheet):
                 group, part = cell.field.split(".", 1)
                 source = goal if group == "goal" else indicator
                 value = getattr(source, part, None) if source is not None else None
+                # Goal columns are prefixed so that 分项名称 and 三级指标 (both "name") get distinct paths.
+                path = f"d.r{k + 1:02d}.{'goal_' + part if group == 'goal' else part}"
                 if cell.field == "goal.seq" and goal is None:
                     extra = {"locked": False, "bg_color": "#" + INPUT_FILL, "pattern": 1}
                     self.canvas.put(row, cell.col, None, self.fmt(cell, False, extra))
-                    self.placements.append(Placement(f"d.r{k + 1:02d}.{part}", self.sheet, row, cell.col))
+                    self.placements.append(Placement(path, self.sheet, row, cell.col))
                     continue
-                self.place(f"d.r{k + 1:02d}.{part}", row, cell.col, value, cell)
+                first_of_goal = group != "goal" or k == 0 or self.grid[k - 1][0] != goal
+                self.place(path, row, cell.col, value, cell, markable=first_of_goal)
         self._merge_goals()
 
     def _merge_goals(self) -> None:
