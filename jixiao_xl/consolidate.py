@@ -1,0 +1,629 @@
+"""Consolidation: bureau-wide totals from the latest return of every unit (``jixiao-xl consolidate``).
+
+For each unit of the master the latest accepted return in the ledger is used; a unit that has not
+returned contributes the master's values, marked 来源 = 主数据（未报送） (or is left out with
+``include_unreturned=False``). Five tables come out — 总表, 支出计划, 绩效指标, 明细, 核对 — and every
+number in 明细 names the file, sheet and cell it was read from.
+
+Every amount is a :class:`~decimal.Decimal` and every total is an exact Decimal sum (:func:`exact_sum`
+refuses to round). Each unit's returned 预算数合计 is checked against the master's; a difference is an
+``L-TOTAL-MISMATCH`` error in :attr:`Consolidation.findings` and on the 核对 sheet.
+
+:func:`write_consolidation` writes the tables as one .xlsx (xlsxwriter, atomic, byte-identical for
+identical inputs, native charts), as a folder of CSV files, or as one JSON document.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import MAX_PREC, ROUND_HALF_UP, Decimal, Inexact, Rounded, localcontext
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+from . import catalogue, taxonomy
+from .errors import InputError
+from .findings import SEVERITY_ZH, Finding
+from .ledger import ImportRow, Ledger
+from .model import Indicator, Master, Project
+from .safety import atomic_target, commit_atomic, neutralise_formula, write_atomic
+from .status import display_width, return_state
+from .submission import Location
+
+MASTER_ORIGIN = "主数据（未报送）"
+MASTER_SOURCE = "主数据"
+RETURN_ORIGIN = "报送"
+NOT_RETURNED = "未报送"
+TOTAL_LABEL = "合计"
+FORMATS = ("xlsx", "csv", "json")
+# Fixed document creation time: the workbook's bytes depend on its inputs only.
+FIXED_CREATED = datetime(2000, 1, 1, 0, 0, 0)
+
+_SOURCE = "DESIGN §1 汇总"
+RULE_TOTAL_MISMATCH = catalogue.define(
+    "L-TOTAL-MISMATCH", "error", "报送的预算数合计与主数据不一致",
+    "核对该单位各项目的预算数，按主数据改正后重新报送，或先更正主数据", _SOURCE)
+RULE_UNKNOWN_UNIT = catalogue.define(
+    "L-UNKNOWN-UNIT", "warning", "台账中有主数据没有的单位",
+    "确认单位编码是否填错；如确属新单位，先把它加入主数据的“单位”表", _SOURCE)
+
+SUMMARY, PLAN, INDICATORS, DETAIL, CHECKS = "总表", "支出计划", "绩效指标", "明细", "核对"
+SHEETS = (SUMMARY, PLAN, INDICATORS, DETAIL, CHECKS)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Exact arithmetic
+
+
+def exact_sum(values: Iterable[Decimal | None]) -> Decimal:
+    """The exact sum of the given amounts (blank counts as zero); raises rather than round."""
+    total = Decimal(0)
+    with localcontext() as ctx:
+        ctx.prec = MAX_PREC
+        ctx.traps[Inexact] = True
+        ctx.traps[Rounded] = True
+        for value in values:
+            if value is not None:
+                total += value
+    return total
+
+
+def percent(part: Decimal | None, whole: Decimal | None) -> Decimal | None:
+    """``part`` as a percentage of ``whole`` to two decimals (half up), or None when ``whole`` is 0 or blank."""
+    if part is None or not whole:
+        return None
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return (part * 100 / whole).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _sum_of(projects: Sequence[Project], attribute: str) -> Decimal:
+    return exact_sum(getattr(p, attribute) for p in projects)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Data
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column; ``kind`` is text, money, int or percent (how it is formatted)."""
+
+    name: str
+    kind: str = "text"
+
+
+@dataclass(frozen=True)
+class Table:
+    """One output table: data rows, then total rows; ``highlight`` marks data rows that need attention."""
+
+    name: str
+    columns: tuple[Column, ...]
+    rows: tuple[tuple, ...]
+    totals: tuple[tuple, ...] = ()
+    highlight: frozenset[int] = frozenset()
+    notes: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        """The column names."""
+        return tuple(c.name for c in self.columns)
+
+    def index(self, name: str) -> int:
+        """The position of a column."""
+        return self.headers.index(name)
+
+    def records(self, totals: bool = False) -> list[dict[str, object]]:
+        """The data rows (or the total rows) as dicts keyed by column name."""
+        return [dict(zip(self.headers, row)) for row in (self.totals if totals else self.rows)]
+
+
+@dataclass(frozen=True)
+class SourcedProject:
+    """A project's values and where each came from: a returned sheet, or the master."""
+
+    project: Project
+    file: str
+    import_id: int | None = None
+    locations: Mapping[str, Location] = field(default_factory=dict)
+
+    @property
+    def from_master(self) -> bool:
+        """True when the values are the master's (the unit has not returned)."""
+        return self.import_id is None
+
+
+@dataclass(frozen=True)
+class UnitSource:
+    """What consolidation uses for one unit."""
+
+    code: str
+    name: str
+    returned: bool
+    projects: tuple[SourcedProject, ...]
+    file: str = ""
+    sha256: str = ""
+    import_id: int | None = None
+    errors: int = 0
+    warnings: int = 0
+
+    @property
+    def state(self) -> str:
+        """报送状态 as shown on 总表."""
+        return return_state(self.errors, self.warnings) if self.returned else NOT_RETURNED
+
+    @property
+    def origin(self) -> str:
+        """来源: 报送 or 主数据（未报送）."""
+        return RETURN_ORIGIN if self.returned else MASTER_ORIGIN
+
+    def values(self) -> tuple[Project, ...]:
+        """The unit's projects (values only)."""
+        return tuple(s.project for s in self.projects)
+
+    def budget(self) -> Decimal:
+        """The exact sum of the unit's 预算数."""
+        return _sum_of(self.values(), "budget")
+
+
+@dataclass(frozen=True)
+class Consolidation:
+    """The consolidated tables, the units they came from and the reconciliation findings."""
+
+    year: int
+    money_unit: str
+    plan_nodes: tuple[str, ...]
+    units: tuple[UnitSource, ...]
+    tables: tuple[Table, ...]
+    findings: tuple[Finding, ...]
+    include_unreturned: bool = True
+
+    def table(self, name: str) -> Table:
+        """The table called ``name`` (总表, 支出计划, 绩效指标, 明细 or 核对)."""
+        return next(t for t in self.tables if t.name == name)
+
+    @property
+    def included(self) -> tuple[UnitSource, ...]:
+        """The units counted in the totals."""
+        return tuple(u for u in self.units if u.returned or self.include_unreturned)
+
+    @property
+    def grand_total(self) -> Decimal:
+        """Σ 预算数 of every unit counted in the totals (exact)."""
+        return exact_sum(u.budget() for u in self.included)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Gathering
+
+
+def _returned_unit(master_name: str, row: ImportRow, ledger: Ledger) -> UnitSource:
+    sub = ledger.submission_of(row.id)
+    counts = ledger.open_counts(row.id)
+    projects = tuple(SourcedProject(rp.project, row.file_name, row.id, dict(rp.locations)) for rp in sub.projects)
+    return UnitSource(row.unit_code, master_name or sub.unit_name or row.unit_name, True, projects, row.file_name,
+                      row.sha256, row.id, counts["error"], counts["warning"])
+
+
+def _master_unit(master: Master, code: str, name: str) -> UnitSource:
+    projects = tuple(SourcedProject(p, MASTER_SOURCE) for p in master.projects_of(code))
+    return UnitSource(code, name, False, projects)
+
+
+def gather(master: Master, ledger: Ledger) -> tuple[list[UnitSource], list[ImportRow]]:
+    """Every master unit with the values to use, and the accepted returns of units the master lacks."""
+    latest = ledger.latest_by_unit()
+    units = [_returned_unit(u.name, latest[u.code], ledger) if u.code in latest else _master_unit(master, u.code, u.name)
+             for u in master.units]
+    known = {u.code for u in master.units}
+    strangers = [latest[code] for code in sorted(latest) if code not in known]
+    return units, strangers
+
+
+def _mismatch(unit: UnitSource, master_total: Decimal, returned_total: Decimal, money_unit: str) -> Finding:
+    difference = returned_total - master_total
+    message = (f"{unit.name}（{unit.code}）报送的预算数合计为 {returned_total} {money_unit}，主数据为 {master_total} "
+               f"{money_unit}，相差 {difference} {money_unit}；请核对各项目预算数后重新报送，或先更正主数据。")
+    return Finding(RULE_TOTAL_MISMATCH.code, RULE_TOTAL_MISMATCH.severity, message, file=unit.file,
+                   sha256=unit.sha256, unit_code=unit.code, field="预算数合计", value=str(returned_total),
+                   expected=str(master_total))
+
+
+def _stranger(row: ImportRow) -> Finding:
+    message = (f"台账中第 {row.id} 号导入（{row.file_name}）的单位编码 {row.unit_code} 不在主数据中，未计入汇总；"
+               "请确认单位编码是否填错，或先把该单位加入主数据。")
+    return Finding(RULE_UNKNOWN_UNIT.code, RULE_UNKNOWN_UNIT.severity, message, file=row.file_name,
+                   sha256=row.sha256, unit_code=row.unit_code, field="单位编码", value=row.unit_code)
+
+
+def reconcile_totals(master: Master, units: Sequence[UnitSource], money_unit: str) -> list[Finding]:
+    """An L-TOTAL-MISMATCH finding for every returned unit whose Σ 预算数 differs from the master's."""
+    findings = []
+    for unit in units:
+        if not unit.returned:
+            continue
+        expected, got = master.unit_budget(unit.code), unit.budget()
+        if expected != got:
+            findings.append(_mismatch(unit, expected, got, money_unit))
+    return findings
+
+
+def consolidate(master: Master, ledger: Ledger, include_unreturned: bool = True) -> Consolidation:
+    """Consolidate the latest accepted return of every unit (master values for the others)."""
+    settings = master.settings
+    units, strangers = gather(master, ledger)
+    findings = reconcile_totals(master, units, settings.money_unit) + [_stranger(r) for r in strangers]
+    included = [u for u in units if u.returned or include_unreturned]
+    tables = (
+        summary_table(included, settings.money_unit),
+        plan_table(included, settings.plan_nodes),
+        indicator_table(included, settings.framework),
+        detail_table(included, settings.plan_nodes),
+        checks_table(master, units, strangers, findings, include_unreturned),
+    )
+    return Consolidation(settings.year, settings.money_unit, tuple(settings.plan_nodes), tuple(units), tables,
+                         tuple(findings), include_unreturned)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Tables
+
+
+def summary_table(units: Sequence[UnitSource], money_unit: str) -> Table:
+    """总表: one row per unit with its money totals, project count, return state and open errors."""
+    columns = (Column("单位编码"), Column("单位名称"), Column("预算数", "money"), Column("财政资金", "money"),
+               Column("其他资金", "money"), Column("项目数", "int"), Column("报送状态"), Column("未解决错误数", "int"),
+               Column("来源"), Column("来源文件"))
+    rows = tuple(
+        (u.code, u.name, u.budget(), _sum_of(u.values(), "fiscal"), _sum_of(u.values(), "other"), len(u.projects),
+         u.state, u.errors, u.origin, u.file if u.returned else MASTER_SOURCE)
+        for u in units)
+    totals = ((TOTAL_LABEL, f"{len(units)} 个单位", *(exact_sum(r[i] for r in rows) for i in (2, 3, 4)),
+               sum(r[5] for r in rows), "", sum(r[7] for r in rows), "", ""),)
+    notes = {name: f"金额单位：{money_unit}" for name in ("预算数", "财政资金", "其他资金")}
+    return Table(SUMMARY, columns, rows, totals, notes=notes)
+
+
+def _plan_cells(projects: Sequence[Project], nodes: Sequence[str]) -> tuple[list[Decimal], int]:
+    amounts = [exact_sum(p.plan_amount(node) for p in projects) for node in nodes]
+    blanks = sum(1 for p in projects for node in nodes if p.plan_amount(node) is None)
+    return amounts, blanks
+
+
+def plan_table(units: Sequence[UnitSource], nodes: Sequence[str]) -> Table:
+    """支出计划: per unit the cumulative planned amount at every node and its share of 预算数."""
+    columns = (Column("单位编码"), Column("单位名称"), Column("预算数", "money"),
+               *(Column(node, "money") for node in nodes), *(Column(f"{node}占预算数%", "percent") for node in nodes),
+               Column("空白节点数", "int"))
+    rows = []
+    for u in units:
+        budget = u.budget()
+        amounts, blanks = _plan_cells(u.values(), nodes)
+        rows.append((u.code, u.name, budget, *amounts, *(percent(a, budget) for a in amounts), blanks))
+    budget_total = exact_sum(r[2] for r in rows)
+    node_totals = [exact_sum(r[3 + i] for r in rows) for i in range(len(nodes))]
+    totals = ((TOTAL_LABEL, f"{len(units)} 个单位", budget_total, *node_totals,
+               *(percent(a, budget_total) for a in node_totals), sum(r[-1] for r in rows)),)
+    return Table(PLAN, columns, tuple(rows), totals)
+
+
+def _filled(indicator: Indicator) -> bool:
+    return bool(indicator.level1 or indicator.level2 or indicator.name)
+
+
+def _level_order(framework: str) -> dict[tuple[str, str], int]:
+    order: dict[tuple[str, str], int] = {}
+    for level1 in taxonomy.level1_names(framework):
+        for level2 in taxonomy.level2_names(framework, level1):
+            order[(level1, level2)] = len(order)
+    return order
+
+
+def _kind_counts(indicators: Sequence[Indicator]) -> tuple[int, int, int, int]:
+    quantitative = sum(1 for i in indicators if i.operator in taxonomy.QUANTITATIVE_OPERATORS)
+    qualitative = sum(1 for i in indicators if i.is_qualitative)
+    return len(indicators), quantitative, qualitative, len(indicators) - quantitative - qualitative
+
+
+def _indicator_row(code: str, name: str, level1: str, level2: str, indicators: Sequence[Indicator]) -> tuple:
+    total, quantitative, qualitative, unknown = _kind_counts(indicators)
+    whole = Decimal(total)
+    return (code, name, level1, level2, total, quantitative, qualitative, unknown,
+            percent(Decimal(quantitative), whole), percent(Decimal(qualitative), whole))
+
+
+def _by_level(indicators: Iterable[Indicator], order: Mapping[tuple[str, str], int]) -> dict[tuple[str, str], list]:
+    groups: dict[tuple[str, str], list[Indicator]] = {}
+    for indicator in indicators:
+        key = (indicator.level1 or "（未填）", indicator.level2 or "（未填）")
+        groups.setdefault(key, []).append(indicator)
+    seen = list(groups)
+    return {key: groups[key] for key in sorted(seen, key=lambda k: (order.get(k, len(order)), seen.index(k)))}
+
+
+def indicator_table(units: Sequence[UnitSource], framework: str) -> Table:
+    """绩效指标: per unit and 一级/二级 the number of indicators, 定量 vs 定性, and their shares."""
+    columns = (Column("单位编码"), Column("单位名称"), Column("一级指标"), Column("二级指标"), Column("指标数", "int"),
+               Column("定量", "int"), Column("定性", "int"), Column("未填指标性质", "int"),
+               Column("定量占比%", "percent"), Column("定性占比%", "percent"))
+    order = _level_order(framework)
+    rows, everything = [], []
+    for u in units:
+        indicators = [i for p in u.values() for i in p.indicators if _filled(i)]
+        everything += indicators
+        rows += [_indicator_row(u.code, u.name, l1, l2, group) for (l1, l2), group in _by_level(indicators, order).items()]
+        rows.append(_indicator_row(u.code, u.name, "小计", "", indicators))
+    totals = [_indicator_row(TOTAL_LABEL, "全部单位", l1, l2, group)
+              for (l1, l2), group in _by_level(everything, order).items()]
+    totals.append(_indicator_row(TOTAL_LABEL, "全部单位", "合计", "", everything))
+    return Table(INDICATORS, columns, tuple(rows), tuple(totals))
+
+
+def _number_fields(nodes: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(column name, location path, attribute or plan node) of every number of a project."""
+    fields = [("预算数", "budget", "budget"), ("财政资金", "fiscal", "fiscal"), ("其他资金", "other", "other")]
+    return fields + [(f"支出计划-{node}", f"plan.{node}", node) for node in nodes]
+
+
+def _number(project: Project, attribute: str) -> Decimal | None:
+    if attribute in ("budget", "fiscal", "other"):
+        return getattr(project, attribute)
+    return project.plan_amount(attribute)
+
+
+def _where(source: SourcedProject, path: str, value: Decimal | None) -> tuple[str, str]:
+    if source.from_master:
+        return MASTER_SOURCE, "—"
+    where = source.locations.get(path)
+    if where is not None:
+        return where.sheet, where.cell
+    return ("", "") if value is None else ("（位置未知）", "—")
+
+
+def detail_table(units: Sequence[UnitSource], nodes: Sequence[str]) -> Table:
+    """明细: one row per project; every number followed by the sheet and cell it was read from."""
+    fields = _number_fields(nodes)
+    columns = [Column("单位编码"), Column("单位名称"), Column("项目编码"), Column("项目名称"), Column("来源"),
+               Column("来源文件"), Column("导入编号", "int")]
+    for name, _, _ in fields:
+        columns += [Column(name, "money"), Column(f"{name}-工作表"), Column(f"{name}-单元格")]
+    rows = []
+    for u in units:
+        for source in u.projects:
+            p = source.project
+            row = [u.code, u.name, p.code, p.name, u.origin, source.file, source.import_id]
+            for _, path, attribute in fields:
+                value = _number(p, attribute)
+                row += [value, *_where(source, path, value)]
+            rows.append(tuple(row))
+    totals = [TOTAL_LABEL, f"{len(rows)} 个项目", "", "", "", "", None]
+    for k in range(len(fields)):
+        totals += [exact_sum(r[7 + 3 * k] for r in rows), "", ""]
+    return Table(DETAIL, tuple(columns), tuple(rows), (tuple(totals),))
+
+
+def checks_table(master: Master, units: Sequence[UnitSource], strangers: Sequence[ImportRow],
+                 findings: Sequence[Finding], include_unreturned: bool) -> Table:
+    """核对: every unit's returned Σ 预算数 against the master's, with the finding that explains a difference."""
+    columns = (Column("单位编码"), Column("单位名称"), Column("主数据预算数", "money"), Column("报送预算数", "money"),
+               Column("差额", "money"), Column("结果"), Column("规则"), Column("严重程度"), Column("说明"),
+               Column("来源文件"))
+    by_unit = {f.unit_code: f for f in findings}
+    rows, highlight = [], set()
+    for u in units:
+        expected = master.unit_budget(u.code)
+        finding = by_unit.get(u.code)
+        if not u.returned:
+            result = "未报送（使用主数据）" if include_unreturned else "未报送（未计入汇总）"
+            rows.append((u.code, u.name, expected, None, None, result, "", "", "", MASTER_SOURCE))
+            continue
+        got = u.budget()
+        if finding is not None:
+            highlight.add(len(rows))
+        rows.append((u.code, u.name, expected, got, got - expected, "不一致" if finding else "一致",
+                     finding.rule if finding else "", _severity(finding), finding.message if finding else "", u.file))
+    for row in strangers:
+        finding = by_unit[row.unit_code]
+        highlight.add(len(rows))
+        rows.append((row.unit_code, row.unit_name, None, None, None, "主数据中无此单位", finding.rule,
+                     _severity(finding), finding.message, row.file_name))
+    totals = ((TOTAL_LABEL, "", exact_sum(r[2] for r in rows), exact_sum(r[3] for r in rows),
+               exact_sum(r[4] for r in rows), f"{len(highlight)} 项需处理", "", "", "", ""),)
+    return Table(CHECKS, columns, tuple(rows), totals, frozenset(highlight))
+
+
+def _severity(finding: Finding | None) -> str:
+    return SEVERITY_ZH.get(finding.severity, finding.severity) if finding else ""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Writing
+
+
+def write_consolidation(c: Consolidation, path: Path, fmt: str = "xlsx") -> Path:
+    """Write the consolidation as ``fmt`` (xlsx, csv or json); returns the file (or, for csv, folder) written."""
+    path = Path(path)
+    if fmt == "xlsx":
+        _write_xlsx(c, path)
+        return path
+    if fmt == "csv":
+        return _write_csv(c, path)
+    if fmt == "json":
+        write_atomic(path, json.dumps(consolidation_json(c), ensure_ascii=False, indent=1) + "\n")
+        return path
+    raise InputError(f"不支持的汇总输出格式“{fmt}”，请使用 xlsx、csv 或 json。")
+
+
+def _plain(value: object) -> object:
+    """A cell as JSON: Decimals as strings, None as null, everything else as is."""
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _text(value: object) -> str:
+    """A cell as CSV text (blank for None)."""
+    return "" if value is None else str(value)
+
+
+def consolidation_json(c: Consolidation) -> dict:
+    """The consolidation as one JSON-ready document (amounts as strings, so they stay exact)."""
+    def rows(table: Table, totals: bool) -> list[dict]:
+        return [{k: _plain(v) for k, v in record.items()} for record in table.records(totals)]
+
+    return {
+        "预算年度": c.year,
+        "金额单位": c.money_unit,
+        "支出计划节点": list(c.plan_nodes),
+        "包含未报送单位": c.include_unreturned,
+        "预算数总计": str(c.grand_total),
+        "tables": {t.name: {"columns": list(t.headers), "rows": rows(t, False), "totals": rows(t, True)}
+                   for t in c.tables},
+        "findings": [f.as_row() for f in c.findings],
+    }
+
+
+def table_csv(table: Table) -> str:
+    """One table as CSV text: header, data rows, total rows; formula-like text neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(table.headers)
+    for row in (*table.rows, *table.totals):
+        writer.writerow([neutralise_formula(_text(v)) for v in row])
+    return buffer.getvalue()
+
+
+def _write_csv(c: Consolidation, path: Path) -> Path:
+    folder = path.parent / path.stem
+    folder.mkdir(parents=True, exist_ok=True)
+    for table in c.tables:
+        write_atomic(folder / f"{table.name}.csv", table_csv(table).encode("utf-8-sig"))
+    return folder
+
+
+class _Formats:
+    """The workbook's cell formats, by column kind and row role (header, data, total, highlighted)."""
+
+    NUMBER = {"money": "#,##0.00", "int": "0", "percent": '0.00"%"', "text": "@"}
+
+    def __init__(self, workbook) -> None:
+        base = {"font_name": "宋体", "font_size": 10, "border": 1, "valign": "vcenter"}
+        self.header = workbook.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "align": "center",
+                                           "text_wrap": True})
+        self._cells = {}
+        for role, extra in (("data", {}), ("total", {"bold": True, "bg_color": "#F2F2F2"}),
+                            ("highlight", {"bg_color": "#FCE4D6", "font_color": "#9C0006"})):
+            for kind, num_format in self.NUMBER.items():
+                self._cells[(role, kind)] = workbook.add_format({**base, **extra, "num_format": num_format})
+
+    def cell(self, role: str, kind: str):
+        """The format of a cell of ``kind`` in a row of ``role``."""
+        return self._cells[(role, kind)]
+
+
+def _write_cell(ws, row: int, col: int, value: object, kind: str, fmt) -> None:
+    if value is None or value == "":
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, (Decimal, int)) and not isinstance(value, bool) and kind != "text":
+        ws.write_number(row, col, float(value), fmt)
+    else:
+        ws.write_string(row, col, str(value), fmt)
+
+
+def _column_width(table: Table, col: int) -> float:
+    texts = [table.headers[col], *(_text(r[col]) for r in (*table.rows, *table.totals))]
+    return min(50, max(6, max(display_width(t) for t in texts) + 2))
+
+
+def _write_table(ws, table: Table, formats: _Formats) -> None:
+    for col, column in enumerate(table.columns):
+        ws.write_string(0, col, column.name, formats.header)
+        if column.name in table.notes:
+            ws.write_comment(0, col, table.notes[column.name])
+        ws.set_column(col, col, _column_width(table, col))
+    for r, values in enumerate(table.rows, start=1):
+        role = "highlight" if (r - 1) in table.highlight else "data"
+        for col, column in enumerate(table.columns):
+            _write_cell(ws, r, col, values[col], column.kind, formats.cell(role, column.kind))
+    for r, values in enumerate(table.totals, start=len(table.rows) + 1):
+        for col, column in enumerate(table.columns):
+            _write_cell(ws, r, col, values[col], column.kind, formats.cell("total", column.kind))
+    ws.freeze_panes(1, 2)
+    ws.autofilter(0, 0, max(len(table.rows), 1), len(table.columns) - 1)
+    _print_setup(ws)
+
+
+def _print_setup(ws) -> None:
+    """A4 landscape, one page wide, the header row repeated on every printed page."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+
+
+def _summary_chart(workbook, ws, table: Table, money_unit: str) -> None:
+    """A column chart 各单位预算数 beside 总表."""
+    n = len(table.rows)
+    if not n:
+        return
+    name_col, budget_col = table.index("单位名称"), table.index("预算数")
+    chart = workbook.add_chart({"type": "column"})
+    chart.add_series({"name": "预算数", "categories": [SUMMARY, 1, name_col, n, name_col],
+                      "values": [SUMMARY, 1, budget_col, n, budget_col], "data_labels": {"value": True}})
+    chart.set_title({"name": "各单位预算数"})
+    chart.set_y_axis({"name": f"金额（{money_unit}）", "num_format": "#,##0.00"})
+    chart.set_legend({"none": True})
+    ws.insert_chart(1, len(table.columns) + 1, chart)
+
+
+def _plan_chart(workbook, ws, table: Table, nodes: Sequence[str], formats: _Formats, money_unit: str) -> None:
+    """A line chart 累计支出计划与预算: the total row across the nodes, against the total budget.
+
+    The budget line needs one value per node, so a labelled helper row below the table repeats it.
+    """
+    if not table.rows or not nodes:
+        return
+    first, last = table.index(nodes[0]), table.index(nodes[-1])
+    total_row = len(table.rows) + 1
+    helper_row = total_row + 2
+    budget_total = table.totals[0][table.index("预算数")]
+    ws.write_string(helper_row, 1, "预算数合计（图表用）", formats.cell("data", "text"))
+    for col in range(first, last + 1):
+        ws.write_number(helper_row, col, float(budget_total), formats.cell("data", "money"))
+    chart = workbook.add_chart({"type": "line"})
+    categories = [PLAN, 0, first, 0, last]
+    chart.add_series({"name": "累计支出计划", "categories": categories, "values": [PLAN, total_row, first, total_row, last],
+                      "marker": {"type": "circle"}, "data_labels": {"value": True}})
+    chart.add_series({"name": "预算数", "categories": categories, "values": [PLAN, helper_row, first, helper_row, last],
+                      "line": {"dash_type": "dash"}})
+    chart.set_title({"name": "累计支出计划与预算"})
+    chart.set_y_axis({"name": f"金额（{money_unit}）", "num_format": "#,##0.00"})
+    chart.set_legend({"position": "bottom"})
+    ws.insert_chart(helper_row + 2, 1, chart)
+
+
+def _write_xlsx(c: Consolidation, path: Path) -> None:
+    import xlsxwriter
+
+    tmp = atomic_target(path)
+    try:
+        workbook = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                                  "strings_to_urls": False})
+        workbook.set_properties({"title": f"{c.year}年度绩效目标汇总表", "author": "jixiao-xl",
+                                 "comments": "由 jixiao-xl 根据台账和主数据汇总生成", "created": FIXED_CREATED})
+        formats = _Formats(workbook)
+        for table in c.tables:
+            ws = workbook.add_worksheet(table.name)
+            _write_table(ws, table, formats)
+            if table.name == SUMMARY:
+                _summary_chart(workbook, ws, table, c.money_unit)
+            elif table.name == PLAN:
+                _plan_chart(workbook, ws, table, c.plan_nodes, formats, c.money_unit)
+        workbook.close()
+        commit_atomic(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,447 @@
+"""The ledger: every import, kept forever in one SQLite file (DESIGN §1, §9).
+
+An import is recorded in two steps, each its own transaction:
+
+1. :meth:`Ledger.record_received` writes the file's identity (sha256, name, size, kind) *before* anything
+   is parsed, so even a file that crashes the reader leaves a trace (status ``received``);
+2. :meth:`Ledger.complete` fills in what was read — the submission as JSON, every finding, the status
+   ``parsed`` or ``failed`` — and supersedes the unit's earlier accepted return, all in one transaction:
+   the row's completion and its findings appear together or not at all.
+
+:meth:`Ledger.record` does both. Re-importing identical bytes is a no-op (``duplicate``); a row left at
+``received`` by a crash is completed by the next import of the same file. Rows are never deleted (a
+trigger refuses it); a newer return of a unit points the older one at itself through ``superseded_by``.
+
+The schema is versioned with ``PRAGMA user_version``; :data:`MIGRATIONS` are applied forward, one
+transaction each, when a ledger is opened. Writers take the write lock up front (``BEGIN IMMEDIATE``) and
+wait up to 30 s for each other, so several processes can import into one ledger at once.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+from . import catalogue
+from .errors import InputError
+from .findings import COLUMNS, SEVERITIES, Finding
+from .submission import Submission, submission_from_dict, submission_to_dict
+
+BUSY_TIMEOUT_MS = 30_000
+STATUSES = ("received", "parsed", "failed")
+
+_SOURCE = "DESIGN §9 数据不丢失"
+RULE_DUPLICATE = catalogue.define(
+    "L-DUPLICATE", "info", "相同文件已导入过，本次跳过",
+    "无需处理；如需重新核对，请修改后另存为新文件再导入", _SOURCE)
+RULE_SUPERSEDED = catalogue.define(
+    "L-SUPERSEDED", "info", "该单位的新报送替代了旧版本",
+    "无需处理；旧版本仍保留在台账中，汇总只使用最新一次报送", _SOURCE)
+
+
+class LedgerError(InputError):
+    """A ledger that cannot be used at all; ``str()`` is one Chinese sentence with the fix."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Schema
+
+_FINDING_COLUMNS_SQL = ",\n".join(
+    f"    {name} TEXT NOT NULL DEFAULT ''" for name in COLUMNS if name not in ("rule", "severity", "message"))
+
+_V1 = f"""
+CREATE TABLE imports (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    sha256           TEXT NOT NULL UNIQUE,
+    file_name        TEXT NOT NULL,
+    original_path    TEXT NOT NULL,
+    size             INTEGER NOT NULL,
+    kind             TEXT NOT NULL DEFAULT '',
+    received_at      TEXT NOT NULL,
+    unit_code        TEXT NOT NULL DEFAULT '',
+    template_version TEXT NOT NULL DEFAULT '',
+    status           TEXT NOT NULL DEFAULT 'received' CHECK (status IN ('received', 'parsed', 'failed')),
+    submission_json  TEXT,
+    superseded_by    INTEGER REFERENCES imports (id)
+);
+CREATE TABLE findings (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    import_id INTEGER NOT NULL REFERENCES imports (id),
+    rule      TEXT NOT NULL,
+    severity  TEXT NOT NULL CHECK (severity IN ('error', 'warning', 'info')),
+    message   TEXT NOT NULL,
+{_FINDING_COLUMNS_SQL}
+);
+"""
+
+# v2: the unit's name and the completion time on the row (backfilled from the stored submissions), indexes
+# for the per-unit queries, and a trigger that refuses to delete any import or finding.
+_V2 = """
+ALTER TABLE imports ADD COLUMN unit_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE imports ADD COLUMN completed_at TEXT;
+UPDATE imports
+   SET unit_name = COALESCE(json_extract(submission_json, '$.unit_name'), '')
+ WHERE submission_json IS NOT NULL AND json_valid(submission_json);
+CREATE INDEX imports_by_unit ON imports (unit_code, status, superseded_by);
+CREATE INDEX findings_by_import ON findings (import_id);
+CREATE TRIGGER imports_never_deleted BEFORE DELETE ON imports
+BEGIN
+    SELECT RAISE(ABORT, 'jixiao-xl ledger: imports are never deleted');
+END;
+CREATE TRIGGER findings_never_deleted BEFORE DELETE ON findings
+BEGIN
+    SELECT RAISE(ABORT, 'jixiao-xl ledger: findings are never deleted');
+END;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def split_script(script: str) -> list[str]:
+    """The statements of an SQL script, each complete (trigger bodies stay whole)."""
+    statements, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            if pending.strip():
+                statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {pending.strip()[:60]!r}")
+    return statements
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Rows and results
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """One import as the ledger keeps it (the submission itself is loaded by :meth:`Ledger.submission_of`)."""
+
+    id: int
+    sha256: str
+    file_name: str
+    original_path: str
+    size: int
+    kind: str
+    received_at: str
+    unit_code: str
+    unit_name: str
+    template_version: str
+    status: str
+    superseded_by: int | None
+    completed_at: str | None
+
+    @property
+    def accepted(self) -> bool:
+        """True for a parsed import that no later return of its unit has superseded."""
+        return self.status == "parsed" and self.superseded_by is None
+
+
+@dataclass(frozen=True)
+class Received:
+    """The outcome of :meth:`Ledger.record_received`."""
+
+    import_id: int
+    duplicate: bool
+    resumed: bool = False
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """The outcome of recording one import.
+
+    ``duplicate`` is True when the same bytes were already imported (nothing changed); ``superseded`` lists
+    the earlier imports of the unit that this one replaced; ``notes`` are the L- findings (info) that tell
+    the user so, for the import report.
+    """
+
+    import_id: int
+    duplicate: bool
+    superseded: list[int] = field(default_factory=list)
+    notes: tuple[Finding, ...] = ()
+
+
+_ROW_COLUMNS = ("id", "sha256", "file_name", "original_path", "size", "kind", "received_at", "unit_code",
+                "unit_name", "template_version", "status", "superseded_by", "completed_at")
+_SELECT_ROWS = f"SELECT {', '.join(_ROW_COLUMNS)} FROM imports"
+
+
+def _row(values: Sequence) -> ImportRow:
+    return ImportRow(*values)
+
+
+def now_iso() -> str:
+    """The current local time as ISO 8601 with its UTC offset, to the second."""
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _iso(value: datetime | str | None) -> str:
+    if value is None:
+        return now_iso()
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    return str(value)
+
+
+def display_time(iso: str) -> str:
+    """An ISO timestamp as people read it: ``2024-05-01 10:30``."""
+    return iso[:16].replace("T", " ")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Ledger
+
+
+class Ledger:
+    """An open ledger file. Use :meth:`open`, preferably as a context manager."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    # -- opening --------------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path) -> "Ledger":
+        """Open (creating folders and file when needed) and migrate the ledger at ``path``."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise LedgerError(f"无法打开台账文件 {path}（{exc}）；请确认路径可写。") from exc
+        ledger = cls(connection, path)
+        try:
+            ledger._configure()
+            ledger._migrate()
+        except sqlite3.DatabaseError as exc:
+            connection.close()
+            raise LedgerError(f"{path} 不是可用的 jixiao-xl 台账文件（{exc}）；请指定正确的 --ledger 路径。") from exc
+        except BaseException:
+            connection.close()
+            raise
+        return ledger
+
+    def _configure(self) -> None:
+        self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._set_wal()
+        self._db.execute("PRAGMA synchronous = FULL")
+
+    def _set_wal(self) -> None:
+        """Switch to WAL; a brand-new file opened by two processes at once may need a retry."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        if str(mode).lower() != "wal":
+            raise LedgerError(f"台账文件 {self.path} 无法使用 WAL 日志模式；请把台账放在本地磁盘上。")
+
+    def _migrate(self) -> None:
+        """Apply every migration the file has not seen, each in its own transaction."""
+        for version, script in enumerate(MIGRATIONS, start=1):
+            with self._transaction():
+                current = self.schema_version
+                if current > SCHEMA_VERSION:
+                    raise LedgerError(f"台账文件 {self.path} 由更新版本的 jixiao-xl 创建（结构版本 {current}），"
+                                      "请升级 jixiao-xl 后再使用。")
+                if current >= version:
+                    continue
+                for statement in split_script(script):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {version}")
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version stored in the file (``PRAGMA user_version``)."""
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the connection (safe to call twice)."""
+        self._db.close()
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction holding the write lock from the start (waits for other writers)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- recording ------------------------------------------------------------------------------------
+
+    def record_received(self, sha256: str, path: str | Path, size: int, kind: str,
+                        received_at: datetime | str | None = None) -> Received:
+        """Write the "received" row of a file before it is parsed (its own transaction).
+
+        Returns the existing import when the same bytes were seen before: ``duplicate`` when that import was
+        completed, ``resumed`` when it was left at ``received`` (a crash) and should be completed now.
+        """
+        with self._transaction() as db:
+            existing = db.execute("SELECT id, status FROM imports WHERE sha256 = ?", (sha256,)).fetchone()
+            if existing is not None:
+                resumed = existing[1] == "received"
+                return Received(existing[0], duplicate=not resumed, resumed=resumed)
+            cursor = db.execute(
+                "INSERT INTO imports (sha256, file_name, original_path, size, kind, received_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (sha256, Path(path).name, str(path), int(size), str(kind), _iso(received_at)))
+            return Received(int(cursor.lastrowid), duplicate=False)
+
+    def complete(self, import_id: int, sub: Submission, findings: Iterable[Finding], status: str) -> RecordResult:
+        """Fill in a received import: submission, findings, status and supersession, in one transaction.
+
+        An import that is already complete is left alone and reported as a duplicate.
+        """
+        if status not in ("parsed", "failed"):
+            raise ValueError(f"completion status must be parsed or failed, not {status!r}")
+        payload = json.dumps(submission_to_dict(sub), ensure_ascii=False, separators=(",", ":"))
+        with self._transaction() as db:
+            row = self._get(import_id)
+            if row is None:
+                raise LedgerError(f"台账中没有第 {import_id} 号导入。")
+            if row.status != "received":
+                return RecordResult(import_id, duplicate=True, notes=(self._duplicate_note(row),))
+            db.execute(
+                "UPDATE imports SET unit_code = ?, unit_name = ?, template_version = ?, status = ?,"
+                " submission_json = ?, completed_at = ? WHERE id = ?",
+                (sub.unit_code, sub.unit_name, sub.template_version, status, payload, now_iso(), import_id))
+            self._insert_findings(import_id, findings)
+            superseded = self._supersede(import_id, sub.unit_code) if status == "parsed" and sub.unit_code else []
+        notes = tuple(self._superseded_note(old, sub) for old in superseded)
+        return RecordResult(import_id, duplicate=False, superseded=[old.id for old in superseded], notes=notes)
+
+    def record(self, sub: Submission, original_path: str | Path, size: int, findings: Iterable[Finding],
+               received_at: datetime | str | None = None) -> RecordResult:
+        """Record one import: :meth:`record_received`, then :meth:`complete` (``failed`` when unreadable)."""
+        findings = list(findings)
+        received = self.record_received(sub.sha256, original_path, size, sub.kind, received_at)
+        if received.duplicate:
+            return RecordResult(received.import_id, duplicate=True,
+                                notes=(self._duplicate_note(self._get(received.import_id)),))
+        return self.complete(received.import_id, sub, findings, "parsed" if sub.readable else "failed")
+
+    def _insert_findings(self, import_id: int, findings: Iterable[Finding]) -> None:
+        names = ", ".join(COLUMNS)
+        marks = ", ".join("?" for _ in COLUMNS)
+        self._db.executemany(
+            f"INSERT INTO findings (import_id, {names}) VALUES (?, {marks})",
+            [(import_id, *(_text(getattr(f, name)) for name in COLUMNS)) for f in findings])
+
+    def _supersede(self, import_id: int, unit_code: str) -> list[ImportRow]:
+        """Point the unit's earlier accepted imports at ``import_id``; or, when a later return of the unit was
+        completed first (a resumed crash), point ``import_id`` at that one. Returns the rows superseded by
+        ``import_id``."""
+        accepted = "unit_code = ? AND status = 'parsed' AND superseded_by IS NULL AND id != ?"
+        later = self._db.execute(f"SELECT max(id) FROM imports WHERE {accepted} AND id > ?",
+                                 (unit_code, import_id, import_id)).fetchone()[0]
+        if later is not None:
+            self._db.execute("UPDATE imports SET superseded_by = ? WHERE id = ?", (later, import_id))
+            return []
+        older = [_row(r) for r in self._db.execute(f"{_SELECT_ROWS} WHERE {accepted} ORDER BY id",
+                                                   (unit_code, import_id))]
+        self._db.executemany("UPDATE imports SET superseded_by = ? WHERE id = ?",
+                             [(import_id, old.id) for old in older])
+        return older
+
+    def _duplicate_note(self, row: ImportRow | None) -> Finding:
+        when = f"（第 {row.id} 号导入，{row.file_name}，{display_time(row.received_at)}）" if row else ""
+        return Finding(RULE_DUPLICATE.code, RULE_DUPLICATE.severity, f"相同文件已导入过{when}，本次跳过。",
+                       file=row.file_name if row else "", sha256=row.sha256 if row else "",
+                       unit_code=row.unit_code if row else "")
+
+    def _superseded_note(self, old: ImportRow, sub: Submission) -> Finding:
+        message = (f"该单位的新报送替代了 {display_time(old.received_at)} 的旧版本（第 {old.id} 号导入，{old.file_name}）；"
+                   "旧版本仍保留在台账中，汇总只使用本次报送。")
+        return Finding(RULE_SUPERSEDED.code, RULE_SUPERSEDED.severity, message, file=sub.file, sha256=sub.sha256,
+                       unit_code=sub.unit_code, value=old.file_name, expected=old.sha256)
+
+    # -- queries --------------------------------------------------------------------------------------
+
+    def _get(self, import_id: int) -> ImportRow | None:
+        values = self._db.execute(f"{_SELECT_ROWS} WHERE id = ?", (import_id,)).fetchone()
+        return _row(values) if values else None
+
+    def get(self, import_id: int) -> ImportRow | None:
+        """One import by id, or None."""
+        return self._get(import_id)
+
+    def by_sha256(self, sha256: str) -> ImportRow | None:
+        """The import of the file with this sha256, or None."""
+        values = self._db.execute(f"{_SELECT_ROWS} WHERE sha256 = ?", (sha256,)).fetchone()
+        return _row(values) if values else None
+
+    def latest_by_unit(self) -> dict[str, ImportRow]:
+        """The accepted (latest, parsed, not superseded) import of every unit that has one."""
+        rows = self._db.execute(
+            f"{_SELECT_ROWS} WHERE status = 'parsed' AND superseded_by IS NULL AND unit_code != '' ORDER BY id")
+        return {row.unit_code: row for row in map(_row, rows)}
+
+    def history(self, unit_code: str | None = None) -> list[ImportRow]:
+        """Every import (any status), oldest first; only one unit's when ``unit_code`` is given."""
+        if unit_code is None:
+            rows = self._db.execute(f"{_SELECT_ROWS} ORDER BY id")
+        else:
+            rows = self._db.execute(f"{_SELECT_ROWS} WHERE unit_code = ? ORDER BY id", (unit_code,))
+        return [_row(r) for r in rows]
+
+    def return_counts(self) -> dict[str, int]:
+        """How many parsed returns each unit has sent (superseded ones included)."""
+        rows = self._db.execute(
+            "SELECT unit_code, count(*) FROM imports WHERE status = 'parsed' AND unit_code != '' GROUP BY unit_code")
+        return {code: int(n) for code, n in rows}
+
+    def findings_of(self, import_id: int) -> list[Finding]:
+        """The findings stored with an import, in the order they were recorded."""
+        rows = self._db.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM findings WHERE import_id = ? ORDER BY id", (import_id,))
+        return [Finding(**dict(zip(COLUMNS, values))) for values in rows]
+
+    def submission_of(self, import_id: int) -> Submission:
+        """The submission stored with a completed import."""
+        values = self._db.execute("SELECT submission_json FROM imports WHERE id = ?", (import_id,)).fetchone()
+        if values is None:
+            raise LedgerError(f"台账中没有第 {import_id} 号导入。")
+        if values[0] is None:
+            raise LedgerError(f"第 {import_id} 号导入尚未完成解析（可能上次导入中断），请重新导入该文件。")
+        return submission_from_dict(json.loads(values[0]))
+
+    def open_counts(self, import_id: int) -> dict[str, int]:
+        """How many findings of each severity an import has (all three severities always present)."""
+        counts = {severity: 0 for severity in SEVERITIES}
+        rows = self._db.execute(
+            "SELECT severity, count(*) FROM findings WHERE import_id = ? GROUP BY severity", (import_id,))
+        for severity, n in rows:
+            counts[severity] = int(n)
+        return counts
+
+    def integrity_ok(self) -> bool:
+        """True when SQLite's own integrity check passes."""
+        return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)

@@ -1,0 +1,145 @@
+"""Who has returned, who is outstanding, and how many problems are still open (``jixiao-xl status``).
+
+Status joins three sources: the master (which units exist), the manifest written by ``generate`` (which
+workbook was sent to each unit, with its sha256) and the ledger (the latest accepted return of each unit
+and its findings). Each unit gets one of five states, in Chinese, as shown to users.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import asdict, dataclass
+from typing import Iterable, Mapping, Sequence
+
+from .ledger import ImportRow, Ledger, display_time
+from .model import Master
+
+NOT_SENT = "未下发"
+AWAITING = "待报送"
+RETURNED_ERRORS = "已报送有错误"
+RETURNED_WARNINGS = "已报送有警告"
+RETURNED_OK = "已报送通过"
+STATES = (NOT_SENT, AWAITING, RETURNED_ERRORS, RETURNED_WARNINGS, RETURNED_OK)
+
+
+@dataclass(frozen=True)
+class UnitStatus:
+    """One unit's place in the cycle."""
+
+    code: str
+    name: str
+    sent: bool
+    sent_file: str
+    sent_sha256: str
+    returned: bool
+    return_file: str
+    received_at: str
+    import_id: int | None
+    returns: int
+    errors: int
+    warnings: int
+    state: str
+    in_master: bool = True
+
+
+def return_state(errors: int, warnings: int) -> str:
+    """The state of a returned unit from the open findings of its latest return."""
+    if errors:
+        return RETURNED_ERRORS
+    if warnings:
+        return RETURNED_WARNINGS
+    return RETURNED_OK
+
+
+def _state(sent: bool, latest: ImportRow | None, errors: int, warnings: int) -> str:
+    if latest is not None:
+        return return_state(errors, warnings)
+    return AWAITING if sent else NOT_SENT
+
+
+def _manifest_by_unit(manifest_rows: Iterable[Mapping[str, str]]) -> dict[str, Mapping[str, str]]:
+    """The manifest rows keyed by 单位编码 (the last row wins when a unit appears twice)."""
+    return {str(row.get("单位编码", "")).strip(): row for row in manifest_rows if str(row.get("单位编码", "")).strip()}
+
+
+def _one(code: str, name: str, sent_row: Mapping[str, str] | None, latest: ImportRow | None, returns: int,
+         ledger: Ledger, in_master: bool) -> UnitStatus:
+    counts = ledger.open_counts(latest.id) if latest else {"error": 0, "warning": 0}
+    sent = sent_row is not None and bool(str(sent_row.get("文件", "")).strip())
+    return UnitStatus(
+        code=code, name=name, sent=sent,
+        sent_file=str(sent_row.get("文件", "")) if sent_row else "",
+        sent_sha256=str(sent_row.get("sha256", "")) if sent_row else "",
+        returned=latest is not None,
+        return_file=latest.file_name if latest else "",
+        received_at=latest.received_at if latest else "",
+        import_id=latest.id if latest else None,
+        returns=returns, errors=counts["error"], warnings=counts["warning"],
+        state=_state(sent, latest, counts["error"], counts["warning"]), in_master=in_master)
+
+
+def unit_status(master: Master, ledger: Ledger, manifest_rows: Iterable[Mapping[str, str]]) -> list[UnitStatus]:
+    """The status of every unit of the master, in master order, then any unit known only to the ledger."""
+    sent = _manifest_by_unit(manifest_rows)
+    latest = ledger.latest_by_unit()
+    counts = ledger.return_counts()
+    rows = [_one(u.code, u.name, sent.get(u.code), latest.get(u.code), counts.get(u.code, 0), ledger, True)
+            for u in master.units]
+    known = {u.code for u in master.units}
+    for code in sorted(set(latest) - known):
+        rows.append(_one(code, latest[code].unit_name, sent.get(code), latest[code], counts.get(code, 0), ledger,
+                         False))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Rendering
+
+_HEADERS = ("单位编码", "单位名称", "状态", "下发文件", "报送文件", "报送时间", "导入编号", "报送次数", "错误", "警告")
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: wide and full-width characters count two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 0 if unicodedata.combining(ch) else 1
+               for ch in text)
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns (right-aligned when ``right``)."""
+    fill = " " * max(0, width - display_width(text))
+    return fill + text if right else text + fill
+
+
+def _cells(row: UnitStatus) -> tuple[str, ...]:
+    name = row.name if row.in_master else f"{row.name}（主数据中无此单位）"
+    return (row.code, name, row.state, row.sent_file or "-", row.return_file or "-",
+            display_time(row.received_at) if row.received_at else "-",
+            str(row.import_id) if row.import_id is not None else "-",
+            str(row.returns), str(row.errors), str(row.warnings))
+
+
+def summary(rows: Sequence[UnitStatus]) -> dict[str, int]:
+    """How many units are in each state (every state present, in :data:`STATES` order)."""
+    counts = {state: 0 for state in STATES}
+    for row in rows:
+        counts[row.state] += 1
+    return counts
+
+
+def render_status_table(rows: Sequence[UnitStatus]) -> str:
+    """A plain-text table of the statuses, columns aligned for Chinese text, with a summary line."""
+    table = [_HEADERS, *(_cells(r) for r in rows)]
+    widths = [max(display_width(line[i]) for line in table) for i in range(len(_HEADERS))]
+    numeric = {_HEADERS.index(h) for h in ("导入编号", "报送次数", "错误", "警告")}
+    lines = ["  ".join(pad(cell, widths[i], i in numeric) for i, cell in enumerate(line)).rstrip()
+             for line in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    counts = summary(rows)
+    lines.append("")
+    lines.append(f"共 {len(rows)} 个单位：" + "，".join(f"{state} {n}" for state, n in counts.items()))
+    return "\n".join(lines) + "\n"
+
+
+def status_json(rows: Sequence[UnitStatus]) -> dict:
+    """The statuses as a JSON-ready document: ``{"units": [...], "summary": {state: count}, "total": n}``."""
+    return {"units": [asdict(r) for r in rows], "summary": summary(rows), "total": len(rows)}

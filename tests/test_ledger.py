@@ -1,0 +1,363 @@
+"""The ledger: idempotent imports, supersession, exact round trips, migrations, concurrency and crashes."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import multiprocessing
+import os
+import signal
+import sqlite3
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from jixiao_xl.fill import sheet_names_for
+from jixiao_xl.findings import Finding
+from jixiao_xl.ledger import SCHEMA_VERSION, Ledger, LedgerError
+from jixiao_xl.master import load_sample
+from jixiao_xl.model import Master, Project
+from jixiao_xl.submission import Location, ReturnedProject, Submission
+
+# ---------------------------------------------------------------------------------------------------------
+# Helpers shared with test_consolidate.py
+
+
+def project_locations(sheet: str, project: Project) -> dict[str, Location]:
+    """Where a form would hold each value: budget B4, fiscal B5, other D5, plan in row 6, indicators from row 10."""
+    locations = {
+        "code": Location(sheet, "B2", "name", project.code),
+        "name": Location(sheet, "D2", "name", project.name),
+        "budget": Location(sheet, "B4", "name", str(project.budget or "")),
+        "fiscal": Location(sheet, "B5", "name", str(project.fiscal or "")),
+        "other": Location(sheet, "D5", "name", str(project.other or "")),
+    }
+    for column, point in zip("BCDEFGH", project.plan):
+        locations[f"plan.{point.node}"] = Location(sheet, f"{column}6", "meta", str(point.amount or ""))
+    for k, indicator in enumerate(project.indicators):
+        locations[f"ind{k}.name"] = Location(sheet, f"C{10 + k}", "template", indicator.name)
+    return locations
+
+
+def make_submission(master: Master, unit_code: str, tag: str = "v1", budgets: dict[str, Decimal] | None = None,
+                    file: str | None = None) -> Submission:
+    """A submission as the reader would produce it for ``unit_code``, returning the master's values.
+
+    ``budgets`` overrides some projects' 预算数 (by 项目编码); ``tag`` makes the bytes (sha256) distinct.
+    """
+    unit = master.unit(unit_code)
+    projects = master.projects_of(unit_code)
+    budgets = budgets or {}
+    returned = []
+    for sheet, project in zip(sheet_names_for(projects), projects):
+        if project.code in budgets:
+            project = dataclasses.replace(project, budget=budgets[project.code])
+        returned.append(ReturnedProject(project.code, sheet, project, project_locations(sheet, project)))
+    name = file or f"{unit_code}-{unit.name if unit else unit_code}-{tag}.xlsx"
+    return Submission(file=name, sha256=hashlib.sha256(f"{unit_code}/{tag}".encode()).hexdigest(), kind="xlsx",
+                      unit_code=unit_code, unit_name=unit.name if unit else "", template_id="项目支出绩效目标表",
+                      template_version="1", master_fingerprint=master.fingerprint, producer="Microsoft Excel",
+                      projects=tuple(returned))
+
+
+def sample_findings(sub: Submission, n: int = 3) -> list[Finding]:
+    """``n`` findings of the three severities, located on the first project sheet."""
+    severities = ("error", "warning", "info")
+    return [Finding(f"R-T{i}", severities[i % 3], f"第 {i} 个问题：=SUM(A1) 请改正", file=sub.file, sha256=sub.sha256,
+                    unit_code=sub.unit_code, project_code=sub.projects[0].project.code, sheet=sub.projects[0].sheet,
+                    cell=f"B{4 + i}", field="budget", value=f"{i}.00", expected="6.00", found_by="name")
+            for i in range(n)]
+
+
+@pytest.fixture(scope="module")
+def master() -> Master:
+    return load_sample()
+
+
+@pytest.fixture()
+def ledger(tmp_path):
+    with Ledger.open(tmp_path / "sub" / "ledger.sqlite") as opened:
+        yield opened
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Recording
+
+
+def test_open_creates_folders_and_sets_schema(tmp_path):
+    path = tmp_path / "a" / "b" / "ledger.sqlite"
+    with Ledger.open(path) as ledger:
+        assert ledger.schema_version == SCHEMA_VERSION == 2
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    raw.close()
+
+
+def test_same_bytes_twice_is_a_duplicate(ledger, master):
+    sub = make_submission(master, "435001")
+    first = ledger.record(sub, "/in/a.xlsx", 1234, sample_findings(sub))
+    second = ledger.record(sub, "/in/copy-of-a.xlsx", 1234, sample_findings(sub, 5))
+    assert not first.duplicate and second.duplicate
+    assert second.import_id == first.import_id and second.superseded == []
+    assert [n.rule for n in second.notes] == ["L-DUPLICATE"]
+    assert second.notes[0].message.startswith("相同文件已导入过")
+    assert len(ledger.history()) == 1
+    assert ledger.history()[0].original_path == "/in/a.xlsx"
+    assert len(ledger.findings_of(first.import_id)) == 3
+
+
+def test_later_return_supersedes_without_deleting(ledger, master):
+    old = make_submission(master, "435001", "v1")
+    new = make_submission(master, "435001", "v2")
+    first = ledger.record(old, "/in/v1.xlsx", 10, [], received_at="2024-05-01T10:30:00+08:00")
+    second = ledger.record(new, "/in/v2.xlsx", 11, [], received_at="2024-05-02T09:00:00+08:00")
+    assert second.superseded == [first.import_id]
+    assert second.notes[0].rule == "L-SUPERSEDED"
+    assert "2024-05-01 10:30" in second.notes[0].message
+    history = ledger.history("435001")
+    assert [r.id for r in history] == [first.import_id, second.import_id]
+    assert history[0].superseded_by == second.import_id and not history[0].accepted
+    assert history[1].superseded_by is None and history[1].accepted
+    assert ledger.latest_by_unit()["435001"].id == second.import_id
+    assert ledger.submission_of(first.import_id) == old  # the old return is still there
+    assert ledger.return_counts() == {"435001": 2}
+
+
+def test_unreadable_file_is_failed_and_supersedes_nothing(ledger, master):
+    good = ledger.record(make_submission(master, "435001"), "/in/good.xlsx", 10, [])
+    broken = Submission(file="broken.xlsx", sha256="0" * 64, kind="xlsx", unit_code="435001")
+    result = ledger.record(broken, "/in/broken.xlsx", 3, [Finding("I-CORRUPT", "error", "文件已损坏")])
+    assert result.superseded == []
+    assert ledger.get(result.import_id).status == "failed"
+    assert ledger.latest_by_unit()["435001"].id == good.import_id
+
+
+def test_findings_are_stored_and_read_back_equal(ledger, master):
+    sub = make_submission(master, "435001")
+    findings = sample_findings(sub, 7)
+    result = ledger.record(sub, "/in/a.xlsx", 1, findings)
+    assert ledger.findings_of(result.import_id) == findings
+    assert ledger.open_counts(result.import_id) == {"error": 3, "warning": 2, "info": 2}
+
+
+def test_submission_json_round_trip(ledger, master):
+    sub = make_submission(master, "435001", budgets={master.projects[0].code: Decimal("6.000")})
+    result = ledger.record(sub, "/in/a.xlsx", 1, [])
+    back = ledger.submission_of(result.import_id)
+    assert back == sub
+    assert back.projects[0].project.budget == Decimal("6.000") and str(back.projects[0].project.budget) == "6.000"
+    assert back.projects[0].where("budget") == Location("1.光纤租赁和短信机费用", "B4", "name", "6.000")
+
+
+def test_rows_are_never_deleted(ledger, master):
+    ledger.record(make_submission(master, "435001"), "/in/a.xlsx", 1, [])
+    with pytest.raises(sqlite3.IntegrityError):
+        ledger._db.execute("DELETE FROM imports")
+
+
+def test_received_row_is_completed_by_a_rerun(ledger, master):
+    sub = make_submission(master, "435001")
+    received = ledger.record_received(sub.sha256, "/in/a.xlsx", 99, "xlsx")
+    assert ledger.get(received.import_id).status == "received"
+    assert ledger.latest_by_unit() == {}
+    with pytest.raises(LedgerError):
+        ledger.submission_of(received.import_id)
+    again = ledger.record(sub, "/in/a.xlsx", 99, sample_findings(sub))
+    assert again.import_id == received.import_id and not again.duplicate
+    assert ledger.get(received.import_id).status == "parsed"
+    assert len(ledger.findings_of(received.import_id)) == 3
+    assert ledger.record(sub, "/in/a.xlsx", 99, []).duplicate
+
+
+def test_resumed_older_import_does_not_replace_a_newer_one(ledger, master):
+    old = make_submission(master, "435001", "old")
+    stuck = ledger.record_received(old.sha256, "/in/old.xlsx", 1, "xlsx")  # crashed before completion
+    newer = ledger.record(make_submission(master, "435001", "new"), "/in/new.xlsx", 1, [])
+    resumed = ledger.record(old, "/in/old.xlsx", 1, [])
+    assert resumed.import_id == stuck.import_id and resumed.superseded == []
+    assert ledger.latest_by_unit()["435001"].id == newer.import_id
+    assert ledger.get(stuck.import_id).superseded_by == newer.import_id
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Schema
+
+
+_V1_BY_HAND = """
+CREATE TABLE imports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, sha256 TEXT NOT NULL UNIQUE, file_name TEXT NOT NULL,
+    original_path TEXT NOT NULL, size INTEGER NOT NULL, kind TEXT NOT NULL DEFAULT '', received_at TEXT NOT NULL,
+    unit_code TEXT NOT NULL DEFAULT '', template_version TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'received' CHECK (status IN ('received', 'parsed', 'failed')),
+    submission_json TEXT, superseded_by INTEGER REFERENCES imports (id));
+CREATE TABLE findings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, import_id INTEGER NOT NULL REFERENCES imports (id),
+    rule TEXT NOT NULL, severity TEXT NOT NULL, message TEXT NOT NULL,
+    file TEXT NOT NULL DEFAULT '', sha256 TEXT NOT NULL DEFAULT '', unit_code TEXT NOT NULL DEFAULT '',
+    project_code TEXT NOT NULL DEFAULT '', sheet TEXT NOT NULL DEFAULT '', cell TEXT NOT NULL DEFAULT '',
+    field TEXT NOT NULL DEFAULT '', value TEXT NOT NULL DEFAULT '', expected TEXT NOT NULL DEFAULT '',
+    found_by TEXT NOT NULL DEFAULT '');
+PRAGMA user_version = 1;
+"""
+
+
+def test_migration_from_version_1(tmp_path, master):
+    import json
+
+    from jixiao_xl.submission import submission_to_dict
+
+    sub = make_submission(master, "435001")
+    path = tmp_path / "old.sqlite"
+    raw = sqlite3.connect(path)
+    raw.executescript(_V1_BY_HAND)
+    raw.execute("INSERT INTO imports (sha256, file_name, original_path, size, kind, received_at, unit_code,"
+                " template_version, status, submission_json) VALUES (?, 'a.xlsx', '/in/a.xlsx', 5, 'xlsx',"
+                " '2024-01-01T08:00:00+08:00', '435001', '1', 'parsed', ?)",
+                (sub.sha256, json.dumps(submission_to_dict(sub), ensure_ascii=False)))
+    raw.execute("INSERT INTO findings (import_id, rule, severity, message) VALUES (1, 'R-X', 'warning', '旧问题')")
+    raw.commit()
+    raw.close()
+
+    with Ledger.open(path) as ledger:
+        assert ledger.schema_version == SCHEMA_VERSION
+        row = ledger.latest_by_unit()["435001"]
+        assert row.unit_name == "巨鹿县行政审批局本级"  # backfilled by the v2 migration
+        assert ledger.submission_of(row.id) == sub
+        assert ledger.open_counts(row.id)["warning"] == 1
+        newer = ledger.record(make_submission(master, "435001", "v2"), "/in/b.xlsx", 6, [])
+        assert newer.superseded == [row.id]
+    with Ledger.open(path) as ledger:  # opening again applies nothing twice
+        assert ledger.schema_version == SCHEMA_VERSION and len(ledger.history()) == 2
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "future.sqlite"
+    raw = sqlite3.connect(path)
+    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    raw.close()
+    with pytest.raises(LedgerError, match="更新版本"):
+        Ledger.open(path)
+
+
+def test_not_a_database_is_refused(tmp_path):
+    path = tmp_path / "notes.sqlite"
+    path.write_bytes(b"this is not a database, just some text " * 100)
+    with pytest.raises(LedgerError, match="不是可用的 jixiao-xl 台账文件"):
+        Ledger.open(path)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Concurrency and crashes (child processes)
+
+
+def _import_many(path: str, worker: int, count: int) -> None:
+    master = load_sample()
+    with Ledger.open(path) as ledger:
+        for i in range(count):
+            sub = make_submission(master, "435001", f"w{worker}-{i}")
+            ledger.record(sub, f"/in/w{worker}-{i}.xlsx", i, sample_findings(sub, 1 + i % 4))
+
+
+def test_two_processes_import_concurrently(tmp_path):
+    path = str(tmp_path / "ledger.sqlite")
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_import_many, args=(path, w, 20)) for w in range(2)]
+    for process in workers:
+        process.start()
+    for process in workers:
+        process.join(120)
+    assert [p.exitcode for p in workers] == [0, 0]
+    with Ledger.open(path) as ledger:
+        rows = ledger.history()
+        assert len(rows) == 40 and {r.status for r in rows} == {"parsed"}
+        assert [r for r in rows if r.accepted] == [rows[-1]]  # exactly one accepted: the last one recorded
+        assert all(r.superseded_by is not None for r in rows[:-1])
+        for row in rows:
+            index = int(row.file_name.split("-")[1].split(".")[0])
+            assert len(ledger.findings_of(row.id)) == 1 + index % 4
+        assert ledger.integrity_ok()
+
+
+def _import_forever(path: str) -> None:
+    master = load_sample()
+    with Ledger.open(path) as ledger:
+        for i in range(100_000):
+            sub = make_submission(master, "435001", f"k{i}")
+            ledger.record(sub, f"/in/k-{i}.xlsx", i, sample_findings(sub, 20 + i % 30))
+
+
+def _stop_after_received(path: str, ready) -> None:
+    master = load_sample()
+    with Ledger.open(path) as ledger:
+        sub = make_submission(master, "435001", "stuck")
+        ledger.record_received(sub.sha256, "/in/stuck.xlsx", 1, "xlsx")
+        ready.set()
+        time.sleep(60)
+
+
+def _wait_for_rows(path: str, at_least: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if Path(path).exists():
+            with Ledger.open(path) as ledger:
+                if len(ledger.history()) >= at_least:
+                    return
+        time.sleep(0.05)
+    raise AssertionError("the child process recorded nothing")
+
+
+def test_killed_import_loop_leaves_a_consistent_ledger(tmp_path):
+    path = str(tmp_path / "ledger.sqlite")
+    context = multiprocessing.get_context("spawn")
+    child = context.Process(target=_import_forever, args=(path,))
+    child.start()
+    try:
+        _wait_for_rows(path, 15)
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.join(30)
+    assert child.exitcode == -signal.SIGKILL
+    master = load_sample()
+    with Ledger.open(path) as ledger:
+        assert ledger.integrity_ok()
+        rows = ledger.history()
+        pending = [r for r in rows if r.status == "received"]
+        assert len(pending) <= 1 and all(r.id == rows[-1].id for r in pending)
+        for row in rows:
+            if row.status == "parsed":
+                i = int(row.file_name.split("-")[1].split(".")[0])
+                assert len(ledger.findings_of(row.id)) == 20 + i % 30
+            else:
+                assert ledger.findings_of(row.id) == []
+        assert len(ledger.latest_by_unit()) == 1
+        for row in pending:  # a re-run completes what the crash interrupted
+            i = int(row.file_name.split("-")[1].split(".")[0])
+            sub = make_submission(master, "435001", f"k{i}")
+            result = ledger.record(sub, row.original_path, i, sample_findings(sub, 2))
+            assert result.import_id == row.id and not result.duplicate
+            assert ledger.get(row.id).status == "parsed" and len(ledger.findings_of(row.id)) == 2
+
+
+def test_kill_between_received_and_complete(tmp_path):
+    path = str(tmp_path / "ledger.sqlite")
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    child = context.Process(target=_stop_after_received, args=(path, ready))
+    child.start()
+    try:
+        assert ready.wait(60)
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.join(30)
+    master = load_sample()
+    sub = make_submission(master, "435001", "stuck")
+    with Ledger.open(path) as ledger:
+        (row,) = ledger.history()
+        assert row.status == "received" and row.unit_code == ""
+        result = ledger.record(sub, "/in/stuck.xlsx", 1, sample_findings(sub))
+        assert result.import_id == row.id and not result.duplicate
+        assert ledger.submission_of(row.id) == sub
+        assert ledger.findings_of(row.id) == sample_findings(sub)
