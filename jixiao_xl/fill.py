@@ -21,7 +21,7 @@ from . import __version__, taxonomy
 from .findings import SEVERITY_ZH, Finding
 from .model import DeptGoal, DeptIndicator, Indicator, Master, Project, Unit
 from .safety import atomic_target, commit_atomic
-from .sheetwriter import FormatCache, Formula, SheetCanvas, cell_ref, quote_sheet
+from .sheetwriter import FormatCache, Formula, SheetCanvas, display_width, cell_ref, quote_sheet
 from .template import INDICATOR_FIELDS, CellSpec, FormSpec
 
 DEFAULT_PASSWORD = "jixiao"
@@ -455,23 +455,50 @@ class ProjectSheet(_FormSheet):
                     self.place(f"{self.prefix}.i{k + 1:02d}.{part}", row, cell.col, value, cell)
                 else:
                     self.canvas.put(row, cell.col, cell.text or None, self.fmt(cell))
+        self.level1_runs: list[tuple[int, int]] = []
         for field in ("ind.level1", "ind.level2"):
             if field in self.spec.fields:
-                self._merge_runs(self.spec.fields[field][1], field.split(".")[1])
+                runs = self._merge_runs(self.spec.fields[field][1], field.split(".")[1])
+                if field == "ind.level1":
+                    self.level1_runs = runs
 
-    def _merge_runs(self, col: int, part: str) -> None:
-        """Merge consecutive pre-filled rows with the same 一级 (or 一级+二级), as on the printed form."""
+    def _merge_runs(self, col: int, part: str) -> list[tuple[int, int]]:
+        """Merge consecutive pre-filled rows with the same 一级 (or 一级+二级), as on the printed form.
+
+        Returns the merged runs as (first, last) grid offsets.
+        """
         def key(indicator):
             if indicator is None or not getattr(indicator, part):
                 return None
             return (indicator.level1,) if part == "level1" else (indicator.level1, indicator.level2)
 
-        start = 0
+        runs, start = [], 0
         for k in range(1, len(self.grid) + 1):
             if k == len(self.grid) or key(self.grid[k]) != key(self.grid[start]) or key(self.grid[start]) is None:
                 if k - start > 1 and key(self.grid[start]) is not None:
                     self.canvas.merge(self.first_grid_row + start, col, self.first_grid_row + k - 1, col)
+                    runs.append((start, k - 1))
                 start = k
+        return runs
+
+    def _level2_validations(self, col: int, parent_col: int) -> None:
+        """二级 lists follow the 一级 of their row; rows under a merged 一级 look at the merge's anchor cell."""
+        segments, k = [], 0
+        runs = {first: last for first, last in self.level1_runs}
+        while k < len(self.grid):
+            if k in runs:
+                segments.append((k, runs[k], cell_ref(self.first_grid_row + k, parent_col, True)))
+                k = runs[k] + 1
+            else:
+                end = k
+                while end + 1 < len(self.grid) and end + 1 not in runs:
+                    end += 1
+                segments.append((k, end, "$" + cell_ref(self.first_grid_row + k, parent_col)))
+                k = end + 1
+        for first, last, parent in segments:
+            source = f"=INDIRECT(VLOOKUP({parent},JXL_L2MAP,2,FALSE))"
+            self.ws.data_validation(self.first_grid_row + first, col, self.first_grid_row + last, col,
+                                    _list_dv(source, "二级指标", "先选一级指标，再从下拉列表选择其下的二级指标。"))
 
     def _validations(self) -> None:
         first, last = self.first_grid_row, self.last_grid_row
@@ -480,10 +507,7 @@ class ProjectSheet(_FormSheet):
             col = fields["ind.level1"][1]
             self.ws.data_validation(first, col, last, col, _list_dv("=JXL_LEVEL1", "一级指标", "请从下拉列表选择一级指标。"))
         if "ind.level2" in fields and "ind.level1" in fields:
-            col, parent = fields["ind.level2"][1], cell_ref(first, fields["ind.level1"][1], False)
-            parent = "$" + parent.rstrip("0123456789") + parent[len(parent.rstrip("0123456789")):]
-            source = f"=INDIRECT(VLOOKUP({parent},JXL_L2MAP,2,FALSE))"
-            self.ws.data_validation(first, col, last, col, _list_dv(source, "二级指标", "先选一级指标，再从下拉列表选择其下的二级指标。"))
+            self._level2_validations(fields["ind.level2"][1], fields["ind.level1"][1])
         if "ind.operator" in fields:
             col = fields["ind.operator"][1]
             self.ws.data_validation(first, col, last, col, _list_dv(
@@ -745,9 +769,16 @@ def _write_guide(ws, request: RenderRequest, projects, sheet_names, formats: For
                        bases=taxonomy.BASIS_DEFINITIONS)
     title = formats.get({"bold": True, "font_size": 14, "font_name": "宋体"})
     body = formats.get({"text_wrap": True, "valign": "top", "font_name": "宋体", "font_size": 11})
-    ws.set_column(0, 0, 110)
+    width = 72  # fits the printable width of portrait A4 without scaling (LibreOffice ignores fit-to-width here)
+    ws.set_column(0, 0, width)
     for row, line in enumerate(text.splitlines()):
         ws.write_string(row, 0, line, title if row == 0 else body)
+        lines = max(1, -(-display_width(line) // int(width * 0.95)))
+        ws.set_row(row, 24 if row == 0 else 15 * lines + 3)
+    ws.set_portrait()
+    ws.set_paper(9)
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.fit_to_pages(1, 0)
     ws.protect(request.password)
     ws.activate()
 

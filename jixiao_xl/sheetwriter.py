@@ -81,7 +81,7 @@ class SheetCanvas:
                 continue
             r2, c2 = spans.get((row, col), (row, col))
             width = sum(widths.get(c, 8.43) for c in range(col, c2 + 1))
-            lines = sum(max(1, -(-_display_width(part) // max(int(width * 1.15), 1))) for part in placed.value.split("\n"))
+            lines = sum(max(1, -(-display_width(part) // max(int(width * 1.15), 1))) for part in placed.value.split("\n"))
             per_row = (lines * line + 3) / (r2 - row + 1)
             for r in range(row, min(r2, last_row) + 1):
                 needed[r] = max(needed[r], per_row)
@@ -115,7 +115,7 @@ def _write(ws, row: int, col: int, value: object, fmt) -> None:
         ws.write_string(row, col, str(value), fmt)
 
 
-def _display_width(text: str) -> int:
+def display_width(text: str) -> int:
     import unicodedata
 
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

@@ -171,7 +171,10 @@ def test_validations(book):
     ws = book["1.光纤租赁和短信机费用"]
     by_range = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
     assert by_range["A11:A20"].type == "list" and by_range["A11:A20"].formula1 == "JXL_LEVEL1"
-    assert by_range["B11:B20"].formula1 == "INDIRECT(VLOOKUP($A11,JXL_L2MAP,2,FALSE))"
+    # Rows under a merged 一级 look at the merge's anchor; the others at their own row.
+    assert by_range["B11:B14"].formula1 == "INDIRECT(VLOOKUP($A$11,JXL_L2MAP,2,FALSE))"
+    assert by_range["B15:B16"].formula1 == "INDIRECT(VLOOKUP($A$15,JXL_L2MAP,2,FALSE))"
+    assert by_range["B17:B20"].formula1 == "INDIRECT(VLOOKUP($A17,JXL_L2MAP,2,FALSE))"
     assert by_range["E11:E20"].formula1 == "JXL_OPERATORS"
     assert by_range["G11:G20"].errorStyle == "warning"
     assert by_range["E7"].type == "decimal" and float(by_range["E7"].formula2) == 6
