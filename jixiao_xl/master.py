@@ -38,7 +38,7 @@ from .model import (
     Unit,
 )
 from .safety import atomic_target, commit_atomic
-from .values import parse_number
+from .values import as_money, parse_number
 
 # --------------------------------------------------------------------------------------------------
 # The format (contract: DESIGN §3)
@@ -519,7 +519,7 @@ def _to_int(text: str) -> int:
 def _money(text: str) -> Decimal | None:
     """A money cell as Decimal; None when blank or not a number (the checks report it)."""
     try:
-        return parse_number(text)
+        return as_money(parse_number(text))
     except ValueError:
         return None
 

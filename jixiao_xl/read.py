@@ -329,7 +329,7 @@ class _Locator:
         for c in range(col - 1, -1, -1):
             text = self.sheet.text(row, c)
             if text:
-                return text == target
+                return taxonomy.compact(text) == target  # NFKC both sides: 其中：财政资金 vs 其中:财政资金
         return False
 
     def location(self, spot: _Spot) -> Location:
@@ -394,7 +394,7 @@ _FIELD_ZH = {"code": "项目编码", "name": "项目名称", "budget": "预算�
 def _money(ctx: _Context, raw_value, location: Location, label: str) -> Decimal | None:
     try:
         amount, _note = values.parse_money(raw_value, ctx.money_unit, ctx.money_unit)
-        return amount
+        return values.as_money(amount)
     except (ValueError, TypeError):
         ctx.add(P_NUMBER, f"{_FIELD_ZH.get(label, label)}“{location.raw}”不是数字，请填写以{ctx.money_unit}为单位的金额（如 6.00）。",
                 sheet=location.sheet, cell=location.cell, field=_FIELD_ZH.get(label, label), value=location.raw,
@@ -511,7 +511,10 @@ class _Grid:
 
     def cell(self, row: int, part: str) -> tuple[object, Location]:
         col = self.columns[part]
-        found_by = "name" if (self.sheet.name, row, col) in self.ctx.name_cells else self.found_by
+        named = (self.sheet.name, row, col) in self.ctx.name_cells
+        # A cell with no name of its own (a row inserted into a named grid) is found between the header and
+        # the footer by the header's labels: "label", whatever found the grid.
+        found_by = "name" if named else ("label" if self.found_by == "name" else self.found_by)
         raw = self.sheet.value(row, col)
         return raw, Location(self.sheet.name, col_letter(col) + str(row + 1), found_by, values.clean_text(raw))
 
@@ -638,6 +641,11 @@ def _read_dept(ctx: _Context, meta: Meta, spec: FormSpec) -> ReturnedDept | None
             location = loc.location(spot)
             locations["overall_goal"] = location
             overall = location.raw
+    for total in ("unit.budget", "unit.fiscal", "unit.other"):
+        if total in spec.fields:
+            spot = loc.find(total, total)
+            if spot is not None:
+                locations[total] = loc.location(spot)
     goals: dict[int, DeptGoal] = {}
     indicators: list[DeptIndicator] = []
     seq = None

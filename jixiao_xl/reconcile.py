@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from . import catalogue
 from .findings import Finding
@@ -754,3 +754,9 @@ def _outstanding_findings(subs: Sequence[Submission], master: Master) -> list[Fi
                               f"单位{_unit_label(master, unit.code)}本批次尚未报送绩效目标表（下发项目 {count} 个）；请催报。",
                               unit_code=unit.code, field="unit_code", expected=unit.code))
     return findings
+
+
+def outstanding_findings(returned_codes: Iterable[str], master: Master) -> list[Finding]:
+    """X-UNIT-NO-RETURN for each master unit whose code is not among ``returned_codes`` (e.g. from the ledger)."""
+    stand_ins = [Submission(file="", sha256="", kind="", unit_code=code) for code in returned_codes]
+    return _outstanding_findings(stand_ins, master)

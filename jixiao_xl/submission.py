@@ -8,7 +8,8 @@ reconciliation and consolidation reuse the master's types) plus, for every value
   ``plan.<节点>`` (e.g. ``plan.12月底``), ``footer.filler``, ``footer.phone``, ``footer.date``;
 - indicator fields: ``ind<k>.<field>`` with ``k`` the 0-based index into ``project.indicators`` and field one
   of level1, level2, name, description, operator, value, unit, basis, weight;
-- department fields: ``overall_goal``, ``goal<seq>.name``, ``goal<seq>.goal``, ``dind<k>.<field>``.
+- department fields: ``overall_goal``, ``goal<seq>.name``, ``goal<seq>.goal``, ``dind<k>.<field>``, and the
+  totals the sheet shows, ``unit.budget``, ``unit.fiscal``, ``unit.other`` (raw text in the Location).
 
 Submissions serialise to plain JSON (:func:`submission_to_dict`) and back (:func:`submission_from_dict`),
 so the ledger can keep every import and consolidation can run from the ledger alone.

@@ -705,3 +705,10 @@ def _make_date(match: re.Match[str], text: str) -> date:
         return date(int(match.group("y")), int(match.group("m")), int(match.group("d")))
     except ValueError as exc:
         raise ValueError(f"日期不存在：“{text}”") from exc
+
+
+def as_money(amount: Decimal | None) -> Decimal | None:
+    """An amount with at least two decimals (9 → 9.00, 7.125 stays 7.125), as forms and masters show money."""
+    if amount is None or amount.as_tuple().exponent <= -2 or not amount.is_finite():
+        return amount
+    return amount.quantize(Decimal("0.01"))

@@ -169,5 +169,5 @@ def test_read_command_writes_json(issued, tmp_path):
     document = json.loads(out.read_text(encoding="utf-8"))
     assert document["files"] == 1
     project = document["submissions"][0]["projects"][2]
-    assert project["fields"]["支出计划-12月底"] == {"value": "9", "raw": "9", "cell": f"{UNIFORM}!E7", "found_by": "name"}
+    assert project["fields"]["支出计划-12月底"] == {"value": "9.00", "raw": "9", "cell": f"{UNIFORM}!E7", "found_by": "name"}
     assert project["indicators"][7]["unit"] == {"value": "%", "raw": "％", "cell": f"{UNIFORM}!G18", "found_by": "name"}

@@ -1,0 +1,181 @@
+"""`jixiao-xl import` end to end: the seed's defects at their cells, a clean return, tampering, reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from jixiao_xl.cli import cli
+from jixiao_xl.ledger import Ledger
+
+UNIT_FILE = "435001-巨鹿县行政审批局本级.xlsx"
+
+
+@pytest.fixture(scope="module")
+def cycle(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cycle")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["master", "init", "--sample", str(root / "master.xlsx")]).exit_code == 0
+    result = runner.invoke(cli, ["generate", "--master", str(root / "master.xlsx"), "--out", str(root / "issued"),
+                                 "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def run_import(root: Path, returns: Path, name: str):
+    return CliRunner().invoke(cli, ["import", str(returns), "--master", str(root / "master.xlsx"), "--out",
+                                    str(root / name), "--ledger", str(root / f"{name}.sqlite"), "--jobs", "1"])
+
+
+def returned(root: Path, folder: str, edit=None) -> Path:
+    target = root / folder
+    target.mkdir(exist_ok=True)
+    wb = openpyxl.load_workbook(root / "issued" / UNIT_FILE)
+    if edit:
+        edit(wb)
+    wb.save(target / UNIT_FILE)
+    return target
+
+
+def findings_of(root: Path, name: str) -> list[dict]:
+    return json.loads((root / name / "findings.json").read_text(encoding="utf-8"))
+
+
+def test_seed_defects_found_at_their_cells(cycle):
+    result = run_import(cycle, returned(cycle, "unchanged"), "r1")
+    assert result.exit_code == 1, result.output
+    found = {(f["rule"], f["sheet"], f["cell"]) for f in findings_of(cycle, "r1")}
+    expected = {
+        ("R-C1", "5.政务外网费用", "F14"),            # cost indicator 7.9 万元 above its 5.00 budget
+        ("R-F5", "3.统一着装经费", "E7"),             # the plan never reaches the budget
+        ("R-R3", "3.统一着装经费", "E12"),            # ≥ on a damage rate
+        ("R-R2", "1.光纤租赁和短信机费用", "E15"),     # ≤100% on a satisfaction rate
+        ("R-R4", "2.软件正版化设备保养维护费用", "G11"),  # a quantity in %
+    }
+    assert expected <= found
+    cost_operator = {(f["sheet"], f["cell"]) for f in findings_of(cycle, "r1") if f["rule"] == "R-C2"}
+    assert {("5.政务外网费用", "E14"), ("3.统一着装经费", "E14"), ("2.软件正版化设备保养维护费用", "E14")} <= cost_operator
+    errors = [f for f in findings_of(cycle, "r1") if f["severity"] == "error"]
+    assert {f["rule"] for f in errors} == {"R-C1", "R-F5"}
+    assert "report.html" in result.output and "退回修改" in result.output
+
+
+def _fix_everything(wb) -> None:
+    for ws in wb.worksheets[1:7]:
+        ws["B9"] = "按计划完成项目任务，提升政务服务水平"
+        ws["E14"] = "≤"
+        ws["H14"] = "预算支出标准"
+        for row in range(11, 18):
+            name = str(ws.cell(row, 3).value or "")
+            if "满意" in name or "满意" in str(ws.cell(row, 4).value or ""):
+                ws.cell(row, 5).value = "≥"
+                ws.cell(row, 6).value = 90
+    uniform = wb["3.统一着装经费"]
+    uniform["E7"] = 9
+    uniform["E12"], uniform["F12"] = "≤", 2
+    wb["5.政务外网费用"]["F14"] = 5
+    wb["5.政务外网费用"]["C16"] = "政务专网运行的稳定性"
+    software = wb["2.软件正版化设备保养维护费用"]
+    software["F11"], software["G11"] = 60, "台"
+    dept = wb["部门整体绩效目标"]
+    for row in range(7, 20):
+        if dept.cell(row, 7).value == "＝" and "满意" in str(dept.cell(row, 6).value or ""):
+            dept.cell(row, 7).value = "≥"
+    dept["G12"], dept["H12"], dept["I12"] = "≤", 1, "%"
+    dept["F18"] = "服务对象对窗口服务的满意度"
+
+
+def test_a_correct_return_has_no_errors(cycle):
+    result = run_import(cycle, returned(cycle, "fixed", _fix_everything), "r2")
+    errors = [f for f in findings_of(cycle, "r2") if f["severity"] == "error"]
+    assert errors == [], errors
+    assert result.exit_code == 0, result.output
+
+
+def test_tampered_budget_is_caught(cycle):
+    def tamper(wb):
+        ws = wb["3.统一着装经费"]
+        ws.protection.sheet = False
+        ws["B4"] = 9.5
+
+    result = run_import(cycle, returned(cycle, "tampered", tamper), "r3")
+    assert result.exit_code == 1
+    tamper_findings = [f for f in findings_of(cycle, "r3") if f["rule"] == "X-TAMPER"]
+    assert [(f["sheet"], f["cell"], f["value"], f["expected"]) for f in tamper_findings] == [
+        ("3.统一着装经费", "B4", "9.50", "9.00")]
+    assert any(f["rule"] == "P-PROTECTION-REMOVED" for f in findings_of(cycle, "r3"))
+
+
+def test_reports_hold_every_finding(cycle):
+    run_import(cycle, returned(cycle, "unchanged"), "r4")
+    findings = findings_of(cycle, "r4")
+    html = (cycle / "r4" / "report.html").read_text(encoding="utf-8")
+    sheet = openpyxl.load_workbook(cycle / "r4" / "report.xlsx")["问题清单"]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(findings)
+    for f in findings:
+        assert f["rule"] in html
+        assert any(r[7] == f["rule"] and r[5] == (f["cell"] or None) for r in rows), f
+    csv_text = (cycle / "r4" / "findings.csv").read_bytes()
+    assert csv_text.startswith(b"\xef\xbb\xbf")
+    sendback = openpyxl.load_workbook(cycle / "r4" / "退回修改" / UNIT_FILE)
+    assert "问题清单" in sendback.sheetnames
+    assert sendback["5.政务外网费用"]["F14"].comment is not None
+
+
+def test_reimport_is_a_noop_and_returns_are_untouched(cycle):
+    folder = returned(cycle, "twice")
+    before = (folder / UNIT_FILE).read_bytes()
+    run_import(cycle, folder, "r5")
+    second = run_import(cycle, folder, "r5")
+    assert "未重复导入" in second.output
+    assert [f["rule"] for f in findings_of(cycle, "r5")].count("L-DUPLICATE") == 1
+    with Ledger.open(cycle / "r5.sqlite") as ledger:
+        assert len(ledger.history()) == 1
+    assert (folder / UNIT_FILE).read_bytes() == before
+
+
+def test_output_inside_the_returns_folder_is_refused(cycle):
+    folder = returned(cycle, "inside")
+    result = CliRunner().invoke(cli, ["import", str(folder), "--master", str(cycle / "master.xlsx"),
+                                      "--out", str(folder / "核对"), "--ledger", str(cycle / "x.sqlite")])
+    assert result.exit_code == 2 and "报回文件所在的文件夹" in result.output
+    assert not (folder / "核对").exists()
+
+
+def test_status_and_consolidate_after_import(cycle):
+    run_import(cycle, returned(cycle, "unchanged"), "r6")
+    runner = CliRunner()
+    status = runner.invoke(cli, ["status", "--master", str(cycle / "master.xlsx"), "--ledger", str(cycle / "r6.sqlite"),
+                                 "--manifest", str(cycle / "issued" / "manifest.csv"), "--json"])
+    assert status.exit_code == 0
+    units = json.loads(status.output)["units"]
+    assert units[0]["code"] == "435001" and units[0]["state"] == "已报送有错误"
+    out = cycle / "汇总.xlsx"
+    result = runner.invoke(cli, ["consolidate", "--master", str(cycle / "master.xlsx"), "--ledger",
+                                 str(cycle / "r6.sqlite"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "预算数合计 60.00 万元" in result.output
+    total = openpyxl.load_workbook(out)["总表"]
+    assert any(row[0] == "合计" for row in total.iter_rows(values_only=True))
+
+
+def test_demo_runs_the_whole_cycle(tmp_path):
+    result = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    assert "X-TAMPER" in result.output and "R-C1" in result.output
+    assert "预算数合计 96.00 万元" in result.output
+    assert (tmp_path / "demo" / "汇总" / "汇总表.xlsx").is_file()
+    with Ledger.open(tmp_path / "demo" / "ledger.sqlite") as ledger:
+        history = ledger.history()
+        assert len(history) == 3 and sum(1 for row in history if row.superseded_by) == 1
+    again = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "demo")])
+    assert again.exit_code == 0
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "keep.txt").write_text("x")
+    refused = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "mine")])
+    assert refused.exit_code == 2 and (tmp_path / "mine" / "keep.txt").exists()
