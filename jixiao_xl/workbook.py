@@ -17,6 +17,8 @@ from python_calamine import CalamineWorkbook
 
 _REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
 _XLSX_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3}\d+)"[^>]*?>(?:<f[ >/])')
+# xsd:boolean: Excel writes sheet="1", LibreOffice writes sheet="true".
+_XLSX_PROTECTED = re.compile(rb'<sheetProtection\b[^>]*?\bsheet="(?:1|true)"')
 _NS = {
     "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
     "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
@@ -119,6 +121,8 @@ class WorkbookData:
     protected_sheets: set[str]
     _book: CalamineWorkbook
     _sheets: dict[str, Sheet] = field(default_factory=dict)
+    # Merges read from the package when calamine reports none (it gives None for every ods sheet).
+    package_merges: dict[str, list[tuple[int, int, int, int]]] = field(default_factory=dict)
 
     def sheet(self, name: str) -> Sheet:
         """A sheet's values and merges, read on first use."""
@@ -129,6 +133,8 @@ class WorkbookData:
                 merges = [(a[0], a[1], b[0], b[1]) for a, b in (cal.merged_cell_ranges or [])]
             except Exception:  # noqa: BLE001 - merges are a help, not a requirement
                 merges = []
+            if not merges:
+                merges = self.package_merges.get(name, [])
             self._sheets[name] = Sheet(name, rows, merges, self.visible.get(name, True))
         return self._sheets[name]
 
@@ -193,7 +199,7 @@ def _xlsx_extras(path: Path, data: WorkbookData) -> None:
             if target in members:
                 xml = archive.read(target)
                 data.formula_cells[name] = {parse_a1(ref.decode()) for ref in _XLSX_FORMULA_CELL.findall(xml)}
-                if b"<sheetProtection" in xml and b'sheet="1"' in xml.split(b"<sheetProtection", 1)[1][:400]:
+                if _XLSX_PROTECTED.search(xml):
                     data.protected_sheets.add(name)
 
 
@@ -271,6 +277,7 @@ def _ods_content(xml: bytes, data: WorkbookData) -> None:
         if table.get(f"{{{table_ns}}}protected") == "true":
             data.protected_sheets.add(name)
         data.formula_cells[name] = _ods_formula_cells(table, table_ns)
+        data.package_merges[name] = _ods_merges(table, table_ns)
 
 
 def _ods_formula_cells(table, ns: str) -> set[tuple[int, int]]:
@@ -288,6 +295,27 @@ def _ods_formula_cells(table, ns: str) -> set[tuple[int, int]]:
             col += repeat
         row += min(repeat_rows, 1_048_576)
     return cells
+
+
+def _ods_merges(table, ns: str) -> list[tuple[int, int, int, int]]:
+    """(row1, col1, row2, col2) of every merge: a cell with number-rows/columns-spanned above 1."""
+    merges = []
+    row = 0
+    for row_node in table.iter(f"{{{ns}}}table-row"):
+        repeat_rows = min(int(row_node.get(f"{{{ns}}}number-rows-repeated", "1")), 1_048_576)
+        col = 0
+        for cell in row_node:
+            if not cell.tag.endswith(("table-cell", "covered-table-cell")):
+                continue
+            repeat = min(int(cell.get(f"{{{ns}}}number-columns-repeated", "1")), 1024)
+            rows = int(cell.get(f"{{{ns}}}number-rows-spanned", "1"))
+            cols = int(cell.get(f"{{{ns}}}number-columns-spanned", "1"))
+            if rows > 1 or cols > 1:
+                for r in range(row, row + min(repeat_rows, 1024)):  # identical merged rows may be written once
+                    merges.append((r, col, r + rows - 1, col + cols - 1))
+            col += repeat
+        row += repeat_rows
+    return merges
 
 
 def _ods_reference(text: str) -> CellAddress | tuple[CellAddress, CellAddress] | None:
