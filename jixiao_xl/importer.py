@@ -18,7 +18,7 @@ from .ledger import Ledger
 from .model import Master
 from .parallel import make_executor, run_all
 from .read import read_file
-from .reconcile import outstanding_findings, reconcile_batch, reconcile_submission
+from .reconcile import outstanding_findings, reconcile_batch, reconcile_submission, same_file_finding
 from .report import ReportPaths, write_reports
 from .rules import RuleConfig, check_submission
 from .sendback import write_sendbacks
@@ -133,6 +133,7 @@ def _receive(ledger: Ledger, files: Sequence[Path], result: ImportResult,
              on_file: Callable[[Path], None]) -> list[tuple[Path, int]]:
     """Record every file as received (sha256 first); duplicates of finished imports are skipped."""
     tasks = []
+    batch: dict[str, Path] = {}
     for path in files:
         try:
             digest, size, kind = sha256_file(path), path.stat().st_size, detect_kind(path).value
@@ -141,6 +142,14 @@ def _receive(ledger: Ledger, files: Sequence[Path], result: ImportResult,
                                            file=str(path)))
             on_file(path)
             continue
+        if digest in batch:
+            # The same bytes twice in one batch: read once, so the ledger row, its findings and its
+            # submission all name the first file (otherwise whichever worker finished first would).
+            result.duplicates += 1
+            result.findings.append(same_file_finding(path, batch[digest], digest))
+            on_file(path)
+            continue
+        batch[digest] = path
         received = ledger.record_received(digest, path, size, kind)
         if received.duplicate:
             result.duplicates += 1

@@ -19,16 +19,19 @@ from __future__ import annotations
 
 import codecs
 import enum
+import faulthandler
 import hashlib
 import io
 import multiprocessing
 import os
+import queue
 import re
 import signal
 import struct
 import sys
 import threading
 import zipfile
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Callable, Sequence
@@ -245,6 +248,8 @@ def _classify(probe: _Probe) -> FileKind:
         return _zip_kind(probe)
     if head.startswith(OLE_MAGIC):
         return _ole_kind(probe)
+    if head.startswith(tuple(magic for magic, _ in _OTHER_MAGICS)):
+        return FileKind.OTHER  # a PDF or RTF may well decode as text; its signature says what it is
     text = _decode_text(head, probe.complete)
     if text is not None:
         return _text_kind(text, probe.complete)
@@ -1060,6 +1065,7 @@ def _child_main(
 ) -> None:
     """Child process body: limit memory, run ``func``, send one ``(status, ...)`` message."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it reaps us
+    _silence_stderr()
     try:
         _limit_memory(memory_bytes)
         message: tuple[Any, ...] = ("ok", func(*args, **kwargs))
@@ -1080,6 +1086,27 @@ def _send(sender: Any, message: tuple[Any, ...]) -> None:
         sender.send(("error", type(exc).__name__))
     finally:
         sender.close()
+
+
+def _silence_stderr() -> None:
+    """Point the child's file descriptor 2 at the null device and turn off faulthandler.
+
+    Native parsers write to it directly when they fail: Rust prints "memory allocation of N bytes
+    failed" (and a stack backtrace under RUST_BACKTRACE) before aborting, and a panic prints its
+    message; faulthandler (PYTHONFAULTHANDLER, pytest) dumps every thread's stack on the abort. Those
+    would reach the user's terminal; the parent reports the outcome as a finding instead.
+    """
+    faulthandler.disable()
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        os.dup2(devnull, 2)
+    except OSError:
+        pass
+    finally:
+        os.close(devnull)
 
 
 def _limit_memory(memory_bytes: int) -> None:
@@ -1150,3 +1177,120 @@ def collect_files(paths: Sequence[Path]) -> list[Path]:
 
 def _is_lock_file(path: Path) -> bool:
     return path.name.startswith("~$") or (path.name.startswith(".~lock.") and path.name.endswith("#"))
+
+
+# --- a pool of isolated workers ---------------------------------------------------------------------
+
+
+class IsolatedPool(Executor):
+    """Parse untrusted files in long-lived worker processes, each under the same limits as run_isolated.
+
+    Forking a child per file costs more than reading a small form, so each worker serves file after file.
+    A task that overruns ``limits.timeout_seconds`` gets its worker killed; a worker that dies (memory
+    limit, native crash) or reports MemoryError is replaced. Every future resolves to an
+    :class:`Isolated` — never an exception — so one hostile file cannot take the batch down.
+    ``initializer(*initargs)`` runs once in each worker (the shared read-only inputs of a batch).
+    """
+
+    def __init__(self, workers: int, limits: Limits = Limits(), initializer: Callable[..., None] | None = None,
+                 initargs: tuple[Any, ...] = ()) -> None:
+        self._limits = limits
+        self._initializer, self._initargs = initializer, initargs
+        self._queue: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._supervise, daemon=True) for _ in range(max(1, workers))]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        self._queue.put((future, fn, args, kwargs))
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
+        if wait:
+            for thread in self._threads:
+                thread.join()
+
+    def _supervise(self) -> None:
+        worker = None
+        try:
+            while (item := self._queue.get()) is not None:
+                future, fn, args, kwargs = item
+                if not future.set_running_or_notify_cancel():
+                    continue
+                worker = worker or self._spawn()
+                outcome = self._run(worker, fn, args, kwargs)
+                if not outcome.ok:
+                    _retire(worker)
+                    worker = None
+                future.set_result(outcome)
+        finally:
+            if worker is not None:
+                _retire(worker)
+
+    def _spawn(self) -> tuple[Any, Any]:
+        context = _mp_context()
+        with _START_LOCK:
+            parent_end, child_end = context.Pipe(duplex=True)
+            process = context.Process(target=_pool_worker_main, daemon=True,
+                                      args=(child_end, self._initializer, self._initargs, self._limits.memory_bytes))
+            try:
+                process.start()
+            finally:
+                child_end.close()
+        return parent_end, process
+
+    def _run(self, worker: tuple[Any, Any], fn: Callable[..., Any], args: tuple, kwargs: dict) -> Isolated:
+        connection, process = worker
+        try:
+            connection.send((fn, args, kwargs))
+        except (OSError, ValueError):
+            process.join(_REAP_SECONDS)
+            return Isolated(False, None, _died(process.exitcode, self._limits))
+        return _await_outcome(connection, process, self._limits)
+
+
+def _retire(worker: tuple[Any, Any]) -> None:
+    """Stop a worker (politely when it is idle, by force otherwise) and release its resources."""
+    connection, process = worker
+    try:
+        connection.send(None)
+    except (OSError, ValueError):
+        pass
+    connection.close()
+    process.join(0.5)
+    _reap(process)
+
+
+def _pool_worker_main(connection: Any, initializer: Callable[..., None] | None, initargs: tuple[Any, ...],
+                      memory_bytes: int) -> None:
+    """A pool worker: set up once, then answer ``(status, ...)`` for each task until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _silence_stderr()
+    if initializer is not None:
+        initializer(*initargs)
+    _limit_memory(memory_bytes)
+    while True:
+        try:
+            task = connection.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        fn, args, kwargs = task
+        try:
+            message: tuple[Any, ...] = ("ok", fn(*args, **kwargs))
+        except MemoryError:
+            message = ("memory",)
+        except BaseException as exc:  # noqa: BLE001 - report everything, the supervisor decides
+            message = ("error", type(exc).__name__)
+        try:
+            connection.send(message)
+        except MemoryError:
+            connection.send(("memory",))
+        except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable result
+            connection.send(("error", type(exc).__name__))
+        if message[0] != "ok":
+            return  # the heap may be damaged: the supervisor starts a fresh worker

@@ -681,10 +681,15 @@ def _same_file_findings(subs: Sequence[Submission]) -> list[Finding]:
         earlier = first.setdefault(sub.sha256, sub)
         if earlier is sub or earlier.file == sub.file:
             continue
-        findings.append(_of(sub, "X-SAME-FILE",
-                            f"文件“{sub.file}”与“{earlier.file}”内容完全相同（sha256 相同），按同一份文件处理，无需重复提交。",
-                            field="sha256", value=sub.file, expected=earlier.file))
+        findings.append(same_file_finding(sub.file, earlier.file, sub.sha256, sub.unit_code))
     return findings
+
+
+def same_file_finding(file: object, earlier: object, sha256: str, unit_code: str = "") -> Finding:
+    """X-SAME-FILE: ``file`` has the same bytes as ``earlier`` of the same batch (the import reads it once)."""
+    return _make("X-SAME-FILE", f"文件“{file}”与“{earlier}”内容完全相同（sha256 相同），按同一份文件处理，无需重复提交。",
+                 file=str(file), sha256=sha256, unit_code=_code(unit_code), field="sha256", value=str(file),
+                 expected=str(earlier))
 
 
 def _dup_unit_findings(distinct: Sequence[Submission], master: Master) -> list[Finding]:

@@ -38,7 +38,10 @@ def parse_number(value: object) -> Decimal | None:
 
     Accepts ints, Decimals, floats (through their shortest repr, so 0.1 stays 0.1), and text with
     full-width digits, thousands separators and surrounding space. Blank gives None; anything that is
-    not a finite number raises ``ValueError``.
+    not a finite number raises ``ValueError``, and so does a number of magnitude ``1e18`` or more, or
+    below ``1e-18`` but not zero (no budget or indicator is that large or that small, a spreadsheet cannot
+    hold such a number exactly, and Decimal arithmetic on it — two-decimal rounding, exact sums —
+    would fail later).
     """
     if value is None or isinstance(value, bool):
         if value is None:
@@ -49,9 +52,9 @@ def parse_number(value: object) -> Decimal | None:
     elif isinstance(value, int):
         number = Decimal(value)
     elif isinstance(value, float):
-        # Spreadsheets store every number as a float: 9.0 is the integer 9, not "9.0" with a decimal place.
         number = Decimal(repr(value))
-        if number.is_finite() and number == number.to_integral_value():
+        if number.is_finite() and _within_magnitude(number) and number == number.to_integral_value():
+            # Spreadsheets store every number as a float: 9.0 is the integer 9, not "9.0" with a decimal place.
             number = number.quantize(Decimal(1))
     else:
         text = _THOUSANDS.sub("", fold(str(value))).replace(" ", "")
@@ -65,7 +68,18 @@ def parse_number(value: object) -> Decimal | None:
             raise ValueError(f"not a number: {value!r}") from exc
     if not number.is_finite():
         raise ValueError(f"not a finite number: {value!r}")
+    if not _within_magnitude(number):
+        raise ValueError(f"number out of range: {value!r}")
     return number
+
+
+# Largest power of ten a number may reach (exclusive), and the smallest a non-zero number may go down to.
+_MAX_MAGNITUDE = 18
+
+
+def _within_magnitude(number: Decimal) -> bool:
+    """True for zero and for finite numbers with 1e-18 <= |number| < 1e18."""
+    return not number or -_MAX_MAGNITUDE <= number.adjusted() < _MAX_MAGNITUDE
 
 
 # --------------------------------------------------------------------------------------------------

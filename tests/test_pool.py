@@ -1,0 +1,69 @@
+"""IsolatedPool: long-lived isolated workers that survive hostile tasks."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+from jixiao_xl.intake import IsolatedPool, Limits
+
+_STATE: dict = {}
+
+
+def remember(value: int) -> None:
+    _STATE["base"] = value
+
+
+def add_base(x: int) -> int:
+    return _STATE["base"] + x
+
+
+def worker_pid(_: int) -> int:
+    import os
+
+    return os.getpid()
+
+
+def fail(_: int) -> int:
+    raise ValueError("broken file")
+
+
+def hang(_: int) -> int:
+    time.sleep(30)
+    return 0
+
+
+def hog(_: int) -> int:
+    return len(bytearray(3 * 1024 ** 3))
+
+
+def test_results_and_initializer():
+    pool = IsolatedPool(2, initializer=remember, initargs=(100,))
+    try:
+        outcomes = [f.result() for f in [pool.submit(add_base, i) for i in range(10)]]
+    finally:
+        pool.shutdown()
+    assert [o.value for o in outcomes] == [100 + i for i in range(10)]
+    assert all(o.ok and o.finding is None for o in outcomes)
+
+
+def test_workers_are_reused():
+    pool = IsolatedPool(1)
+    try:
+        pids = {pool.submit(worker_pid, i).result().value for i in range(8)}
+    finally:
+        pool.shutdown()
+    assert len(pids) == 1
+
+
+def test_hostile_tasks_become_findings_and_the_pool_goes_on():
+    pool = IsolatedPool(2, Limits(timeout_seconds=1, memory_bytes=512 * 1024 ** 2), remember, (1,))
+    try:
+        futures = [pool.submit(fail, 0), pool.submit(hang, 0), pool.submit(hog, 0)]
+        futures += [pool.submit(add_base, i) for i in range(4)]
+        outcomes = [f.result(timeout=60) for f in futures]
+    finally:
+        pool.shutdown()
+    assert [o.finding.rule for o in outcomes[:3]] == ["I-CORRUPT", "I-TIMEOUT", "I-MEMORY"]
+    assert [o.value for o in outcomes[3:]] == [1, 2, 3, 4]
+    assert multiprocessing.active_children() == []
