@@ -7,21 +7,22 @@ run in worker processes (``--jobs``); the ledger is written only from this proce
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from concurrent.futures import as_completed
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
 from .errors import InputError
 from .findings import Finding, has_errors
-from .intake import collect_files, detect_kind, sha256_file
+from .intake import Intake, Isolated, IsolatedPool, Limits, collect_files, inspect_file, sha256_file
 from .ledger import Ledger
 from .model import Master
-from .parallel import make_executor, run_all
-from .read import read_file
+from .read import read_intake, unreadable
 from .reconcile import outstanding_findings, reconcile_batch, reconcile_submission, same_file_finding
 from .report import ReportPaths, write_reports
 from .rules import RuleConfig, check_submission
-from .sendback import write_sendbacks
+from .sendback import findings_of as sendback_findings_of
+from .sendback import latest_per_unit, needs_sendback, write_sendbacks
 from .submission import Submission
 from .template import DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, builtin_template, load_spec
 
@@ -47,8 +48,9 @@ class ImportResult:
 
     files: int = 0
     duplicates: int = 0
-    submissions: list[Submission] = field(default_factory=list)
+    submissions: list[Submission] = field(default_factory=list)  # light copies (see _light)
     findings: list[Finding] = field(default_factory=list)
+    import_ids: dict[str, int] = field(default_factory=dict)
     reports: ReportPaths | None = None
     sendbacks: list[Path] = field(default_factory=list)
 
@@ -61,10 +63,16 @@ class ImportResult:
 class _Checked:
     """A worker's answer for one file."""
 
-    path: Path
-    import_id: int
     submission: Submission
     findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class _Task:
+    """A received file waiting to be read: its intake and its ledger row."""
+
+    intake: Intake
+    import_id: int
 
 
 _WORKER: dict = {}
@@ -74,16 +82,19 @@ def _init_worker(master: Master, specs: tuple[FormSpec, FormSpec], config: RuleC
     _WORKER.update(master=master, specs=specs, config=config)
 
 
-def _check_one(task: tuple[Path, int]) -> _Checked:
-    """Read one file (isolated), run the rules and reconcile it with the master."""
-    path, import_id = task
+def _check_one(intake: Intake) -> _Checked:
+    """Read one accepted file, run the rules and reconcile it with the master (inside an isolated worker)."""
     master, specs, config = _WORKER["master"], _WORKER["specs"], _WORKER["config"]
-    sub = read_file(path, master.settings.money_unit, specs)
+    sub = read_intake(intake, master.settings.money_unit, specs)
+    return _Checked(sub, _check(sub, master, specs, config))
+
+
+def _check(sub: Submission, master: Master, specs: tuple[FormSpec, FormSpec], config: RuleConfig) -> tuple[Finding, ...]:
     findings = list(sub.findings)
     if sub.readable:
         findings += check_submission(sub, config)
         findings += reconcile_submission(sub, master, (specs[0].template_id, specs[0].version))
-    return _Checked(path, import_id, sub, tuple(findings))
+    return tuple(findings)
 
 
 def guard_output(options: ImportOptions) -> None:
@@ -108,38 +119,72 @@ def run_import(master: Master, options: ImportOptions,
     specs = (load_spec(options.project_template or builtin_template(PROJECT_TEMPLATE)),
              load_spec(options.dept_template or builtin_template(DEPARTMENT_TEMPLATE)))
     config = RuleConfig.from_settings(master.settings, options.rules_path)
+    limits = Limits()
     files = collect_files(options.paths)
     result = ImportResult(files=len(files))
     with Ledger.open(options.ledger_path) as ledger:
-        tasks = _receive(ledger, files, result, on_file)
-        executor = make_executor(min(options.jobs, max(len(tasks), 1)), _init_worker, (master, specs, config))
+        tasks = _receive(ledger, files, result, on_file, limits)
+        pool = IsolatedPool(min(options.jobs, max(len(tasks), 1)), limits, _init_worker, (master, specs, config))
         try:
-            for checked in run_all(executor, _check_one, tasks):
-                _complete(ledger, checked, result)
-                on_file(checked.path)
+            futures = {pool.submit(_check_one, task.intake): task for task in tasks}
+            for future in as_completed(futures):
+                task = futures[future]
+                _complete(ledger, task, _outcome(task, future.result()), result)
+                on_file(Path(task.intake.path))
         finally:
-            executor.shutdown()
-        result.submissions.sort(key=lambda s: files.index(Path(s.file)) if Path(s.file) in files else len(files))
+            pool.shutdown()
+        order = {str(path): n for n, path in enumerate(files)}
+        result.submissions.sort(key=lambda s: order.get(s.file, len(order)))
         result.findings += reconcile_batch(result.submissions, master)
         result.findings += outstanding_findings(ledger.latest_by_unit(), master)
-    result.reports = write_reports(options.out_dir, result.findings, result.submissions, master)
-    if options.sendbacks:
-        result.sendbacks = write_sendbacks(options.out_dir / "退回修改", master, result.submissions, result.findings,
-                                           *specs, password=options.password)
+        result.reports = write_reports(options.out_dir, result.findings, result.submissions, master)
+        if options.sendbacks:
+            result.sendbacks = _write_sendbacks(ledger, master, specs, options, result)
     return result
 
 
-def _receive(ledger: Ledger, files: Sequence[Path], result: ImportResult,
-             on_file: Callable[[Path], None]) -> list[tuple[Path, int]]:
-    """Record every file as received (sha256 first); duplicates of finished imports are skipped."""
+def _outcome(task: _Task, isolated: Isolated) -> _Checked:
+    """The worker's answer, or — when the file killed, hung or crashed its worker — an unreadable one."""
+    if isolated.ok:
+        return isolated.value
+    sub = unreadable(task.intake, isolated.finding)
+    return _Checked(sub, sub.findings)
+
+
+def _write_sendbacks(ledger: Ledger, master: Master, specs: tuple[FormSpec, FormSpec], options: ImportOptions,
+                     result: ImportResult) -> list[Path]:
+    """One 退回修改 workbook per unit whose latest return of this run has errors or warnings.
+
+    The full submission is loaded back from the ledger one unit at a time, so memory stays flat however
+    many files the run imported.
+    """
+    written = []
+    for light in latest_per_unit(result.submissions):
+        problems = sendback_findings_of(light, result.findings)
+        if not needs_sendback(problems):
+            continue
+        import_id = result.import_ids.get(light.file)
+        full = ledger.submission_of(import_id) if import_id is not None else light
+        written += write_sendbacks(options.out_dir / "退回修改", master, [full], problems, *specs,
+                                   password=options.password)
+    return written
+
+
+def _receive(ledger: Ledger, files: Sequence[Path], result: ImportResult, on_file: Callable[[Path], None],
+             limits: Limits) -> list[_Task]:
+    """Intake and record every file as received (sha256 first); duplicates of finished imports are skipped.
+
+    A file that intake refuses (encrypted, a bomb, not a workbook …) is completed at once, unread.
+    """
     tasks = []
     batch: dict[str, Path] = {}
     for path in files:
-        try:
-            digest, size, kind = sha256_file(path), path.stat().st_size, detect_kind(path).value
-        except OSError as exc:
-            result.findings.append(Finding("I-UNREADABLE", "error", f"无法打开文件（{exc.strerror or type(exc).__name__}）；请检查文件权限或重新拷贝。",
-                                           file=str(path)))
+        intake = _hashed(inspect_file(path, limits))
+        digest = intake.sha256
+        if not digest:
+            # Not even readable byte by byte (vanished, no permission): reported, nothing to record.
+            result.submissions.append(_light(unreadable(intake)))
+            result.findings += intake.findings
             on_file(path)
             continue
         if digest in batch:
@@ -150,7 +195,7 @@ def _receive(ledger: Ledger, files: Sequence[Path], result: ImportResult,
             on_file(path)
             continue
         batch[digest] = path
-        received = ledger.record_received(digest, path, size, kind)
+        received = ledger.record_received(digest, path, intake.size, intake.kind.value)
         if received.duplicate:
             result.duplicates += 1
             row = ledger.get(received.import_id)
@@ -159,12 +204,39 @@ def _receive(ledger: Ledger, files: Sequence[Path], result: ImportResult,
                                            file=str(path), sha256=digest, unit_code=row.unit_code if row else ""))
             on_file(path)
             continue
-        tasks.append((path, received.import_id))
+        task = _Task(intake, received.import_id)
+        if intake.readable:
+            tasks.append(task)
+        else:
+            _complete(ledger, task, _Checked(unreadable(intake), tuple(intake.findings)), result)
+            on_file(path)
     return tasks
 
 
-def _complete(ledger: Ledger, checked: _Checked, result: ImportResult) -> None:
+def _hashed(intake: Intake) -> Intake:
+    """The intake with its sha256 even when intake skipped hashing (a file over the size limit is still
+    recorded in the ledger under its hash, so re-importing it is recognised)."""
+    if intake.sha256:
+        return intake
+    try:
+        digest = sha256_file(Path(intake.path))
+    except OSError:
+        return intake
+    return replace(intake, sha256=digest, findings=tuple(replace(f, sha256=digest) for f in intake.findings))
+
+
+def _complete(ledger: Ledger, task: _Task, checked: _Checked, result: ImportResult) -> None:
+    """Write the file's submission and findings to the ledger (one transaction) and keep a light copy."""
     sub = checked.submission
-    recorded = ledger.complete(checked.import_id, sub, checked.findings, "parsed" if sub.readable else "failed")
-    result.submissions.append(sub)
+    recorded = ledger.complete(task.import_id, sub, checked.findings, "parsed" if sub.readable else "failed")
+    result.import_ids[sub.file] = task.import_id
+    result.submissions.append(_light(sub))
     result.findings += list(checked.findings) + list(recorded.notes)
+
+
+def _light(sub: Submission) -> Submission:
+    """The submission without its indicators and cell locations: what reports need, a fraction of the memory."""
+    projects = tuple(replace(rp, project=replace(rp.project, indicators=(), plan=()), locations={}, notes={})
+                     for rp in sub.projects)
+    dept = replace(sub.dept, goals=(), indicators=(), locations={}, notes={}) if sub.dept is not None else None
+    return replace(sub, projects=projects, dept=dept)

@@ -82,30 +82,32 @@ def read_file(path: Path, money_unit: str = "万元", specs: tuple[FormSpec, For
     """Intake, then read one returned file; any problem becomes a finding (never raises for file content)."""
     intake = inspect_file(Path(path), limits)
     if not intake.readable:
-        return _unreadable(intake)
+        return unreadable(intake)
     specs = specs or default_specs()
     if not isolate:
-        return _read_safely(intake, money_unit, specs)
-    result = run_isolated(_read_safely, intake, money_unit, specs, limits=limits)
-    if result.ok:
-        return result.value
-    finding = result.finding
-    return _unreadable(intake, (Finding(finding.rule, finding.severity, finding.message, file=intake.path,
-                                        sha256=intake.sha256, value=finding.value),))
+        return read_intake(intake, money_unit, specs)
+    result = run_isolated(read_intake, intake, money_unit, specs, limits=limits)
+    return result.value if result.ok else unreadable(intake, result.finding)
 
 
-def _unreadable(intake: Intake, extra: tuple[Finding, ...] = ()) -> Submission:
+def unreadable(intake: Intake, failure: Finding | None = None) -> Submission:
+    """The submission of a file that could not be read: its identity and the findings that say why."""
+    extra = ()
+    if failure is not None:
+        extra = (Finding(failure.rule, failure.severity, failure.message, file=intake.path, sha256=intake.sha256,
+                         value=failure.value),)
     return Submission(file=intake.path, sha256=intake.sha256, kind=intake.kind.value,
                       findings=tuple(intake.findings) + extra)
 
 
-def _read_safely(intake: Intake, money_unit: str, specs: tuple[FormSpec, FormSpec]) -> Submission:
+def read_intake(intake: Intake, money_unit: str, specs: tuple[FormSpec, FormSpec]) -> Submission:
+    """Read a file that intake accepted (not isolated: call it inside run_isolated or an IsolatedPool)."""
     try:
         data = open_workbook(Path(intake.path), intake.kind.value)
     except Exception as exc:  # noqa: BLE001 - a file calamine cannot open is a finding, not a crash
         finding = Finding("I-CORRUPT", "error", f"文件已损坏或格式异常，无法读取（{type(exc).__name__}）；请在 Excel/WPS 中打开后另存为 .xlsx 再提交。",
                           file=intake.path, sha256=intake.sha256, value=type(exc).__name__)
-        return _unreadable(intake, (finding,))
+        return unreadable(intake, finding)
     sub = read_workbook(data, intake.path, intake.sha256, money_unit, *specs)
     return Submission(**{**sub.__dict__, "findings": tuple(intake.findings) + sub.findings})
 

@@ -19,23 +19,36 @@ from ..safety import write_atomic
               help="把结果写入这个 JSON 文件（默认打印到屏幕）。")
 @click.option("--money-unit", type=click.Choice(["万元", "元"]), default="万元", show_default=True,
               help="金额换算到的单位。")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="并行进程数（默认等于 CPU 核数）。")
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
-def read_command(paths: tuple[Path, ...], json_path: Path | None, money_unit: str) -> int:
+def read_command(paths: tuple[Path, ...], json_path: Path | None, money_unit: str, jobs: int | None) -> int:
     """只读取报回的表格（文件或文件夹），输出每个值的原文、规范化结果、所在单元格和定位方式，不做规则检查。"""
     from .. import __version__
-    from ..intake import collect_files
-    from ..read import default_specs, read_file, submission_report
+    from ..intake import IsolatedPool, collect_files, inspect_file
+    from ..parallel import default_jobs
+    from ..read import default_specs, read_intake, submission_report, unreadable
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise InputError(f"找不到 {'、'.join(missing)}。请检查路径。")
     files = collect_files(paths)
     specs = default_specs()
+    intakes = [inspect_file(path) for path in files]
     reports = []
-    with progress(len(files), "读取") as bar:
-        for path in files:
-            reports.append(submission_report(read_file(path, money_unit, specs)))
-            bar.advance()
+    pool = IsolatedPool(min(jobs or default_jobs(), max(len(files), 1)))
+    try:
+        futures = [pool.submit(read_intake, intake, money_unit, specs) if intake.readable else None for intake in intakes]
+        with progress(len(files), "读取") as bar:
+            for intake, future in zip(intakes, futures):
+                outcome = future.result() if future is not None else None
+                if outcome is None:
+                    sub = unreadable(intake)
+                else:
+                    sub = outcome.value if outcome.ok else unreadable(intake, outcome.finding)
+                reports.append(submission_report(sub))
+                bar.advance()
+    finally:
+        pool.shutdown()
     document = {"tool": "jixiao-xl", "version": __version__, "files": len(files), "submissions": reports}
     text = json.dumps(document, ensure_ascii=False, indent=1)
     if json_path is None:
