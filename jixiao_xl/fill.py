@@ -425,13 +425,13 @@ class ProjectSheet(_FormSheet):
 
     def _check_plan_total(self) -> Formula:
         last = self._plan_refs()[-1]
-        node = self.nodes[-1]
+        node = self.nodes[-1].replace('"', '""')  # a quote inside a formula's string literal is doubled
         b = self._ref("project.budget")
         formula = (f'=IF({last}="","✗ {node}累计支出计划未填写，应等于预算数"&TEXT({b},"0.00"),'
                    f'IF(ROUND({last}-{b},2)=0,"✓ {node}累计支出计划等于预算数",'
                    f'IF({last}<{b},"✗ {node}累计支出计划比预算数少"&TEXT({b}-{last},"0.00"),'
                    f'"✗ {node}累计支出计划超出预算数"&TEXT({last}-{b},"0.00"))))')
-        return Formula(formula, plan_total_message(self.project, node))
+        return Formula(formula, plan_total_message(self.project, self.nodes[-1]))
 
     def _check_plan_order(self) -> Formula:
         refs = self._plan_refs()

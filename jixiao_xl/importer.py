@@ -21,10 +21,14 @@ from .read import read_intake, unreadable
 from .reconcile import outstanding_findings, reconcile_batch, reconcile_submission, same_file_finding
 from .report import ReportPaths, write_reports
 from .rules import RuleConfig, check_submission
+from .safety import sweep_stale_temporaries
 from .sendback import findings_of as sendback_findings_of
 from .sendback import latest_per_unit, needs_sendback, write_sendbacks
 from .submission import Submission
 from .template import DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, builtin_template, load_spec
+
+
+SENDBACK_FOLDER = "退回修改"
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,8 @@ def run_import(master: Master, options: ImportOptions,
         result.submissions.sort(key=lambda s: order.get(s.file, len(order)))
         result.findings += reconcile_batch(result.submissions, master)
         result.findings += outstanding_findings(ledger.latest_by_unit(), master)
+        for folder in (options.out_dir, options.out_dir / SENDBACK_FOLDER):
+            sweep_stale_temporaries(folder)
         result.reports = write_reports(options.out_dir, result.findings, result.submissions, master)
         if options.sendbacks:
             result.sendbacks = _write_sendbacks(ledger, master, specs, options, result)
@@ -165,7 +171,7 @@ def _write_sendbacks(ledger: Ledger, master: Master, specs: tuple[FormSpec, Form
             continue
         import_id = result.import_ids.get(light.file)
         full = ledger.submission_of(import_id) if import_id is not None else light
-        written += write_sendbacks(options.out_dir / "退回修改", master, [full], problems, *specs,
+        written += write_sendbacks(options.out_dir / SENDBACK_FOLDER, master, [full], problems, *specs,
                                    password=options.password)
     return written
 

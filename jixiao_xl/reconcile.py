@@ -75,6 +75,8 @@ RULES = {
                 "确认删除无误；如属调整已批准的绩效目标，按预算调整程序办理。", _GOALS),
         _define("X-IND-CHANGED", "info", "修改了下发的预填绩效指标",
                 "确认修改无误；如属调整已批准的绩效目标，按预算调整程序办理。", _GOALS),
+        _define("X-DEPT-MISSING", "error", "缺少部门整体绩效目标表",
+                "使用下发的表格，补回“部门整体绩效目标”工作表并填写后重新提交；不要删除工作表。", _LOCKED),
         _define("X-DEPT-CHANGED", "info", "部门整体绩效目标与下发内容不同",
                 "确认修改无误；如属调整已批准的绩效目标，按预算调整程序办理。", _GOALS),
         _define("X-DUP-UNIT", "warning", "同一单位在本批次中提交了多个不同的文件",
@@ -560,7 +562,8 @@ def _dept_findings(sub: Submission, master: Master, unit: Unit) -> list[Finding]
     """X-DEPT-CHANGED for the overall goal, the 分项 goals and their indicators, where the master pre-filled them."""
     dept = sub.dept
     if dept is None:
-        return []
+        return [_of(sub, "X-DEPT-MISSING", f"文件中没有“部门整体绩效目标”工作表（单位 {unit.code} 的部门整体支出绩效目标表）；"
+                    "请使用下发的表格补回该工作表并填写后重新提交。", None, field="dept")]
     goals = master.goals_of(unit.code)
     findings = _overall_goal_findings(sub, dept, goals)
     findings += _goal_findings(sub, dept, [g for g in goals if g.seq != 0])

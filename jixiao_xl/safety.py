@@ -78,3 +78,26 @@ def _default_mode() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
+
+
+def sweep_stale_temporaries(folder: Path, older_than_seconds: float = 600) -> list[Path]:
+    """Delete the ``.tmp-*`` files an interrupted run left in ``folder`` (not recursive).
+
+    Only files older than ``older_than_seconds`` go: an atomic write lasts milliseconds, so an older
+    temporary belongs to a run that was killed, never to one still writing.
+    """
+    import time
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    cutoff = time.time() - older_than_seconds
+    removed = []
+    for path in folder.glob(".tmp-*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            continue
+    return removed

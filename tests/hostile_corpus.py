@@ -898,7 +898,7 @@ def build_corpus(root: Path, seed: int = 20240501, symlink: bool = True) -> Corp
         forbid=("X-PROJECT-MISSING",), readable=True)
     add("sheet_deleted", "36-删除工作表.xlsx", with_openpyxl(base, _delete_sheet), expect=("X-PROJECT-MISSING",),
         readable=True)
-    add("dept_sheet_deleted", "37-删除部门整体表.xlsx", with_openpyxl(base, _delete_dept_sheet), expect=("R-C1",),
+    add("dept_sheet_deleted", "37-删除部门整体表.xlsx", with_openpyxl(base, _delete_dept_sheet), expect=("X-DEPT-MISSING", "R-C1"),
         readable=True)
     add("sheets_hidden", "38-隐藏工作表.xlsx", with_openpyxl(base, _hide_sheets), expect=("R-C1", "R-F5"),
         forbid=("X-PROJECT-MISSING",), readable=True)

@@ -179,3 +179,18 @@ def test_demo_runs_the_whole_cycle(tmp_path):
     (tmp_path / "mine" / "keep.txt").write_text("x")
     refused = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "mine")])
     assert refused.exit_code == 2 and (tmp_path / "mine" / "keep.txt").exists()
+
+
+def test_stale_temporaries_of_a_killed_run_are_swept(cycle):
+    import os
+    import time
+
+    out = cycle / "r7"
+    (out / "退回修改").mkdir(parents=True)
+    stale, fresh = out / ".tmp-old.xlsx", out / "退回修改" / ".tmp-new.xlsx"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"half")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    run_import(cycle, returned(cycle, "unchanged"), "r7")
+    assert not stale.exists() and fresh.exists()

@@ -499,3 +499,11 @@ def test_outstanding_units_only_on_request(master3):
     for f in findings:
         assert f.severity == "warning" and f.file == "" and f.sha256 == ""
     assert "巨鹿县公共资源交易中心" in next(f.message for f in findings if f.unit_code == "435003")
+
+
+def test_missing_department_sheet_is_an_error(master):
+    from dataclasses import replace as _replace
+
+    sub = _replace(returned(master), dept=None)
+    findings = reconcile_submission(sub, master)
+    assert [f.rule for f in findings if f.severity == "error"] == ["X-DEPT-MISSING"]
