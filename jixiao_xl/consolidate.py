@@ -201,7 +201,7 @@ class Consolidation:
 
 
 def _returned_unit(master_name: str, row: ImportRow, ledger: Ledger) -> UnitSource:
-    sub = ledger.submission_of(row.id)
+    sub = ledger.digest_of(row.id)
     counts = ledger.open_counts(row.id)
     projects = tuple(SourcedProject(rp.project, row.file_name, row.id, dict(rp.locations)) for rp in sub.projects)
     return UnitSource(row.unit_code, master_name or sub.unit_name or row.unit_name, True, projects, row.file_name,
@@ -533,8 +533,9 @@ def _write_cell(ws, row: int, col: int, value: object, kind: str, fmt) -> None:
         ws.write_string(row, col, str(value), fmt)
 
 
-def _column_width(table: Table, col: int) -> float:
-    texts = [table.headers[col], *(_text(r[col]) for r in (*table.rows, *table.totals))]
+def _column_width(table: Table, col: int, sample: int = 500) -> float:
+    # The first rows and the totals show how wide a column needs to be; scanning 100,000 rows does not pay.
+    texts = [table.headers[col], *(_text(r[col]) for r in (*table.rows[:sample], *table.totals))]
     return min(50, max(6, max(display_width(t) for t in texts) + 2))
 
 
@@ -610,7 +611,8 @@ def _write_xlsx(c: Consolidation, path: Path) -> None:
 
     tmp = atomic_target(path)
     try:
-        workbook = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False,
+        workbook = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_numbers": False,
+                                                  "strings_to_formulas": False,
                                                   "strings_to_urls": False})
         workbook.set_properties({"title": f"{c.year}年度绩效目标汇总表", "author": "jixiao-xl",
                                  "comments": "由 jixiao-xl 根据台账和主数据汇总生成", "created": FIXED_CREATED})

@@ -23,7 +23,7 @@ import json
 import sqlite3
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -31,6 +31,7 @@ from typing import Iterable, Iterator, Sequence
 from . import catalogue
 from .errors import InputError
 from .findings import COLUMNS, SEVERITIES, Finding
+from .model import Indicator
 from .submission import Submission, submission_from_dict, submission_to_dict
 
 BUSY_TIMEOUT_MS = 30_000
@@ -100,7 +101,14 @@ BEGIN
 END;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# v3: a digest of each submission — the money, the plan, the cells they came from and the indicators'
+# levels — so that consolidating a province's returns reads kilobytes per unit instead of the whole form.
+# Rows imported before v3 keep a NULL digest and are read in full.
+_V3 = """
+ALTER TABLE imports ADD COLUMN digest_json TEXT;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -173,6 +181,26 @@ class RecordResult:
 _ROW_COLUMNS = ("id", "sha256", "file_name", "original_path", "size", "kind", "received_at", "unit_code",
                 "unit_name", "template_version", "status", "superseded_by", "completed_at")
 _SELECT_ROWS = f"SELECT {', '.join(_ROW_COLUMNS)} FROM imports"
+
+
+_TRACED = frozenset({"code", "name", "budget", "fiscal", "other"})
+
+
+def digest(sub: Submission) -> Submission:
+    """What consolidation needs of a submission: identity, money, plan, the cells of those values, and each
+    indicator's levels and operator (names, descriptions, values and their cells are left out)."""
+    def slim(rp):
+        indicators = tuple(Indicator(i.level1, i.level2, "·" if i.name else "", operator=i.operator)
+                           for i in rp.project.indicators)
+        locations = {path: loc for path, loc in rp.locations.items() if path in _TRACED or path.startswith("plan.")}
+        return replace(rp, project=replace(rp.project, purpose="", annual_goal="", indicators=indicators),
+                       locations=locations, notes={})
+
+    return replace(sub, projects=tuple(slim(rp) for rp in sub.projects), dept=None, findings=())
+
+
+def _digest_json(sub: Submission) -> str:
+    return json.dumps(submission_to_dict(digest(sub)), ensure_ascii=False, separators=(",", ":"))
 
 
 def _row(values: Sequence) -> ImportRow:
@@ -327,8 +355,9 @@ class Ledger:
                 return RecordResult(import_id, duplicate=True, notes=(self._duplicate_note(row),))
             db.execute(
                 "UPDATE imports SET unit_code = ?, unit_name = ?, template_version = ?, status = ?,"
-                " submission_json = ?, completed_at = ? WHERE id = ?",
-                (sub.unit_code, sub.unit_name, sub.template_version, status, payload, now_iso(), import_id))
+                " submission_json = ?, digest_json = ?, completed_at = ? WHERE id = ?",
+                (sub.unit_code, sub.unit_name, sub.template_version, status, payload, _digest_json(sub), now_iso(),
+                 import_id))
             self._insert_findings(import_id, findings)
             superseded = self._supersede(import_id, sub.unit_code) if status == "parsed" and sub.unit_code else []
         notes = tuple(self._superseded_note(old, sub) for old in superseded)
@@ -420,13 +449,20 @@ class Ledger:
             f"SELECT {', '.join(COLUMNS)} FROM findings WHERE import_id = ? ORDER BY id", (import_id,))
         return [Finding(**dict(zip(COLUMNS, values))) for values in rows]
 
-    def submission_of(self, import_id: int) -> Submission:
-        """The submission stored with a completed import."""
+    def submission_of(self, import_id: int, indicator_locations: bool = True) -> Submission:
+        """The submission stored with a completed import (see submission_from_dict for the flag)."""
         values = self._db.execute("SELECT submission_json FROM imports WHERE id = ?", (import_id,)).fetchone()
         if values is None:
             raise LedgerError(f"台账中没有第 {import_id} 号导入。")
         if values[0] is None:
             raise LedgerError(f"第 {import_id} 号导入尚未完成解析（可能上次导入中断），请重新导入该文件。")
+        return submission_from_dict(json.loads(values[0]), indicator_locations)
+
+    def digest_of(self, import_id: int) -> Submission:
+        """The consolidation digest of an import (see :func:`digest`); the full submission when it has none."""
+        values = self._db.execute("SELECT digest_json FROM imports WHERE id = ?", (import_id,)).fetchone()
+        if values is None or values[0] is None:
+            return digest(self.submission_of(import_id, indicator_locations=False))
         return submission_from_dict(json.loads(values[0]))
 
     def open_counts(self, import_id: int) -> dict[str, int]:

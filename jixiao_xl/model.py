@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 DEFAULT_PLAN_NODES = ("3月底", "6月底", "10月底", "12月底")
 DEFAULT_SPARE_ROWS = 3
@@ -135,20 +136,49 @@ class Master:
 
     def unit(self, code: str) -> Unit | None:
         """The unit with ``code``, or None."""
-        return next((u for u in self.units if u.code == code), None)
+        return self._units_by_code.get(code)
 
     def projects_of(self, unit_code: str) -> tuple[Project, ...]:
         """The projects of one unit, in master order."""
-        return tuple(p for p in self.projects if p.unit_code == unit_code)
+        return self._projects_by_unit.get(unit_code, ())
 
     def goals_of(self, unit_code: str) -> tuple[DeptGoal, ...]:
         """The department-level goals of one unit, ordered by 序号."""
-        return tuple(sorted((g for g in self.dept_goals if g.unit_code == unit_code), key=lambda g: g.seq))
+        return tuple(sorted(self._goals_by_unit.get(unit_code, ()), key=lambda g: g.seq))
 
     def dept_indicators_of(self, unit_code: str) -> tuple[DeptIndicator, ...]:
         """The department-level indicators of one unit, in master order."""
-        return tuple(i for i in self.dept_indicators if i.unit_code == unit_code)
+        return self._dept_indicators_by_unit.get(unit_code, ())
+
+    # Indexes, built on first use: a province-sized master has tens of thousands of units, and looking
+    # each unit's rows up by scanning would make every stage quadratic.
+    @cached_property
+    def _units_by_code(self) -> dict[str, Unit]:
+        index: dict[str, Unit] = {}
+        for unit in self.units:
+            index.setdefault(unit.code, unit)
+        return index
+
+    @cached_property
+    def _projects_by_unit(self) -> dict[str, tuple[Project, ...]]:
+        return _group(self.projects)
+
+    @cached_property
+    def _goals_by_unit(self) -> dict[str, tuple[DeptGoal, ...]]:
+        return _group(self.dept_goals)
+
+    @cached_property
+    def _dept_indicators_by_unit(self) -> dict[str, tuple[DeptIndicator, ...]]:
+        return _group(self.dept_indicators)
 
     def unit_budget(self, unit_code: str) -> Decimal:
         """The sum of the unit's project 预算数 (blank budgets count as zero)."""
         return sum((p.budget or Decimal(0) for p in self.projects_of(unit_code)), Decimal(0))
+
+
+def _group(rows) -> dict:
+    """Rows grouped by their ``unit_code``, each group in the original order."""
+    groups: dict[str, list] = {}
+    for row in rows:
+        groups.setdefault(row.unit_code, []).append(row)
+    return {code: tuple(items) for code, items in groups.items()}

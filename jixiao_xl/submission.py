@@ -130,18 +130,29 @@ def _project_from(data: dict) -> Project:
     )
 
 
-def _locations(data: dict) -> dict[str, Location]:
-    return {path: Location(**loc) for path, loc in data.items()}
+def _locations(data: dict, keep=lambda path: True) -> dict[str, Location]:
+    return {path: Location(loc["sheet"], loc["cell"], loc["found_by"], loc["raw"]) for path, loc in data.items()
+            if keep(path)}
+
+
+def _not_indicator(path: str) -> bool:
+    return not path.startswith(("ind", "dind"))
 
 
 def _notes(data: dict) -> dict[str, tuple[str, ...]]:
     return {path: tuple(items) for path, items in data.items()}
 
 
-def submission_from_dict(data: dict) -> Submission:
-    """Inverse of :func:`submission_to_dict`."""
+def submission_from_dict(data: dict, indicator_locations: bool = True) -> Submission:
+    """Inverse of :func:`submission_to_dict`.
+
+    With ``indicator_locations`` False the cells of indicator rows are left out (most of a submission's
+    bulk), for callers such as consolidation that only trace money back to its cells.
+    """
+    keep = (lambda path: True) if indicator_locations else _not_indicator
     projects = tuple(
-        ReturnedProject(p["key"], p["sheet"], _project_from(p["project"]), _locations(p["locations"]), _notes(p["notes"]))
+        ReturnedProject(p["key"], p["sheet"], _project_from(p["project"]), _locations(p["locations"], keep),
+                        _notes(p["notes"]))
         for p in data["projects"]
     )
     dept = None
@@ -151,7 +162,7 @@ def submission_from_dict(data: dict) -> Submission:
             sheet=d["sheet"], overall_goal=d["overall_goal"],
             goals=tuple(DeptGoal(**g) for g in d["goals"]),
             indicators=tuple(DeptIndicator(**{k: _typed(v) for k, v in i.items()}) for i in d["indicators"]),
-            locations=_locations(d["locations"]), notes=_notes(d["notes"]),
+            locations=_locations(d["locations"], keep), notes=_notes(d["notes"]),
         )
     findings = tuple(Finding(**f) for f in data["findings"])
     scalars = {k: data[k] for k in ("file", "sha256", "kind", "unit_code", "unit_name", "template_id",

@@ -89,7 +89,7 @@ def ledger(tmp_path):
 def test_open_creates_folders_and_sets_schema(tmp_path):
     path = tmp_path / "a" / "b" / "ledger.sqlite"
     with Ledger.open(path) as ledger:
-        assert ledger.schema_version == SCHEMA_VERSION == 2
+        assert ledger.schema_version == SCHEMA_VERSION == 3
     raw = sqlite3.connect(path)
     assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -361,3 +361,23 @@ def test_kill_between_received_and_complete(tmp_path):
         assert result.import_id == row.id and not result.duplicate
         assert ledger.submission_of(row.id) == sub
         assert ledger.findings_of(row.id) == sample_findings(sub)
+
+
+def test_digest_keeps_what_consolidation_needs(ledger, master):
+    sub = make_submission(master, "435001")
+    result = ledger.record(sub, "/returns/a.xlsx", 1000, sample_findings(sub))
+    slim = ledger.digest_of(result.import_id)
+    full = ledger.submission_of(result.import_id)
+    assert [rp.project.budget for rp in slim.projects] == [rp.project.budget for rp in full.projects]
+    assert [rp.project.plan for rp in slim.projects] == [rp.project.plan for rp in full.projects]
+    assert slim.projects[0].where("budget") == full.projects[0].where("budget")
+    assert [(i.level1, i.level2, i.operator) for i in slim.projects[0].project.indicators] == \
+        [(i.level1, i.level2, i.operator) for i in full.projects[0].project.indicators]
+    assert not any(path.startswith("ind") for path in slim.projects[0].locations)
+
+
+def test_rows_without_a_digest_are_read_in_full(ledger, master):
+    sub = make_submission(master, "435001")
+    result = ledger.record(sub, "/returns/b.xlsx", 1000, [])
+    ledger._db.execute("UPDATE imports SET digest_json = NULL WHERE id = ?", (result.import_id,))
+    assert ledger.digest_of(result.import_id).projects[0].project.budget == sub.projects[0].project.budget
