@@ -10,7 +10,7 @@ become findings with P- codes; nothing here raises for a bad file.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -148,8 +148,6 @@ def _note_lost_identity(ctx: _Context, meta: Meta, unit_code: str) -> None:
 
 def replace_unit(finding: Finding, unit_code: str) -> Finding:
     """The finding attributed to the unit (reading findings are made before the unit is known)."""
-    from dataclasses import replace
-
     return replace(finding, unit_code=finding.unit_code or unit_code)
 
 
@@ -267,10 +265,9 @@ class _Spot:
 class _Locator:
     """Finds the cells of one form sheet (project or department) by name, _meta, label or template."""
 
-    def __init__(self, ctx: _Context, meta: Meta, spec: FormSpec, sheet: Sheet, name_prefix: str, meta_prefix: str,
-                 meta_sheet: str):
+    def __init__(self, ctx: _Context, meta: Meta, spec: FormSpec, sheet: Sheet, name_prefix: str, meta_prefix: str):
         self.ctx, self.meta, self.spec, self.sheet = ctx, meta, spec, sheet
-        self.name_prefix, self.meta_prefix, self.meta_sheet = name_prefix, meta_prefix, meta_sheet
+        self.name_prefix, self.meta_prefix = name_prefix, meta_prefix
         self.grid_shift = 0
 
     def by_name(self, path: str) -> _Spot | None:
@@ -346,7 +343,7 @@ class _Locator:
 def _read_project(ctx: _Context, meta: Meta, key: str, sheet_name: str, spec: FormSpec) -> ReturnedProject:
     sheet = ctx.data.sheet(sheet_name)
     prefix = key.upper() + "_" if key.startswith("p") else "__NONE__"
-    loc = _Locator(ctx, meta, spec, sheet, f"JX_{prefix}", f"{key}.", sheet_name)
+    loc = _Locator(ctx, meta, spec, sheet, f"JX_{prefix}", f"{key}.")
     grid = _Grid.locate(ctx, sheet, spec, loc, key)
     loc.grid_shift = grid.footer_row - (spec.repeat_row + 1) if grid.footer_row is not None else 0
     locations: dict[str, Location] = {}
@@ -361,9 +358,9 @@ def _read_project(ctx: _Context, meta: Meta, key: str, sheet_name: str, spec: Fo
             continue
         location = loc.location(spot)
         locations[short] = location
-        fields[short] = _scalar(ctx, short, location, sheet, spot, key)
+        fields[short] = _scalar(ctx, short, location, sheet, spot)
         _note_moved(ctx, spec, template_field, spot, location, grid.row_delta)
-    plan = _read_plan(ctx, meta, spec, sheet, loc, key, locations)
+    plan = _read_plan(ctx, meta, spec, sheet, loc, locations)
     indicators = grid.read_indicators(locations, notes)
     project = Project(
         unit_code="", code=values.normalise_code(fields.get("code") or ""), name=str(fields.get("name") or ""),
@@ -372,15 +369,13 @@ def _read_project(ctx: _Context, meta: Meta, key: str, sheet_name: str, spec: Fo
         plan=plan, indicators=indicators,
     )
     _note_protection(ctx, sheet_name, project.code)
-    for f in range(len(ctx.findings)):
-        if ctx.findings[f].sheet == sheet_name and not ctx.findings[f].project_code:
-            from dataclasses import replace
-
-            ctx.findings[f] = replace(ctx.findings[f], project_code=project.code)
+    # Findings made while reading the sheet are attributed to its project once the code is known.
+    ctx.findings = [replace(f, project_code=project.code) if f.sheet == sheet_name and not f.project_code else f
+                    for f in ctx.findings]
     return ReturnedProject(key, sheet_name, project, locations, notes)
 
 
-def _scalar(ctx: _Context, field_name: str, location: Location, sheet: Sheet, spot: _Spot, key: str):
+def _scalar(ctx: _Context, field_name: str, location: Location, sheet: Sheet, spot: _Spot):
     raw_value = sheet.value(spot.row, spot.col)
     _note_formula(ctx, sheet.name, spot, field_name)
     if field_name in MONEY_FIELDS:
@@ -428,7 +423,7 @@ def _note_protection(ctx: _Context, sheet_name: str, code: str) -> None:
                 project_code=code)
 
 
-def _read_plan(ctx: _Context, meta: Meta, spec: FormSpec, sheet: Sheet, loc: _Locator, key: str,
+def _read_plan(ctx: _Context, meta: Meta, spec: FormSpec, sheet: Sheet, loc: _Locator,
                locations: dict[str, Location]) -> tuple[PlanPoint, ...]:
     if spec.plan_cell is None:
         return ()
@@ -632,7 +627,7 @@ def _read_dept(ctx: _Context, meta: Meta, spec: FormSpec) -> ReturnedDept | None
     if sheet_name is None:
         return None
     sheet = ctx.data.sheet(sheet_name)
-    loc = _Locator(ctx, meta, spec, sheet, "JX_D_", "d.", sheet_name)
+    loc = _Locator(ctx, meta, spec, sheet, "JX_D_", "d.")
     grid = _Grid.locate(ctx, sheet, spec, loc, "d")
     locations: dict[str, Location] = {}
     notes: dict[str, tuple[str, ...]] = {}
