@@ -77,3 +77,15 @@ def test_debug_shows_traceback_for_internal_errors(tmp_path, monkeypatch):
     assert quiet.exit_code == 2 and "程序内部错误（RuntimeError）" in quiet.output
     loud = invoke("--debug", "master", "check", str(tmp_path / "x.xlsx"))
     assert isinstance(loud.exception, RuntimeError)
+
+
+def test_master_check_runs_the_domain_rules_on_prefilled_indicators(tmp_path):
+    path = tmp_path / "s.xlsx"
+    invoke("master", "init", "--sample", str(path))
+    result = invoke("master", "check", str(path))
+    assert result.exit_code == 1
+    assert "[错误] 绩效指标!G33 R-C1" in result.output      # 政务外网费用: 7.9 万元 above its 5.00 budget
+    assert "[警告] 绩效指标!F17 R-R3" in result.output      # ≥ on 服装质量破损率
+    assert "[错误] 项目!L4 M-PLAN-SHORT" in result.output
+    structural = invoke("master", "check", "--no-rules", str(path))
+    assert "R-C1" not in structural.output and "M-PLAN-SHORT" in structural.output

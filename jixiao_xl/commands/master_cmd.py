@@ -38,15 +38,20 @@ def master_init(path: Path, sample: bool, force: bool) -> int:
 
 @master.command("check")
 @click.argument("path", required=False, default="master.xlsx", type=click.Path(path_type=Path))
+@click.option("--no-rules", is_flag=True, help="只检查主数据结构，不对预填的绩效指标运行填报规则。")
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
-def master_check(path: Path) -> int:
-    """检查主数据 PATH（默认 ./master.xlsx）：编码重复、金额不平、支出计划不到位、指标层级不符等。"""
+def master_check(path: Path, no_rules: bool) -> int:
+    """检查主数据 PATH（默认 ./master.xlsx）：编码重复、金额不平、支出计划不到位、指标层级不符等，
+    并对预填的绩效指标运行填报规则（成本超预算、指标性质用反等），以免错误随表格下发。"""
     from ..master import check_master
+    from ..precheck import check_master_rules
 
     findings = check_master(path)
     unreadable = [f for f in findings if f.rule == "M-UNREADABLE"]
     if unreadable:
         raise InputError(unreadable[0].message)
+    if not no_rules:
+        findings += check_master_rules(path)
     if not findings:
         click.echo(f"主数据 {path} 检查通过，未发现问题。")
         return EXIT_OK

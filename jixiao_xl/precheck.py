@@ -1,0 +1,104 @@
+"""The domain rules run on the master itself, before any form goes out.
+
+A cost indicator above its budget or a "≥" on a damage rate is as wrong in the master as in a return, and
+cheaper to fix there: every unit's form would otherwise be pre-filled with it. This stage presents the
+master's projects to :mod:`rules` as if they had been returned, with each value located at its cell of
+the master workbook, and leaves out the rules that ``master check`` already covers with its own M- codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from .findings import Finding
+from .master import MasterError, Table, Tables, build_master, read_tables
+from .model import Master
+from .rules import RuleConfig, catalogue_rules, check_dept, check_project
+from .submission import Location, ReturnedDept, ReturnedProject
+
+# Rules whose ground the master check already covers (M-LEVEL*, M-REQUIRED, M-OPERATOR, M-FUNDS, M-PLAN-*).
+COVERED_BY_MASTER_CHECK = frozenset({"R-S1", "R-S2", "R-F1", "R-F5"})
+
+PROJECT_COLUMNS = {"code": "项目编码", "name": "项目名称", "budget": "预算数", "fiscal": "财政资金", "other": "其他资金",
+                   "purpose": "预算规模及资金用途", "annual_goal": "年度绩效目标"}
+INDICATOR_COLUMNS = {"level1": "一级指标", "level2": "二级指标", "name": "三级指标", "description": "绩效指标描述",
+                     "operator": "指标性质", "value": "指标值", "unit": "度量单位", "basis": "指标值确定依据",
+                     "weight": "权重"}
+DEPT_INDICATOR_COLUMNS = {k: v for k, v in INDICATOR_COLUMNS.items() if k not in ("description", "weight")}
+
+
+def check_master_rules(path: str | Path) -> list[Finding]:
+    """The domain-rule findings of the master at ``path`` (empty when it cannot be built at all)."""
+    try:
+        tables = read_tables(path, require_sheets=False)
+        master = build_master(tables)
+    except MasterError:
+        return []  # master check reports why
+    return rule_findings(master, tables, str(path))
+
+
+def rule_findings(master: Master, tables: Tables, file: str = "") -> list[Finding]:
+    """Run the rules on every project and department sheet of ``master``, located in ``tables``."""
+    enabled = frozenset(r.code for r in catalogue_rules()) - COVERED_BY_MASTER_CHECK
+    config = replace(RuleConfig.from_settings(master.settings), enabled=enabled)
+    findings: list[Finding] = []
+    for unit in master.units:
+        projects = [_as_returned(p, tables) for p in master.projects_of(unit.code)]
+        for rp in projects:
+            findings += check_project(rp, config)
+        dept = _dept_as_returned(master, unit.code, tables)
+        if dept is not None:
+            findings += check_dept(dept, projects, config)
+        findings = [replace(f, file=file, unit_code=f.unit_code or unit.code) for f in findings]
+    return findings
+
+
+def _rows_of(table: Table | None, column: str, value: str) -> list:
+    return [row for row in table.rows if row.get(column) == value] if table is not None else []
+
+
+def _at(table: Table, row, header: str) -> Location | None:
+    cell = table.cell(row, header)
+    return Location(table.sheet, cell, "", row.get(header) or "") if cell else None
+
+
+def _as_returned(project, tables: Tables) -> ReturnedProject:
+    locations: dict[str, Location] = {}
+    projects = tables.table("项目")
+    rows = _rows_of(projects, "项目编码", project.code)
+    if rows:
+        for path, header in PROJECT_COLUMNS.items():
+            _put(locations, path, _at(projects, rows[0], header))
+        for point in project.plan:
+            _put(locations, f"plan.{point.node}", _at(projects, rows[0], f"支出计划-{point.node}"))
+    indicators = tables.table("绩效指标")
+    for k, row in enumerate(_rows_of(indicators, "项目编码", project.code)):
+        for part, header in INDICATOR_COLUMNS.items():
+            _put(locations, f"ind{k}.{part}", _at(indicators, row, header))
+    return ReturnedProject(project.code, "项目", project, locations)
+
+
+def _dept_as_returned(master: Master, unit_code: str, tables: Tables) -> ReturnedDept | None:
+    goals = master.goals_of(unit_code)
+    indicators = master.dept_indicators_of(unit_code)
+    if not goals and not indicators:
+        return None
+    locations: dict[str, Location] = {}
+    goal_table = tables.table("部门整体目标")
+    for row in _rows_of(goal_table, "单位编码", unit_code):
+        seq = (row.get("序号") or "").strip()
+        _put(locations, "overall_goal" if seq == "0" else f"goal{seq}.goal", _at(goal_table, row, "绩效目标"))
+        if seq != "0":
+            _put(locations, f"goal{seq}.name", _at(goal_table, row, "分项名称"))
+    indicator_table = tables.table("部门整体指标")
+    for k, row in enumerate(_rows_of(indicator_table, "单位编码", unit_code)):
+        for part, header in DEPT_INDICATOR_COLUMNS.items():
+            _put(locations, f"dind{k}.{part}", _at(indicator_table, row, header))
+    overall = next((g.goal for g in goals if g.seq == 0), "")
+    return ReturnedDept("部门整体指标", overall, tuple(g for g in goals if g.seq != 0), indicators, locations)
+
+
+def _put(locations: dict[str, Location], path: str, where: Location | None) -> None:
+    if where is not None:
+        locations[path] = where
