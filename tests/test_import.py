@@ -194,3 +194,35 @@ def test_stale_temporaries_of_a_killed_run_are_swept(cycle):
     os.utime(stale, (old, old))
     run_import(cycle, returned(cycle, "unchanged"), "r7")
     assert not stale.exists() and fresh.exists()
+
+
+def test_a_few_hundred_files_in_parallel_match_serial(tmp_path):
+    from dataclasses import replace as _replace
+
+    from jixiao_xl.generate import GenerateOptions, generate
+    from jixiao_xl.importer import ImportOptions
+    from jixiao_xl.importer import run_import as import_files
+    from jixiao_xl.master import load_sample
+    from jixiao_xl.model import Unit
+
+    sample = load_sample()
+    units = tuple(Unit(code=f"{700000 + i}", name=f"测试单位{i}") for i in range(240))
+    projects = tuple(_replace(sample.projects[i % 6], unit_code=u.code, code=f"{u.code}P1") for i, u in enumerate(units))
+    master = _replace(sample, units=units, projects=projects, dept_goals=(), dept_indicators=())
+    generate(master, None, GenerateOptions(out_dir=tmp_path / "returns", jobs=2))
+    for extra in (tmp_path / "returns").glob("*.txt"):
+        extra.unlink()
+    (tmp_path / "returns" / "manifest.csv").unlink()
+    runs = {}
+    for jobs in (1, 2):
+        result = import_files(master, ImportOptions(paths=(tmp_path / "returns",), out_dir=tmp_path / f"out{jobs}",
+                                                    ledger_path=tmp_path / f"l{jobs}.sqlite", jobs=jobs, sendbacks=False))
+        assert result.files == 240 and len(result.submissions) == 240
+        findings = json.loads((tmp_path / f"out{jobs}" / "findings.json").read_text(encoding="utf-8"))
+        runs[jobs] = findings
+        with Ledger.open(tmp_path / f"l{jobs}.sqlite") as ledger:
+            history = ledger.history()
+            assert len(history) == 240 and all(row.status == "parsed" for row in history)
+            assert all(ledger.findings_of(row.id) for row in history)
+    assert runs[1] == runs[2]
+    assert {f["file"] for f in runs[2] if f["file"]} == {str(p) for p in (tmp_path / "returns").glob("*.xlsx")}
