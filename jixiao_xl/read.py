@@ -163,8 +163,9 @@ def _read_meta(data: WorkbookData) -> Meta:
     except Exception:  # noqa: BLE001 - a broken _meta is the same as none
         return Meta({}, [], {})
     values_, projects, fields, section = {}, [], {}, "values"
-    for r in range(sheet.height):
-        a, b, c = (values.clean_text(sheet.raw(r, k)) for k in range(3))
+    for row in sheet.rows:
+        # _meta is ours and holds only text, so plain str() (not clean_text) is enough and much cheaper.
+        a, b, c = (("" if v is None else str(v).strip()) for v in (*row[:3], None, None, None)[:3])
         if not a:
             continue
         if a in ("project", "field") and b in ("project_code", "cell"):

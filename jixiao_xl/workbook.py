@@ -232,8 +232,18 @@ def _xlsx_app(archive: zipfile.ZipFile, members: set[str]) -> str:
     return (node.text or "").strip() if node is not None else ""
 
 
+_SIMPLE_REFERENCE = re.compile(r"^=?'((?:[^']|'')+)'!\$([A-Z]{1,3})\$(\d+)$")
+
+
 def _parse_reference(text: str) -> CellAddress | tuple[CellAddress, CellAddress] | None:
     """``'Sheet 1'!$B$4`` or ``Sheet!$A$10:$I$20`` → addresses; anything else (formulas, #REF!) → None."""
+    simple = _SIMPLE_REFERENCE.match(text)
+    if simple:  # the common case of a generated workbook: one quoted sheet, one absolute cell
+        sheet, letters, digits = simple.groups()
+        col = 0
+        for ch in letters:
+            col = col * 26 + ord(ch) - 64
+        return CellAddress(sheet.replace("''", "'"), int(digits) - 1, col - 1)
     text = text.strip().lstrip("=")
     if "!" not in text:
         return None
