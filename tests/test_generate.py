@@ -328,3 +328,15 @@ def test_shipped_templates_check_clean():
 
     for name in (PROJECT_TEMPLATE, DEPARTMENT_TEMPLATE):
         assert check_template(builtin_template(name)) == []
+
+
+def test_2021_framework_lists_cost_as_a_level1(tmp_path, sample):
+    master = replace(sample, settings=replace(sample.settings, framework="2021"), projects=(
+        replace(sample.projects[0], indicators=()),))
+    issued = generate(master, None, GenerateOptions(out_dir=tmp_path))
+    wb = openpyxl.load_workbook(tmp_path / issued[0].file)
+    lists = wb["_lists"]
+    assert [lists.cell(r, 1).value for r in range(2, 6)] == ["成本指标", "产出指标", "效益指标", "满意度指标"]
+    assert [lists.cell(r, 3).value for r in range(2, 5)] == ["经济成本指标", "社会成本指标", "生态环境成本指标"]
+    skeleton = [wb.worksheets[1].cell(r, 2).value for r in range(11, 22)]
+    assert skeleton[:3] == ["经济成本指标", "社会成本指标", "生态环境成本指标"] and "可持续影响指标" not in skeleton
