@@ -133,7 +133,8 @@ def generate(master: Master, master_path: Path | None, options: GenerateOptions,
         issued = list(run_all(executor, _generate_one, units, on_done))
     finally:
         executor.shutdown()
-    issued.sort(key=lambda i: [u.code for u in units].index(i.unit_code))
+    order = {unit.code: n for n, unit in enumerate(units)}
+    issued.sort(key=lambda i: order[i.unit_code])
     _write_manifest(options.out_dir / MANIFEST, issued, master, project_spec, generated_at)
     return issued
 

@@ -217,7 +217,10 @@ def write_xlsx(path: Path, findings: Sequence[Finding], overview: Sequence[Overv
     _write_overview(wb.add_worksheet(OVERVIEW_SHEET), overview, styles)
     _write_findings_table(wb.add_worksheet(FINDINGS_SHEET), findings, styles)
     names = unit_names(submissions, master)
-    groups = _findings_by_unit(findings)
+    returned = {s.unit_code for s in submissions}
+    # One sheet per unit that sent files in this run; a unit that only appears as outstanding (X-UNIT-NO-RETURN)
+    # is listed on 概览 and 问题清单 — a province has thousands of those, and a sheet each would swamp the report.
+    groups = {code: mine for code, mine in _findings_by_unit(findings).items() if code in returned or not code}
     sheet_names = unit_sheet_names([(code, names.get(code, "")) for code in groups if code])
     for code, mine in groups.items():
         _write_findings_table(wb.add_worksheet(sheet_names[code] if code else UNKNOWN_UNIT_SHEET), mine, styles)
@@ -272,9 +275,9 @@ def _write_overview(ws, rows: Sequence[OverviewRow], styles: _Styles) -> None:
     ws.activate()
 
 
-def _display(f: Finding, column: str) -> str:
+def _display(row: dict[str, str], column: str) -> str:
     """The text shown in a report cell: severity and found_by in Chinese, everything else as recorded."""
-    value = f.as_row()[column]
+    value = row[column]
     if column == "severity":
         return SEVERITY_ZH[value]
     if column == "found_by":
@@ -286,9 +289,10 @@ def _write_findings_table(ws, findings: Sequence[Finding], styles: _Styles) -> N
     """The 13 contract columns with Chinese headers, one coloured row per finding, filter and frozen header."""
     _header(ws, [HEADERS_ZH[c] for c in COLUMNS], [COLUMN_WIDTHS[c] for c in COLUMNS], styles)
     for r, f in enumerate(findings, start=1):
+        row = f.as_row()
         for col, column in enumerate(COLUMNS):
             fmt = styles.severity_wrap[f.severity] if column == "message" else styles.severity[f.severity]
-            ws.write_string(r, col, _display(f, column), fmt)
+            ws.write_string(r, col, _display(row, column), fmt)
     ws.autofilter(0, 0, max(len(findings), 1), len(COLUMNS) - 1)
 
 
