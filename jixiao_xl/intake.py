@@ -1068,24 +1068,33 @@ def _child_main(
     _silence_stderr()
     try:
         _limit_memory(memory_bytes)
-        message: tuple[Any, ...] = ("ok", func(*args, **kwargs))
+        message = _answer(func, args, kwargs)
     except MemoryError:
         message = ("memory",)
-    except BaseException as exc:  # noqa: BLE001 - report everything, including SystemExit
-        message = ("error", type(exc).__name__)
-    _send(sender, message)
-
-
-def _send(sender: Any, message: tuple[Any, ...]) -> None:
-    """Send ``message``; if it cannot be pickled or sent, send why instead."""
     try:
-        sender.send(message)
-    except MemoryError:
-        sender.send(("memory",))
-    except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable result
-        sender.send(("error", type(exc).__name__))
+        _send(sender, message)
     finally:
         sender.close()
+
+
+def _answer(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    """Run ``func`` and describe the outcome as a ``(status, ...)`` message."""
+    try:
+        return ("ok", func(*args, **kwargs))
+    except MemoryError:
+        return ("memory",)
+    except BaseException as exc:  # noqa: BLE001 - report everything, including SystemExit
+        return ("error", type(exc).__name__)
+
+
+def _send(connection: Any, message: tuple[Any, ...]) -> None:
+    """Send ``message``; if it cannot be pickled or sent, send why instead."""
+    try:
+        connection.send(message)
+    except MemoryError:
+        connection.send(("memory",))
+    except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable result
+        connection.send(("error", type(exc).__name__))
 
 
 def _silence_stderr() -> None:
@@ -1280,17 +1289,7 @@ def _pool_worker_main(connection: Any, initializer: Callable[..., None] | None, 
         if task is None:
             return
         fn, args, kwargs = task
-        try:
-            message: tuple[Any, ...] = ("ok", fn(*args, **kwargs))
-        except MemoryError:
-            message = ("memory",)
-        except BaseException as exc:  # noqa: BLE001 - report everything, the supervisor decides
-            message = ("error", type(exc).__name__)
-        try:
-            connection.send(message)
-        except MemoryError:
-            connection.send(("memory",))
-        except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable result
-            connection.send(("error", type(exc).__name__))
+        message = _answer(fn, args, kwargs)
+        _send(connection, message)
         if message[0] != "ok":
             return  # the heap may be damaged: the supervisor starts a fresh worker
