@@ -19,7 +19,6 @@ import csv
 import io
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import MAX_PREC, ROUND_HALF_UP, Decimal, Inexact, Rounded, localcontext
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -29,7 +28,7 @@ from .errors import InputError
 from .findings import SEVERITY_ZH, Finding
 from .ledger import ImportRow, Ledger
 from .model import Indicator, Master, Project
-from .safety import atomic_target, commit_atomic, neutralise_formula, write_atomic
+from .safety import FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, neutralise_formula, write_atomic
 from .status import display_width, return_state
 from .submission import Location
 
@@ -40,7 +39,7 @@ NOT_RETURNED = "未报送"
 TOTAL_LABEL = "合计"
 FORMATS = ("xlsx", "csv", "json")
 # Fixed document creation time: the workbook's bytes depend on its inputs only.
-FIXED_CREATED = datetime(2000, 1, 1, 0, 0, 0)
+FIXED_CREATED = FIXED_DOCUMENT_TIME
 
 _SOURCE = "DESIGN §1 汇总"
 RULE_TOTAL_MISMATCH = catalogue.define(

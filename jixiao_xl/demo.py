@@ -172,7 +172,7 @@ def _simulate_tampered_return(paths: DemoPaths, master: Master) -> Path:
 
 def _simulate_corrected_return(paths: DemoPaths, master: Master) -> Path:
     """435002 sends the issued form back with its budget untouched."""
-    target = paths.resubmitted / f"435002-修改后.xlsx"
+    target = paths.resubmitted / "435002-修改后.xlsx"
     wb = openpyxl.load_workbook(_issued_file(paths, master, "435002"))
     wb.worksheets[1]["B21"] = "李明"
     wb.save(target)

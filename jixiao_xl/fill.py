@@ -21,7 +21,7 @@ import xlsxwriter
 from . import __version__, taxonomy
 from .findings import SEVERITY_ZH, Finding
 from .model import DeptGoal, DeptIndicator, Indicator, Master, Project, Unit
-from .safety import atomic_target, commit_atomic
+from .safety import FIXED_DOCUMENT_TIME, atomic_target, commit_atomic
 from .sheetwriter import FormatCache, Formula, SheetCanvas, display_width, cell_ref, quote_sheet
 from .template import INDICATOR_FIELDS, CellSpec, FormSpec
 
@@ -70,7 +70,7 @@ class RenderRequest:
     project_spec: FormSpec
     dept_spec: FormSpec
     password: str = DEFAULT_PASSWORD
-    generated_at: datetime = datetime(2000, 1, 1)
+    generated_at: datetime = FIXED_DOCUMENT_TIME
     deadline: str = ""
     # (项目编码 or "" for the department sheet, Submission location path) -> message; see mark_key().
     marks: Mapping[tuple[str, str], str] = field(default_factory=dict)
@@ -456,10 +456,10 @@ class ProjectSheet(_FormSheet):
                 else:
                     self.canvas.put(row, cell.col, cell.text or None, self.fmt(cell))
         self.level1_runs: list[tuple[int, int]] = []
-        for field in ("ind.level1", "ind.level2"):
-            if field in self.spec.fields:
-                runs = self._merge_runs(self.spec.fields[field][1], field.split(".")[1])
-                if field == "ind.level1":
+        for level in ("ind.level1", "ind.level2"):
+            if level in self.spec.fields:
+                runs = self._merge_runs(self.spec.fields[level][1], level.split(".")[1])
+                if level == "ind.level1":
                     self.level1_runs = runs
 
     def _merge_runs(self, col: int, part: str) -> list[tuple[int, int]]:

@@ -919,11 +919,11 @@ def _kind_findings(kind: FileKind, probe: _Probe, name: str) -> list[Finding]:
                          value=kind.value)]
     if kind is FileKind.ENCRYPTED:
         return [_finding("I-ENCRYPTED",
-                         f"文件已加密（设置了打开密码），无法读取。请在 Excel/WPS 中打开，取消文件打开密码后另存为 .xlsx 重新提交"
-                         f"（工作表保护可以保留）。", value=kind.value)]
+                         "文件已加密（设置了打开密码），无法读取。请在 Excel/WPS 中打开，取消文件打开密码后另存为 .xlsx 重新提交"
+                         "（工作表保护可以保留）。", value=kind.value)]
     if kind is FileKind.XLSM or (kind is FileKind.XLS and "_vba_project_cur" in (probe.ole_names or ())):
         return [_finding("I-MACRO", f"文件是{what}，{_macro_note(probe)}；已忽略宏，仅读取数据。"
-                                    f"请另存为不含宏的 .xlsx 工作簿后再提交。", value=kind.value)]
+                                    "请另存为不含宏的 .xlsx 工作簿后再提交。", value=kind.value)]
     if kind is FileKind.XLS and probe.ole_names is None:
         return [_corrupt("ole-directory", "OLE 复合文档目录无法读取")]
     if kind is FileKind.HTML:

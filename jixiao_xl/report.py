@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -22,7 +21,7 @@ from . import catalogue
 from .findings import COLUMNS, SEVERITIES, SEVERITY_ZH, Finding, count_by_severity, to_csv, to_json
 from .model import Master
 from .resources import text_templates_dir
-from .safety import atomic_target, commit_atomic, write_atomic
+from .safety import FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, write_atomic
 from .submission import Submission
 
 JSON_NAME = "findings.json"
@@ -32,7 +31,7 @@ HTML_NAME = "report.html"
 HTML_TEMPLATE = "report.html.j2"
 
 # Fixed document date: the report's bytes depend on its inputs only.
-FIXED_CREATED = datetime(2000, 1, 1)
+FIXED_CREATED = FIXED_DOCUMENT_TIME
 
 HEADERS_ZH = dict(zip(COLUMNS, ("文件", "sha256", "单位编码", "项目编码", "工作表", "单元格", "字段", "规则",
                                 "严重程度", "问题说明", "填报值", "应为", "定位方式")))

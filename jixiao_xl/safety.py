@@ -5,7 +5,12 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from datetime import datetime
 from pathlib import Path
+
+# The document time written into every workbook whose content does not depend on when it was written:
+# identical inputs must give byte-identical files.
+FIXED_DOCUMENT_TIME = datetime(2000, 1, 1)
 
 # Half-width and full-width characters that make a spreadsheet treat a cell as a formula or command.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
+from .safety import FIXED_DOCUMENT_TIME
 from .fill import DEFAULT_PASSWORD, RenderRequest, render_unit
 from .findings import SEVERITIES, SEVERITY_ZH, Finding
 from .generate import workbook_name
@@ -26,7 +27,7 @@ SENDBACK_SEVERITIES = frozenset({"error", "warning"})
 OVERALL_GOAL_NAME = "总体绩效目标"
 _SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 # Fixed document date: identical returns and findings give byte-identical workbooks.
-FIXED_TIME = datetime(2000, 1, 1)
+FIXED_TIME = FIXED_DOCUMENT_TIME
 
 
 def write_sendbacks(out_dir: Path, master: Master, submissions: Sequence[Submission], findings: Sequence[Finding],

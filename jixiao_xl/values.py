@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal, Inexact, InvalidOperation, localcontext
 
-from .taxonomy import OPERATOR_SYNONYMS, OPERATORS, UNITS, canonical_unit
+from .taxonomy import OPERATOR_SYNONYMS, UNITS, canonical_unit
 
 _THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?:\D|$))")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
