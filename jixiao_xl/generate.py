@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 from .errors import InputError
 from .fill import DEFAULT_PASSWORD, RenderRequest, render_text, render_unit
 from .model import Master, Unit
-from .parallel import make_executor, run_all
+from .parallel import freeze_shared_objects, make_executor, run_all
 from .safety import safe_file_stem, write_atomic
 from .template import DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, builtin_template, load_spec
 
@@ -127,6 +127,7 @@ def generate(master: Master, master_path: Path | None, options: GenerateOptions,
     _check_file_names(units)
     options.out_dir.mkdir(parents=True, exist_ok=True)
     generated_at = generation_time(master_path)
+    freeze_shared_objects()
     initargs = (master, project_spec, dept_spec, options, generated_at)
     executor = make_executor(options.jobs, _init_worker, initargs)
     try:

@@ -17,6 +17,7 @@ from .findings import Finding, has_errors
 from .intake import Intake, Isolated, IsolatedPool, Limits, collect_files, inspect_file, sha256_file
 from .ledger import Ledger
 from .model import Master
+from .parallel import freeze_shared_objects
 from .read import read_intake, unreadable
 from .reconcile import outstanding_findings, reconcile_batch, reconcile_submission, same_file_finding
 from .report import ReportPaths, write_reports
@@ -128,6 +129,7 @@ def run_import(master: Master, options: ImportOptions,
     result = ImportResult(files=len(files))
     with Ledger.open(options.ledger_path) as ledger:
         tasks = _receive(ledger, files, result, on_file, limits)
+        freeze_shared_objects()
         pool = IsolatedPool(min(options.jobs, max(len(tasks), 1)), limits, _init_worker, (master, specs, config))
         try:
             futures = {pool.submit(_check_one, task.intake): task for task in tasks}
