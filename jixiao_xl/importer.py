@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
+from .catalogue import define
 from .errors import InputError
 from .findings import Finding, has_errors
 from .intake import Intake, Isolated, IsolatedPool, Limits, collect_files, inspect_file, sha256_file
@@ -30,6 +31,8 @@ from .template import DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, builtin_t
 
 
 SENDBACK_FOLDER = "退回修改"
+G_SENDBACK = define("G-SENDBACK", "warning", "退回修改表未能生成", "按核对报告中的问题清单通知单位修改；如反复出现，请把报回文件和 --debug 输出发给维护人员。",
+                    "DESIGN §1")
 
 
 @dataclass(frozen=True)
@@ -137,17 +140,17 @@ def run_import(master: Master, options: ImportOptions,
                 task = futures[future]
                 _complete(ledger, task, _outcome(task, future.result()), result)
                 on_file(Path(task.intake.path))
+            order = {str(path): n for n, path in enumerate(files)}
+            result.submissions.sort(key=lambda s: order.get(s.file, len(order)))
+            result.findings += reconcile_batch(result.submissions, master)
+            result.findings += outstanding_findings(ledger.latest_by_unit(), master)
+            for folder in (options.out_dir, options.out_dir / SENDBACK_FOLDER):
+                sweep_stale_temporaries(folder)
+            if options.sendbacks:
+                result.sendbacks = _write_sendbacks(pool, ledger, options, result)
         finally:
             pool.shutdown()
-        order = {str(path): n for n, path in enumerate(files)}
-        result.submissions.sort(key=lambda s: order.get(s.file, len(order)))
-        result.findings += reconcile_batch(result.submissions, master)
-        result.findings += outstanding_findings(ledger.latest_by_unit(), master)
-        for folder in (options.out_dir, options.out_dir / SENDBACK_FOLDER):
-            sweep_stale_temporaries(folder)
         result.reports = write_reports(options.out_dir, result.findings, result.submissions, master)
-        if options.sendbacks:
-            result.sendbacks = _write_sendbacks(ledger, master, specs, options, result)
     return result
 
 
@@ -159,23 +162,50 @@ def _outcome(task: _Task, isolated: Isolated) -> _Checked:
     return _Checked(sub, sub.findings)
 
 
-def _write_sendbacks(ledger: Ledger, master: Master, specs: tuple[FormSpec, FormSpec], options: ImportOptions,
-                     result: ImportResult) -> list[Path]:
+def _write_sendbacks(pool: IsolatedPool, ledger: Ledger, options: ImportOptions, result: ImportResult) -> list[Path]:
     """One 退回修改 workbook per unit whose latest return of this run has errors or warnings.
 
-    The full submission is loaded back from the ledger one unit at a time, so memory stays flat however
-    many files the run imported.
+    Rendered in the workers. The parent loads each full submission from the ledger and keeps only a few
+    in flight, so its memory stays flat; workers never touch SQLite (a connection opened in a child forked
+    while the parent was inside SQLite could deadlock). A workbook that cannot be rendered becomes a
+    G-SENDBACK finding.
     """
-    written = []
+    todo = []
     for light in latest_per_unit(result.submissions):
         problems = sendback_findings_of(light, result.findings)
-        if not needs_sendback(problems):
-            continue
         import_id = result.import_ids.get(light.file)
-        full = ledger.submission_of(import_id) if import_id is not None else light
-        written += write_sendbacks(options.out_dir / SENDBACK_FOLDER, master, [full], problems, *specs,
-                                   password=options.password)
-    return written
+        if needs_sendback(problems) and import_id is not None:
+            todo.append((light, import_id, tuple(problems)))
+    written: list[Path] = []
+    in_flight: dict = {}
+    window = 2 * max(1, options.jobs)
+    for light, import_id, problems in todo:
+        full = ledger.submission_of(import_id)
+        in_flight[pool.submit(_sendback_one, full, problems, options.out_dir / SENDBACK_FOLDER, options.password)] = light
+        if len(in_flight) >= window:
+            _collect_sendbacks(in_flight, written, result, wait_for_one=True)
+    _collect_sendbacks(in_flight, written, result, wait_for_one=False)
+    order = {light.unit_code: n for n, light in enumerate(result.submissions)}
+    return sorted(written, key=lambda path: (order.get(path.name.split("-", 1)[0], len(order)), path.name))
+
+
+def _collect_sendbacks(in_flight: dict, written: list[Path], result: ImportResult, wait_for_one: bool) -> None:
+    done = next(as_completed(in_flight)) if wait_for_one else None
+    for future in ([done] if done is not None else list(as_completed(in_flight))):
+        light = in_flight.pop(future)
+        outcome = future.result()
+        if outcome.ok:
+            written.extend(outcome.value)
+        else:
+            result.findings.append(Finding(G_SENDBACK.code, G_SENDBACK.severity,
+                                           f"未能为该单位生成退回修改表（{outcome.finding.message}）；请根据核对报告中的问题清单通知单位修改。",
+                                           file=light.file, sha256=light.sha256, unit_code=light.unit_code))
+
+
+def _sendback_one(full: Submission, problems: tuple[Finding, ...], out_dir: Path, password: str) -> list[Path]:
+    """Render one unit's 退回修改 workbook (inside a worker)."""
+    master, specs = _WORKER["master"], _WORKER["specs"]
+    return write_sendbacks(out_dir, master, [full], problems, *specs, password=password)
 
 
 def _receive(ledger: Ledger, files: Sequence[Path], result: ImportResult, on_file: Callable[[Path], None],
