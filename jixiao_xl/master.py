@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import functools
 import datetime as _dt
 import hashlib
 import io
@@ -37,6 +36,7 @@ from .model import (
     Project,
     Settings,
     Unit,
+    to_plain,
 )
 from .safety import atomic_target, commit_atomic
 from .values import as_money, parse_number
@@ -774,25 +774,10 @@ def compute_fingerprint(master: Master) -> str:
     Decimals are written in a normal form (6.00 and 6 are the same amount), so the same master in
     .xlsx, CSV or JSON gives the same fingerprint.
     """
-    data = _plain(master)
+    data = to_plain(master)
     data.pop("fingerprint", None)
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_canonical_json)
     return hashlib.sha256(("jixiao-xl master 1\n" + text).encode("utf-8")).hexdigest()
-
-
-@functools.lru_cache(maxsize=None)
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(cls))
-
-
-def _plain(value: object) -> object:
-    """Dataclasses as dicts, tuples as lists, everything else as is (``dataclasses.asdict`` without its
-    deep copies, which dominate on a master of 100,000 projects)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
-    if isinstance(value, (tuple, list)):
-        return [_plain(item) for item in value]
-    return value
 
 
 def _canonical_json(value: object) -> object:

@@ -116,9 +116,11 @@ def _write(ws, row: int, col: int, value: object, fmt) -> None:
 
 
 def display_width(text: str) -> int:
+    """Columns ``text`` takes in a cell or a terminal: wide and full-width characters count two."""
     import unicodedata
 
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 0 if unicodedata.combining(ch) else 1
+               for ch in text)
 
 
 def _cached(value: object) -> object:

@@ -7,10 +7,10 @@ and its findings). Each unit gets one of five states, in Chinese, as shown to us
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Iterable, Mapping, Sequence
 
+from .sheetwriter import display_width
 from .ledger import ImportRow, Ledger, display_time
 from .model import Master
 
@@ -96,12 +96,6 @@ def unit_status(master: Master, ledger: Ledger, manifest_rows: Iterable[Mapping[
 # Rendering
 
 _HEADERS = ("单位编码", "单位名称", "状态", "下发文件", "报送文件", "报送时间", "导入编号", "报送次数", "错误", "警告")
-
-
-def display_width(text: str) -> int:
-    """Columns ``text`` takes in a terminal: wide and full-width characters count two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 0 if unicodedata.combining(ch) else 1
-               for ch in text)
 
 
 def pad(text: str, width: int, right: bool = False) -> str:

@@ -17,13 +17,12 @@ so the ledger can keep every import and consolidation can run from the ledger al
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, is_dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Mapping
 
 from .findings import Finding
-from .model import DeptGoal, DeptIndicator, Indicator, PlanPoint, Project
+from .model import DeptGoal, DeptIndicator, Indicator, PlanPoint, Project, to_plain
 
 FOUND_BY = ("name", "meta", "label", "template")
 
@@ -100,26 +99,6 @@ class Submission:
 # JSON
 
 
-@lru_cache(maxsize=None)
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls))
-
-
-def _plain(value: Any) -> Any:
-    """Dataclasses, mappings and sequences as JSON-ready values in one pass (no ``asdict`` deep copy)."""
-    if isinstance(value, Decimal):
-        return {"decimal": str(value)}
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if is_dataclass(value) and not isinstance(value, type):
-        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _typed(value: Any) -> Any:
     if isinstance(value, dict) and set(value) == {"decimal"}:
         return Decimal(value["decimal"])
@@ -128,7 +107,7 @@ def _typed(value: Any) -> Any:
 
 def submission_to_dict(sub: Submission) -> dict:
     """A JSON-ready dict; Decimals become ``{"decimal": "6.00"}`` so they come back exact."""
-    return _plain(sub)
+    return to_plain(sub, lambda d: {"decimal": str(d)})
 
 
 def _project_from(data: dict) -> Project:
