@@ -5,6 +5,10 @@ six tables. Reading keeps every value as the text the user typed, together with 
 that :func:`check_tables` can point at the exact ``sheet!cell``. :func:`build_master` turns the tables
 into the frozen model and never fails on a bad value: it keeps the text (or None) and leaves the
 complaint to the checks. Only a master that cannot be read at all raises :class:`MasterError`.
+
+:func:`load_master`, which every command runs first, builds the same model without the tables: it reads
+one sheet at a time and turns each row into model objects as it streams past, so that a province-sized
+master (100,000 projects, 700,000 indicators) loads in a few hundred MB.
 """
 
 from __future__ import annotations
@@ -12,15 +16,21 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as _dt
+import functools
+import gc
 import hashlib
 import io
+import itertools
 import json
+import operator
 import re
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .errors import InputError
 from . import catalogue, taxonomy
@@ -183,7 +193,7 @@ _RULES = {
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
     """One non-blank data row: its 1-based spreadsheet row number and its values by (canonical) header."""
 
@@ -240,29 +250,60 @@ def read_tables(path: str | Path, *, require_sheets: bool = True) -> Tables:
     be read, or when a required sheet is missing and ``require_sheets`` is true.
     """
     path = Path(path)
-    grids = _read_grids(path)
-    sheets = {name: _make_table(name, grid) for name, grid in grids.items()}
+    source = _open_source(path)
+    sheets = {name: _read_table(name, source.rows(name), source.texts) for name in source.sheets}
     tables = Tables(source=str(path), sheets=sheets)
     if require_sheets and tables.missing():
-        raise MasterError(
-            f"主数据 {path} 缺少工作表：{'、'.join(tables.missing())}；"
-            "请按 jixiao-xl master init 生成的模板补齐（CSV 文件夹则补上同名 .csv 文件）。"
-        )
+        raise MasterError(_missing_sheets_message(path, tables.missing()))
     return tables
 
 
-def _read_grids(path: Path) -> dict[str, list[list[str]]]:
+def _missing_sheets_message(path: Path, missing: tuple[str, ...]) -> str:
+    return (
+        f"主数据 {path} 缺少工作表：{'、'.join(missing)}；"
+        "请按 jixiao-xl master init 生成的模板补齐（CSV 文件夹则补上同名 .csv 文件）。"
+    )
+
+
+class _Source:
+    """The sheets of one master file, each handed out once as a stream of rows of raw cell values.
+
+    A workbook sheet is parsed only when its rows are asked for and released once they have been read:
+    at province scale the 绩效指标 grid alone is hundreds of MB, so only one grid may be alive at a time.
+    ``texts`` (:class:`_CellTexts`) is shared by every sheet of the file, so equal texts are one object.
+    """
+
+    def __init__(self, sheets: Mapping[str, Callable[[], Iterator[list]]]) -> None:
+        self._sheets = dict(sheets)
+        self.texts = _CellTexts()
+
+    @property
+    def sheets(self) -> tuple[str, ...]:
+        """The canonical names of the sheets present, in file order."""
+        return tuple(self._sheets)
+
+    def missing(self) -> tuple[str, ...]:
+        """The required sheets that are absent."""
+        return tuple(s for s in REQUIRED_SHEETS if s not in self._sheets)
+
+    def rows(self, sheet: str) -> Iterator[list]:
+        """The rows of ``sheet`` from spreadsheet row 1 on (none when the sheet is absent)."""
+        opener = self._sheets.get(sheet)
+        return opener() if opener else iter(())
+
+
+def _open_source(path: Path) -> _Source:
     if not path.exists():
         raise MasterError(
             f"找不到主数据文件 {path}；请检查路径，或先运行 jixiao-xl master init {path} 生成空白主数据。"
         )
     if path.is_dir():
-        return _grids_from_csv_folder(path)
+        return _csv_folder_source(path)
     kind = _file_kind(path)
     if kind == "workbook":
-        return _grids_from_workbook(path)
+        return _workbook_source(path)
     if kind == "json":
-        return _grids_from_json(path)
+        return _json_source(path)
     if kind == "csv":
         raise MasterError(
             f"{path} 是单个 CSV 文件；CSV 格式的主数据应是一个文件夹，内含 设置.csv、单位.csv、项目.csv、绩效指标.csv 等，"
@@ -297,20 +338,35 @@ def _sheet_name(text: str) -> str | None:
     return next((s for s in SHEETS if s == key), None)
 
 
-def _grids_from_workbook(path: Path) -> dict[str, list[list[str]]]:
+def _workbook_source(path: Path) -> _Source:
     from python_calamine import CalamineWorkbook
 
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-        grids: dict[str, list[list[str]]] = {}
+        names: dict[str, str] = {}
         for name in workbook.sheet_names:
             sheet = _sheet_name(name)
-            if sheet and sheet not in grids:
-                rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-                grids[sheet] = [[_cell_text(v) for v in row] for row in rows]
-        return grids
+            if sheet and sheet not in names:
+                names[sheet] = name
     except Exception as exc:  # noqa: BLE001 - any reader failure on user input is a user error
         raise MasterError(_unreadable_workbook(path, exc)) from exc
+    return _Source({sheet: functools.partial(_workbook_rows, path, workbook, name) for sheet, name in names.items()})
+
+
+def _workbook_rows(path: Path, workbook, name: str) -> Iterator[list]:
+    """The rows of one workbook sheet from A1, as ``to_python(skip_empty_area=False)`` gives them.
+
+    The sheet is parsed here; its grid lives as long as the returned iterator. ``iter_rows`` pads
+    the blank rows above the used area but not the blank columns left of it, so those are added.
+    """
+    try:
+        sheet = workbook.get_sheet_by_name(name)
+    except Exception as exc:  # noqa: BLE001 - any reader failure on user input is a user error
+        raise MasterError(_unreadable_workbook(path, exc)) from exc
+    if sheet.start is None:
+        return iter(())  # no cells at all
+    left = [""] * sheet.start[1]
+    return map(left.__add__, sheet.iter_rows()) if left else sheet.iter_rows()
 
 
 def _unreadable_workbook(path: Path, exc: Exception) -> str:
@@ -340,7 +396,34 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _grids_from_csv_folder(folder: Path) -> dict[str, list[list[str]]]:
+class _CellTexts(dict):
+    """Raw cell value → its :func:`_cell_text`, one ``str`` object per distinct text.
+
+    A master repeats its codes, indicator names, units and amounts hundreds of thousands of times; this
+    turns every repeat into the same object (so it is stored once) and, for a ``str`` cell seen before,
+    costs one dictionary lookup. Only ``str`` keys are kept (a float is cached apart, by exact type),
+    because lookups match by equality and 1.0 == True must not share a text.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._floats: dict[float, str] = {}
+
+    def __missing__(self, value: object) -> str:
+        if value.__class__ is float:
+            known = self._floats.get(value)  # type: ignore[arg-type]
+            if known is not None:
+                return known
+        text = _cell_text(value)
+        text = self.setdefault(text, text)
+        if value.__class__ is str:
+            self[value] = text  # the spelling with its surrounding space, if any
+        elif value.__class__ is float and value == value:  # NaN never finds itself again
+            self._floats[value] = text  # type: ignore[index]
+        return text
+
+
+def _csv_folder_source(folder: Path) -> _Source:
     files: dict[str, Path] = {}
     try:
         entries = sorted(folder.iterdir())
@@ -356,7 +439,7 @@ def _grids_from_csv_folder(folder: Path) -> dict[str, list[list[str]]]:
             f"文件夹 {folder} 中没有主数据 CSV 文件（设置.csv、单位.csv、项目.csv、绩效指标.csv 等）；"
             "请放入这些文件，或改为指定 .xlsx 主数据工作簿。"
         )
-    return {sheet: _read_csv(path) for sheet, path in files.items()}
+    return _Source({sheet: functools.partial(_csv_rows, path) for sheet, path in files.items()})
 
 
 def _decode(data: bytes, path: Path) -> str:
@@ -376,15 +459,16 @@ def _read_bytes(path: Path) -> bytes:
         raise MasterError(f"无法读取 {path}（{exc.strerror}）；请确认文件存在、未被占用且有读取权限。") from exc
 
 
-def _read_csv(path: Path) -> list[list[str]]:
+def _csv_rows(path: Path) -> Iterator[list]:
     text = _decode(_read_bytes(path), path)
     try:
-        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
+        for row in csv.reader(io.StringIO(text, newline="")):
+            yield [cell.strip() for cell in row]
     except csv.Error as exc:
         raise MasterError(f"CSV 文件 {path} 格式有误（{exc}）；请用 Excel/WPS 打开后另存为 CSV UTF-8 再试。") from exc
 
 
-def _grids_from_json(path: Path) -> dict[str, list[list[str]]]:
+def _json_source(path: Path) -> _Source:
     text = _decode(_read_bytes(path), path)
     try:
         # Numbers stay the text that was written, exactly like cells of a CSV file.
@@ -398,7 +482,7 @@ def _grids_from_json(path: Path) -> dict[str, list[list[str]]]:
         sheet = _sheet_name(str(key))
         if sheet and sheet not in grids:
             grids[sheet] = _json_grid(path, sheet, records)
-    return grids
+    return _Source({sheet: functools.partial(iter, grid) for sheet, grid in grids.items()})
 
 
 def _json_grid(path: Path, sheet: str, records: object) -> list[list[str]]:
@@ -423,41 +507,92 @@ def _json_text(value: object) -> str:
     return str(value).strip()
 
 
-def _make_table(sheet: str, grid: list[list[str]]) -> Table:
-    header_index = _find_header_row(sheet, grid)
-    raw = grid[header_index] if grid else []
-    positions: dict[str, int] = {}
-    raw_headers: dict[str, str] = {}
-    for col, text in enumerate(raw):
-        name = _canonical_header(sheet, text)
-        if name and name not in positions:
-            positions[name] = col
-            raw_headers[name] = text
-    rows = []
-    for index in range(header_index + 1, len(grid)):
-        cells = grid[index]
-        values = {name: (cells[col] if col < len(cells) else "") for name, col in positions.items()}
-        if any(values.values()):
-            rows.append(Row(index + 1, values))
+def _read_table(sheet: str, rows: Iterable[list], texts: _CellTexts) -> Table:
+    header_index, layout, below = _split_header(sheet, rows)
+    headers = tuple(layout.columns)
+    data = tuple(Row(number, dict(zip(headers, cells))) for number, cells in _data_rows(layout, below, headers, texts))
     return Table(
         sheet=sheet,
-        headers=tuple(positions),
-        letters={name: column_letter(col) for name, col in positions.items()},
-        rows=tuple(rows),
+        headers=headers,
+        letters={name: column_letter(col) for name, col in layout.columns.items()},
+        rows=data,
         header_row=header_index + 1,
-        raw_headers=raw_headers,
+        raw_headers=layout.raw_headers,
     )
 
 
-def _find_header_row(sheet: str, grid: list[list[str]]) -> int:
-    """Row 1 by contract; tolerate a title row or two above the headers."""
+@dataclass(frozen=True)
+class _Layout:
+    """The columns of a sheet: canonical header → 0-based column, and each header's text as written."""
+
+    columns: dict[str, int]
+    raw_headers: dict[str, str]
+
+
+def _layout(sheet: str, header: list[str]) -> _Layout:
+    columns: dict[str, int] = {}
+    raw_headers: dict[str, str] = {}
+    for col, text in enumerate(header):
+        name = _canonical_header(sheet, text)
+        if name and name not in columns:
+            columns[name] = col
+            raw_headers[name] = text
+    return _Layout(columns, raw_headers)
+
+
+def _split_header(sheet: str, rows: Iterable[list]) -> tuple[int, _Layout, Iterator[tuple[int, list]]]:
+    """Find the header row of a sheet read as a stream.
+
+    Row 1 by contract; a title row or two above the headers is tolerated: the first of the top
+    ``_HEADER_SEARCH_ROWS`` rows with two known headers, else the first non-blank row. Gives the header's
+    0-based index, its layout, and the rows below it as (0-based index, raw cells).
+    """
     known = set(COLUMNS[sheet])
     need = min(2, len(known))
-    for index, row in enumerate(grid[:_HEADER_SEARCH_ROWS]):
-        hits = sum(1 for text in row if _canonical_header(sheet, text) in known)
-        if hits >= need:
-            return index
-    return next((i for i, row in enumerate(grid) if any(row)), 0)
+    rows = iter(rows)
+    top: list[tuple[list, list[str]]] = []
+    for raw in itertools.islice(rows, _HEADER_SEARCH_ROWS):
+        texts = [_cell_text(v) for v in raw]
+        top.append((raw, texts))
+        if sum(1 for text in texts if _canonical_header(sheet, text) in known) >= need:
+            return _header_at(sheet, len(top) - 1, top, rows)
+    first = next((i for i, (_, texts) in enumerate(top) if any(texts)), None)
+    if first is not None:
+        return _header_at(sheet, first, top, rows)
+    for index, raw in enumerate(rows, len(top)):
+        texts = [_cell_text(v) for v in raw]
+        if any(texts):
+            return index, _layout(sheet, texts), enumerate(rows, index + 1)
+    # Nothing but blank rows: no headers and no data.
+    return 0, _layout(sheet, top[0][1] if top else []), iter(())
+
+
+def _header_at(sheet: str, index: int, top: list[tuple[list, list[str]]],
+               rest: Iterator[list]) -> tuple[int, _Layout, Iterator[tuple[int, list]]]:
+    below = [(i, raw) for i, (raw, _) in enumerate(top) if i > index]
+    return index, _layout(sheet, top[index][1]), itertools.chain(below, enumerate(rest, len(top)))
+
+
+def _data_rows(layout: _Layout, rows: Iterable[tuple[int, list]], fields: tuple[str, ...],
+               texts: _CellTexts) -> Iterator[tuple[int, list[str]]]:
+    """The non-blank data rows as (1-based row number, the texts under ``fields``).
+
+    A row is blank when every named column is blank, whether or not it is one of ``fields``. A field
+    the sheet lacks reads as ''.
+    """
+    columns = [layout.columns.get(field, -1) for field in fields]
+    others = [col for name, col in layout.columns.items() if name not in fields]
+    width = max(layout.columns.values(), default=-1) + 1
+    pick = _getter(operator.itemgetter, columns) if all(col >= 0 for col in columns) else None
+    text_of = texts.__getitem__
+    for index, raw in rows:
+        if pick is not None and len(raw) >= width:
+            values = pick(raw)
+        else:
+            values = [raw[col] if 0 <= col < len(raw) else "" for col in columns]
+        cells = list(map(text_of, values))
+        if any(cells) or any(_cell_text(raw[col]) for col in others if col < len(raw)):
+            yield index + 1, cells
 
 
 def _canonical_header(sheet: str, text: str) -> str:
@@ -523,17 +658,6 @@ def _money(text: str) -> Decimal | None:
         return as_money(parse_number(text))
     except ValueError:
         return None
-
-
-def _indicator_value(operator: str, text: str) -> Decimal | str | None:
-    if not text:
-        return None
-    if operator in taxonomy.QUANTITATIVE_OPERATORS:
-        try:
-            return parse_number(text)
-        except ValueError:
-            return text
-    return text
 
 
 def _parse_year(text: str) -> int:
@@ -671,113 +795,252 @@ def build_master(tables: Tables) -> Master:
         raise MasterError(
             f"主数据缺少工作表：{'、'.join(tables.missing())}；请按 jixiao-xl master init 生成的模板补齐。"
         )
-    settings = _settings(tables.table("设置"))
-    indicators = _indicators_by_project(tables.table("绩效指标"))
+
+    def rows_of(sheet: str, fields: tuple[str, ...]) -> Iterator[list[str]]:
+        table = tables.table(sheet)
+        return ([row.get(f) for f in fields] for row in table.rows) if table else iter(())
+
+    return _assemble(_settings(tables.table("设置")), rows_of)
+
+
+def load_master(path: str | Path) -> Master:
+    """Read and build the master at ``path`` (.xlsx, CSV folder or .json); :class:`MasterError` if unreadable.
+
+    The same master as ``build_master(read_tables(path))``, built sheet by sheet as the rows stream in,
+    so that neither every grid nor every row's cells are held at once.
+    """
+    path = Path(path)
+    source = _open_source(path)
+    if source.missing():
+        raise MasterError(_missing_sheets_message(path, source.missing()))
+    settings = _settings(_read_table("设置", source.rows("设置"), source.texts))
+
+    def rows_of(sheet: str, fields: tuple[str, ...]) -> Iterator[list[str]]:
+        _, layout, below = _split_header(sheet, source.rows(sheet))
+        return map(operator.itemgetter(1), _data_rows(layout, below, fields, source.texts))
+
+    with _collector_paused():
+        master = _assemble(settings, rows_of)
+    _return_freed_memory()
+    return master
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Run the block without the cyclic garbage collector, then hand what it built to the oldest generation.
+
+    Building a province-sized master allocates millions of small objects and no reference cycles, so
+    the collector would only rescan the growing master again and again (measured: a fifth of the load
+    time). Switched back on, its first young collection would still walk all of them once (0.3 s at
+    100,000 projects); freezing and at once unfreezing moves them to the oldest generation without that
+    walk. That is skipped when someone else has frozen objects, which unfreezing would thaw.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
+        if enabled:
+            gc.enable()
+
+
+def _return_freed_memory() -> None:
+    """Hand the heap pages freed by the sheet grids back to the system.
+
+    The reader's grids are freed by then, but glibc keeps the freed pages of its heap: 250 MB at
+    100,000 projects, which every later stage of the command (and the report of its peak memory)
+    would carry. ``malloc_trim`` returns them; where it does not exist (not glibc) nothing happens.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, …)
+        return None
+
+
+_RowsOf = Callable[[str, tuple[str, ...]], Iterable[list[str]]]
+
+
+def _assemble(settings: Settings, rows_of: _RowsOf) -> Master:
+    """The master from its rows: ``rows_of(sheet, fields)`` gives each non-blank row's texts under ``fields``.
+
+    The sheets are asked for one after the other, 绩效指标 first: it is the biggest, and read while
+    little else is held.
+    """
+    build = _Builder(settings)
+    indicators = build.indicators_by_project(rows_of("绩效指标", COLUMNS["绩效指标"]))
+    projects = tuple(build.project(cells, indicators) for cells in rows_of("项目", project_columns(settings.plan_nodes)))
+    del indicators
     master = Master(
         settings=settings,
-        units=tuple(_unit(row) for row in _rows(tables, "单位")),
-        projects=tuple(_project(row, settings, indicators) for row in _rows(tables, "项目")),
-        dept_goals=tuple(g for g in (_dept_goal(row) for row in _rows(tables, "部门整体目标")) if g),
-        dept_indicators=tuple(i for i in (_dept_indicator(row) for row in _rows(tables, "部门整体指标")) if i),
+        units=tuple(build.unit(cells) for cells in rows_of("单位", COLUMNS["单位"])),
+        projects=projects,
+        dept_goals=tuple(g for g in map(build.dept_goal, rows_of("部门整体目标", COLUMNS["部门整体目标"])) if g),
+        dept_indicators=tuple(
+            i for i in map(build.dept_indicator, rows_of("部门整体指标", COLUMNS["部门整体指标"])) if i
+        ),
     )
     return dataclasses.replace(master, fingerprint=compute_fingerprint(master))
 
 
-def _rows(tables: Tables, sheet: str) -> tuple[Row, ...]:
-    table = tables.table(sheet)
-    return table.rows if table else ()
+class _Builder:
+    """Turns rows of cell texts (in the sheet's :data:`COLUMNS` order) into model objects.
+
+    Equal texts give one shared value: a master repeats the same amounts, 指标值, 序号 and 指标性质
+    spellings many times over, and parsing each once saves both the time and the memory of a
+    ``Decimal`` per cell. (The model is immutable, so sharing is safe.)
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.plan_nodes = settings.plan_nodes
+        self.money = _Memo(_money).__getitem__
+        self.operator = _Memo(canonical_operator).__getitem__
+        self.seq = _Memo(_seq_of).__getitem__
+        self.number = _Memo(_number_or_text).__getitem__
+        money = self.money  # not self: a memo holding its builder would be a reference cycle
+        self.plan_point = _Memo(lambda key: PlanPoint(key[0], money(key[1]))).__getitem__
+
+    def indicator_value(self, operator: str, text: str) -> Decimal | str | None:
+        """A 指标值: a Decimal under a quantitative operator when numeric, else the text; None when blank."""
+        if not text:
+            return None
+        return self.number(text) if operator in taxonomy.QUANTITATIVE_OPERATORS else text
+
+    def unit(self, cells: list[str]) -> Unit:
+        code, name, parent_code, contact, phone = cells
+        return Unit(code=code, name=name, parent_code=parent_code, contact=contact, phone=phone)
+
+    def project(self, cells: list[str], indicators: Mapping[str, list[Indicator]]) -> Project:
+        unit_code, code, name, budget, fiscal, other, purpose, annual_goal, *plan = cells
+        money = self.money
+        return Project(
+            unit_code=unit_code,
+            code=code,
+            name=name,
+            budget=money(budget),
+            fiscal=money(fiscal),
+            other=money(other),
+            purpose=purpose,
+            annual_goal=annual_goal,
+            plan=tuple(map(self.plan_point, zip(self.plan_nodes, plan))),
+            indicators=tuple(indicators.get(code, ())) if code else (),
+        )
+
+    def indicators_by_project(self, rows: Iterable[list[str]]) -> dict[str, list[Indicator]]:
+        grouped: dict[str, list[Indicator]] = {}
+        for cells in rows:
+            grouped.setdefault(cells[0], []).append(self.indicator(cells))
+        return grouped
+
+    def indicator(self, cells: list[str]) -> Indicator:
+        _, level1, level2, name, description, operator_text, value, unit, basis, weight = cells
+        operator = self.operator(operator_text)
+        return Indicator(
+            level1=level1,
+            level2=level2,
+            name=name,
+            description=description,
+            operator=operator,
+            value=self.indicator_value(operator, value),
+            unit=unit,
+            basis=basis,
+            weight=self.money(weight),
+        )
+
+    def dept_goal(self, cells: list[str]) -> DeptGoal | None:
+        unit_code, seq_text, name, goal = cells
+        seq = self.seq(seq_text)
+        if seq is None:
+            return None
+        return DeptGoal(unit_code=unit_code, seq=seq, name=name, goal=goal)
+
+    def dept_indicator(self, cells: list[str]) -> DeptIndicator | None:
+        unit_code, seq_text, level1, level2, name, operator_text, value, unit, basis = cells
+        seq = self.seq(seq_text)
+        if seq is None:
+            return None
+        operator = self.operator(operator_text)
+        return DeptIndicator(
+            unit_code=unit_code,
+            seq=seq,
+            level1=level1,
+            level2=level2,
+            name=name,
+            operator=operator,
+            value=self.indicator_value(operator, value),
+            unit=unit,
+            basis=basis,
+        )
 
 
-def _unit(row: Row) -> Unit:
-    return Unit(
-        code=row.get("单位编码"),
-        name=row.get("单位名称"),
-        parent_code=row.get("主管部门编码"),
-        contact=row.get("联系人"),
-        phone=row.get("联系电话"),
-    )
+class _Memo(dict):
+    """``memo[key]`` is ``func(key)``, computed on the first lookup of each distinct key."""
+
+    def __init__(self, func: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self._func = func
+
+    def __missing__(self, key: Any) -> Any:
+        value = self[key] = self._func(key)
+        return value
 
 
-def _project(row: Row, settings: Settings, indicators: Mapping[str, list[Indicator]]) -> Project:
-    code = row.get("项目编码")
-    return Project(
-        unit_code=row.get("单位编码"),
-        code=code,
-        name=row.get("项目名称"),
-        budget=_money(row.get("预算数")),
-        fiscal=_money(row.get("财政资金")),
-        other=_money(row.get("其他资金")),
-        purpose=row.get("预算规模及资金用途"),
-        annual_goal=row.get("年度绩效目标"),
-        plan=tuple(PlanPoint(node, _money(row.get(plan_header(node)))) for node in settings.plan_nodes),
-        indicators=tuple(indicators.get(code, ())) if code else (),
-    )
-
-
-def _indicators_by_project(table: Table | None) -> dict[str, list[Indicator]]:
-    grouped: dict[str, list[Indicator]] = {}
-    for row in table.rows if table else ():
-        grouped.setdefault(row.get("项目编码"), []).append(_indicator(row))
-    return grouped
-
-
-def _indicator(row: Row) -> Indicator:
-    operator = canonical_operator(row.get("指标性质"))
-    return Indicator(
-        level1=row.get("一级指标"),
-        level2=row.get("二级指标"),
-        name=row.get("三级指标"),
-        description=row.get("绩效指标描述"),
-        operator=operator,
-        value=_indicator_value(operator, row.get("指标值")),
-        unit=row.get("度量单位"),
-        basis=row.get("指标值确定依据"),
-        weight=_money(row.get("权重")),
-    )
+def _number_or_text(text: str) -> Decimal | str | None:
+    """A quantitative 指标值: the number, or the text as written when it is not one."""
+    try:
+        return parse_number(text)
+    except ValueError:
+        return text
 
 
 def _seq(row: Row) -> int | None:
+    return _seq_of(row.get("序号"))
+
+
+def _seq_of(text: str) -> int | None:
     try:
-        return _to_int(row.get("序号"))
+        return _to_int(text)
     except ValueError:
         return None
 
 
-def _dept_goal(row: Row) -> DeptGoal | None:
-    seq = _seq(row)
-    if seq is None:
-        return None
-    return DeptGoal(unit_code=row.get("单位编码"), seq=seq, name=row.get("分项名称"), goal=row.get("绩效目标"))
+# --------------------------------------------------------------------------------------------------
+# The fingerprint
+# --------------------------------------------------------------------------------------------------
 
-
-def _dept_indicator(row: Row) -> DeptIndicator | None:
-    seq = _seq(row)
-    if seq is None:
-        return None
-    operator = canonical_operator(row.get("指标性质"))
-    return DeptIndicator(
-        unit_code=row.get("单位编码"),
-        seq=seq,
-        level1=row.get("一级指标"),
-        level2=row.get("二级指标"),
-        name=row.get("三级指标"),
-        operator=operator,
-        value=_indicator_value(operator, row.get("指标值")),
-        unit=row.get("度量单位"),
-        basis=row.get("指标值确定依据"),
-    )
+_FINGERPRINT_PREFIX = "jixiao-xl master 1\n"
+_FINGERPRINT_CHUNK = 2000  # items of a top-level list serialised (and hashed) at a time
 
 
 def compute_fingerprint(master: Master) -> str:
     """The sha256 hex of a canonical serialisation of ``master`` (its own fingerprint excluded).
 
-    Decimals are written in a normal form (6.00 and 6 are the same amount), so the same master in
-    .xlsx, CSV or JSON gives the same fingerprint.
+    The serialisation is ``json.dumps(to_plain(master) without "fingerprint", sort_keys=True,
+    ensure_ascii=False, separators=(",", ":"))`` with every Decimal written as ``{"decimal": normal form}``
+    (6.00 and 6 are the same amount), so the same master in .xlsx, CSV or JSON gives the same fingerprint.
+    It is produced and hashed piece by piece (:class:`_CanonicalJson`): the whole text of a province-sized
+    master would be a gigabyte.
     """
-    data = to_plain(master)
-    data.pop("fingerprint", None)
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_canonical_json)
-    return hashlib.sha256(("jixiao-xl master 1\n" + text).encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(_FINGERPRINT_PREFIX.encode("utf-8"))
+    for piece in _CanonicalJson().master_pieces(master):
+        digest.update(piece.encode("utf-8"))
+    return digest.hexdigest()
+
+
+_encode_str = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes for a str
 
 
 def _canonical_json(value: object) -> object:
@@ -787,14 +1050,173 @@ def _canonical_json(value: object) -> object:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+class _CanonicalJson:
+    """Writes model objects exactly as ``json.dumps`` writes their ``to_plain`` form (see compute_fingerprint).
+
+    Dataclasses, tuples and lists, str, None, int and Decimal are written here; anything else goes
+    through ``json.dumps`` itself. A master repeats its texts and amounts many times over, so the
+    ``"field":value`` text of each distinct str and Decimal is made once per field and looked up after that.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[type, tuple[_Shape, tuple[_Fragments, ...]] | None] = {}
+
+    def master_pieces(self, master: Master) -> Iterator[str]:
+        """The serialisation of ``master`` without its fingerprint, in pieces of bounded size."""
+        names = [name for name in _sorted_fields(type(master)) if name != "fingerprint"]
+        for position, name in enumerate(names):
+            yield ("{" if position == 0 else ",") + _encode_str(name) + ":"
+            value = getattr(master, name)
+            if isinstance(value, (tuple, list)):
+                yield from self._list_pieces(value)
+            else:
+                yield self.encode(value)
+        yield "}" if names else "{}"
+
+    def _list_pieces(self, items: tuple | list) -> Iterator[str]:
+        yield "["
+        for start in range(0, len(items), _FINGERPRINT_CHUNK):
+            chunk = ",".join(map(self.encode, items[start:start + _FINGERPRINT_CHUNK]))
+            yield chunk if start == 0 else "," + chunk
+        yield "]"
+
+    def encode(self, value: Any) -> str:
+        """The canonical JSON text of one value."""
+        kind = value.__class__
+        if kind is tuple or kind is list:
+            return "[" + ",".join(map(self.encode, value)) + "]"
+        known = self._known.get(kind, _NOT_YET)
+        if known is _NOT_YET:
+            known = self._known[kind] = self._shape_of(kind)
+        if known is not None:
+            return self._object(value, *known)
+        return _plain_json(value, self.encode)
+
+    def _shape_of(self, kind: type) -> tuple[_Shape, tuple[_Fragments, ...]] | None:
+        if not dataclasses.is_dataclass(kind):
+            return None
+        shape = _shape(kind)
+        return shape, tuple(_Fragments(key) for key in shape.plain_keys)
+
+    def _object(self, value: Any, shape: _Shape, fragments: tuple[_Fragments, ...]) -> str:
+        try:
+            parts = tuple(map(dict.__getitem__, fragments, shape.plain(value)))
+        except TypeError:  # an unhashable value where the annotation promised a plain one
+            parts = tuple(map(operator.add, shape.plain_keys, map(self.encode, shape.plain(value))))
+        if shape.nested is not None:
+            nested = map(operator.add, shape.nested_keys, map(self.encode, shape.nested(value)))
+            parts = shape.in_key_order(parts + tuple(nested))
+        return "{" + ",".join(parts) + "}"
+
+
+_NOT_YET = object()
+
+
+def _plain_json(value: Any, encode: Callable[[Any], str]) -> str:
+    """The JSON of a value that is not a dataclass (containers inside it through ``encode``)."""
+    kind = value.__class__
+    if kind is str:
+        return _encode_str(value)
+    if value is None:
+        return "null"
+    if kind is Decimal:
+        return '{"decimal":' + _encode_str(_canonical_json(value)["decimal"]) + "}"  # type: ignore[index]
+    if kind is int:
+        return int.__repr__(value)
+    if isinstance(value, (tuple, list)) or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
+        return encode(value)
+    return json.dumps(to_plain(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      default=_canonical_json)
+
+
+def _encode_apart(value: Any) -> str:
+    """A container found where a plain value was expected, written by a writer of its own.
+
+    (Rare; a :class:`_Fragments` holding its writer's ``encode`` would make a reference cycle.)
+    """
+    return _CanonicalJson().encode(value)
+
+
+class _Fragments(dict):
+    """One field's value → its ``"field":value`` JSON text, made on first use.
+
+    Only str and None are kept as keys, because a lookup matches by equality and Decimal("1") == 1 ==
+    True must not share one text; Decimals are kept apart, by value (equal amounts have one normal form).
+    """
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self._key = key
+        self._decimals: dict[Decimal, str] = {}
+
+    def __missing__(self, value: Any) -> str:
+        if value.__class__ is Decimal:
+            try:
+                return self._decimals[value]
+            except KeyError:
+                text = self._decimals[value] = self._key + _plain_json(value, _encode_apart)
+                return text
+            except TypeError:  # a signalling NaN cannot be hashed
+                pass
+        text = self._key + _plain_json(value, _encode_apart)
+        if value is None or value.__class__ is str:
+            self[value] = text
+        return text
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """How to write one dataclass: its ``"field":value`` parts in key order, joined by commas.
+
+    The fields annotated as plain values (str, int, Decimal, None) are fetched and looked up together;
+    the others (tuples, other dataclasses) are encoded one by one and put back in key order.
+    """
+
+    plain_keys: tuple[str, ...]  # '"a":' for each plain field
+    plain: Callable[[Any], tuple]
+    nested_keys: tuple[str, ...]
+    nested: Callable[[Any], tuple] | None
+    in_key_order: Callable[[tuple], tuple]
+
+
+_PLAIN_ANNOTATION = re.compile(r"^\s*(?:str|int|Decimal|None)(?:\s*\|\s*(?:str|int|Decimal|None))*\s*$")
+
+
+@functools.lru_cache(maxsize=None)
+def _shape(cls: type) -> _Shape:
+    fields = sorted(dataclasses.fields(cls), key=lambda f: f.name)
+    is_plain = [isinstance(f.type, str) and bool(_PLAIN_ANNOTATION.match(f.type)) for f in fields]
+    plain = [f.name for f, p in zip(fields, is_plain) if p]
+    nested = [f.name for f, p in zip(fields, is_plain) if not p]
+    # (plain parts + nested parts)[position[k]] is the part of the k-th field in key order.
+    position = {name: k for k, name in enumerate(plain + nested)}
+    return _Shape(
+        plain_keys=tuple(_encode_str(name) + ":" for name in plain),
+        plain=_getter(operator.attrgetter, plain),
+        nested_keys=tuple(_encode_str(name) + ":" for name in nested),
+        nested=_getter(operator.attrgetter, nested) if nested else None,
+        in_key_order=_getter(operator.itemgetter, [position[f.name] for f in fields]),
+    )
+
+
+def _getter(make: Callable, keys: list) -> Callable[[Any], tuple]:
+    """``make(*keys)`` (attrgetter or itemgetter), always giving a tuple, even for no key or one key."""
+    if not keys:
+        return lambda value: ()
+    if len(keys) == 1:
+        one = make(keys[0])
+        return lambda value: (one(value),)
+    return make(*keys)
+
+
+@functools.lru_cache(maxsize=None)
+def _sorted_fields(cls: type) -> tuple[str, ...]:
+    return tuple(sorted(f.name for f in dataclasses.fields(cls)))
+
+
 # --------------------------------------------------------------------------------------------------
 # Loading and the bundled sample
 # --------------------------------------------------------------------------------------------------
-
-
-def load_master(path: str | Path) -> Master:
-    """Read and build the master at ``path`` (.xlsx, CSV folder or .json); :class:`MasterError` if unreadable."""
-    return build_master(read_tables(path))
 
 
 def sample_dir() -> Path:

@@ -2,6 +2,10 @@
 
 Money is always a :class:`~decimal.Decimal` in the master's 金额单位 (万元 or 元); nothing here is a float.
 Every stage of the cycle (master, fill, read, rules, reconcile, consolidate) speaks in these types.
+
+The classes a master holds by the hundred thousand (units, projects, plan points, indicators) have
+``__slots__``: a province-sized master is a million of them, and a per-instance ``__dict__`` would double
+its memory. :class:`Master` itself keeps its ``__dict__`` for its cached indexes.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ DEFAULT_PLAN_NODES = ("3月底", "6月底", "10月底", "12月底")
 DEFAULT_SPARE_ROWS = 3
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Settings:
     """The 设置 sheet of a master: one batch's parameters."""
 
@@ -33,7 +37,7 @@ class Settings:
         return self.weight_total is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unit:
     """A budget unit (预算单位) that receives one workbook."""
 
@@ -44,7 +48,7 @@ class Unit:
     phone: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Indicator:
     """One 三级 row of an indicator grid.
 
@@ -68,7 +72,7 @@ class Indicator:
         return self.operator == "定性"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlanPoint:
     """The cumulative amount planned to be spent by one 支出计划节点 (blank when not filled)."""
 
@@ -76,7 +80,7 @@ class PlanPoint:
     amount: Decimal | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Project:
     """A project (项目支出) with its funding, spending plan, goal and indicators."""
 
@@ -99,7 +103,7 @@ class Project:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeptGoal:
     """One goal of the 部门整体绩效目标: 序号 0 is the 总体绩效目标, 1.. are the 分项绩效目标."""
 
@@ -109,7 +113,7 @@ class DeptGoal:
     goal: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeptIndicator:
     """An indicator of a 分项绩效目标 in the 部门整体绩效目标表 (linked by ``seq``)."""
 

@@ -42,20 +42,41 @@ def rule_findings(master: Master, tables: Tables, file: str = "") -> list[Findin
     """Run the rules on every project and department sheet of ``master``, located in ``tables``."""
     enabled = frozenset(r.code for r in catalogue_rules()) - COVERED_BY_MASTER_CHECK
     config = replace(RuleConfig.from_settings(master.settings), enabled=enabled)
+    rows = _RowIndex(tables)
     findings: list[Finding] = []
     for unit in master.units:
-        projects = [_as_returned(p, tables) for p in master.projects_of(unit.code)]
+        projects = [_as_returned(p, rows) for p in master.projects_of(unit.code)]
+        mine: list[Finding] = []
         for rp in projects:
-            findings += check_project(rp, config)
-        dept = _dept_as_returned(master, unit.code, tables)
+            mine += check_project(rp, config)
+        dept = _dept_as_returned(master, unit.code, rows)
         if dept is not None:
-            findings += check_dept(dept, projects, config)
-        findings = [replace(f, file=file, unit_code=f.unit_code or unit.code) for f in findings]
+            mine += check_dept(dept, projects, config)
+        findings += [replace(f, file=file, unit_code=f.unit_code or unit.code) for f in mine]
     return findings
 
 
-def _rows_of(table: Table | None, column: str, value: str) -> list:
-    return [row for row in table.rows if row.get(column) == value] if table is not None else []
+class _RowIndex:
+    """The master's rows grouped by a key column, built once per (sheet, column): a province's master
+    has 100,000 projects, and scanning a sheet per project would take hours."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+        self._groups: dict[tuple[str, str], dict[str, list]] = {}
+
+    def table(self, sheet: str) -> Table | None:
+        return self.tables.table(sheet)
+
+    def rows_of(self, sheet: str, column: str, value: str) -> list:
+        """The rows of ``sheet`` whose ``column`` holds ``value``, in sheet order."""
+        key = (sheet, column)
+        groups = self._groups.get(key)
+        if groups is None:
+            groups = self._groups[key] = {}
+            table = self.tables.table(sheet)
+            for row in table.rows if table is not None else ():
+                groups.setdefault(row.get(column), []).append(row)
+        return groups.get(value, [])
 
 
 def _at(table: Table, row, header: str) -> Location | None:
@@ -63,36 +84,36 @@ def _at(table: Table, row, header: str) -> Location | None:
     return Location(table.sheet, cell, "", row.get(header) or "") if cell else None
 
 
-def _as_returned(project, tables: Tables) -> ReturnedProject:
+def _as_returned(project, index: _RowIndex) -> ReturnedProject:
     locations: dict[str, Location] = {}
-    projects = tables.table("项目")
-    rows = _rows_of(projects, "项目编码", project.code)
+    projects = index.table("项目")
+    rows = index.rows_of("项目", "项目编码", project.code)
     if rows:
         for path, header in PROJECT_COLUMNS.items():
             _put(locations, path, _at(projects, rows[0], header))
         for point in project.plan:
             _put(locations, f"plan.{point.node}", _at(projects, rows[0], f"支出计划-{point.node}"))
-    indicators = tables.table("绩效指标")
-    for k, row in enumerate(_rows_of(indicators, "项目编码", project.code)):
+    indicators = index.table("绩效指标")
+    for k, row in enumerate(index.rows_of("绩效指标", "项目编码", project.code)):
         for part, header in INDICATOR_COLUMNS.items():
             _put(locations, f"ind{k}.{part}", _at(indicators, row, header))
     return ReturnedProject(project.code, "项目", project, locations)
 
 
-def _dept_as_returned(master: Master, unit_code: str, tables: Tables) -> ReturnedDept | None:
+def _dept_as_returned(master: Master, unit_code: str, index: _RowIndex) -> ReturnedDept | None:
     goals = master.goals_of(unit_code)
     indicators = master.dept_indicators_of(unit_code)
     if not goals and not indicators:
         return None
     locations: dict[str, Location] = {}
-    goal_table = tables.table("部门整体目标")
-    for row in _rows_of(goal_table, "单位编码", unit_code):
+    goal_table = index.table("部门整体目标")
+    for row in index.rows_of("部门整体目标", "单位编码", unit_code):
         seq = (row.get("序号") or "").strip()
         _put(locations, "overall_goal" if seq == "0" else f"goal{seq}.goal", _at(goal_table, row, "绩效目标"))
         if seq != "0":
             _put(locations, f"goal{seq}.name", _at(goal_table, row, "分项名称"))
-    indicator_table = tables.table("部门整体指标")
-    for k, row in enumerate(_rows_of(indicator_table, "单位编码", unit_code)):
+    indicator_table = index.table("部门整体指标")
+    for k, row in enumerate(index.rows_of("部门整体指标", "单位编码", unit_code)):
         for part, header in DEPT_INDICATOR_COLUMNS.items():
             _put(locations, f"dind{k}.{part}", _at(indicator_table, row, header))
     overall = next((g.goal for g in goals if g.seq == 0), "")
