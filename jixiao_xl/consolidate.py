@@ -1,7 +1,8 @@
 """Consolidation: bureau-wide totals from the latest return of every unit (``jixiao-xl consolidate``).
 
-For each unit of the master the latest accepted return in the ledger is used; a unit that has not
-returned contributes the master's values, marked 来源 = 主数据（未报送） (or is left out with
+For each unit of the master the latest accepted return in the ledger is used — its
+:class:`~jixiao_xl.ledger.Digest`, a couple of kilobytes per unit — and a unit that has not returned
+contributes the master's values, marked 来源 = 主数据（未报送） (or is left out with
 ``include_unreturned=False``). Five tables come out — 总表, 支出计划, 绩效指标, 明细, 核对 — and every
 number in 明细 names the file, sheet and cell it was read from.
 
@@ -9,28 +10,35 @@ Every amount is a :class:`~decimal.Decimal` and every total is an exact Decimal 
 refuses to round). Each unit's returned 预算数合计 is checked against the master's; a difference is an
 ``L-TOTAL-MISMATCH`` error in :attr:`Consolidation.findings` and on the 核对 sheet.
 
-:func:`write_consolidation` writes the tables as one .xlsx (xlsxwriter, atomic, byte-identical for
-identical inputs, native charts), as a folder of CSV files, or as one JSON document.
+:func:`write_consolidation` writes the tables as one .xlsx (xlsxwriter in constant-memory mode, rows
+rendered in bulk by :class:`~jixiao_xl.tablesheet.TableSheet`; atomic, byte-identical for identical inputs,
+native charts), as a folder of CSV files, or as one JSON document.
 """
 
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import MAX_PREC, ROUND_HALF_UP, Decimal, Inexact, Rounded, localcontext
+from decimal import (MAX_PREC, ROUND_HALF_UP, Context, Decimal, DivisionByZero, Inexact, InvalidOperation,
+                     Overflow, Rounded)
+from functools import cached_property, lru_cache, partial, reduce
+from itertools import chain, groupby
+from operator import is_not
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from . import catalogue, taxonomy
 from .errors import InputError
 from .findings import SEVERITY_ZH, Finding
-from .ledger import ImportRow, Ledger
-from .model import Indicator, Master, Project
+from .ledger import AcceptedReturn, DigestProject, IndicatorTally, Ledger, tally_indicators
+from .model import Master, Project
 from .safety import FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, neutralise_formula, write_atomic
 from .status import display_width, return_state
-from .submission import Location
+from .tablesheet import TableSheet
 
 MASTER_ORIGIN = "主数据（未报送）"
 MASTER_SOURCE = "主数据"
@@ -51,36 +59,40 @@ RULE_UNKNOWN_UNIT = catalogue.define(
 
 SUMMARY, PLAN, INDICATORS, DETAIL, CHECKS = "总表", "支出计划", "绩效指标", "明细", "核对"
 SHEETS = (SUMMARY, PLAN, INDICATORS, DETAIL, CHECKS)
+UNKNOWN_CELL = "（位置未知）"  # 明细: a returned value whose cell the reader did not record
+MASTER_CELL = "—"  # 明细: a master value has no cell
+_PLAN_START = 3  # ProjectFigures.numbers: 预算数, 财政资金, 其他资金, then the plan
+_DETAIL_FIRST_NUMBER = 8  # 明细: the column of 预算数
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Exact arithmetic
 
 
+# Contexts used through their methods: cheaper than entering a local context for every sum.
+_EXACT = Context(prec=MAX_PREC, traps=[Inexact, Rounded, InvalidOperation, DivisionByZero, Overflow])
+_PERCENT = Context(prec=60)
+_CENT = Decimal("0.01")
+_NOT_BLANK = partial(is_not, None)
+
+
 def exact_sum(values: Iterable[Decimal | None]) -> Decimal:
     """The exact sum of the given amounts (blank counts as zero); raises rather than round."""
-    total = Decimal(0)
-    with localcontext() as ctx:
-        ctx.prec = MAX_PREC
-        ctx.traps[Inexact] = True
-        ctx.traps[Rounded] = True
-        for value in values:
-            if value is not None:
-                total += value
-    return total
+    return reduce(_EXACT.add, filter(_NOT_BLANK, values), Decimal(0))
 
 
 def percent(part: Decimal | None, whole: Decimal | None) -> Decimal | None:
     """``part`` as a percentage of ``whole`` to two decimals (half up), or None when ``whole`` is 0 or blank."""
     if part is None or not whole:
         return None
-    with localcontext() as ctx:
-        ctx.prec = 60
-        return (part * 100 / whole).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    share = _PERCENT.divide(_PERCENT.multiply(part, 100), whole)
+    return share.quantize(_CENT, rounding=ROUND_HALF_UP, context=_PERCENT)
 
 
-def _sum_of(projects: Sequence[Project], attribute: str) -> Decimal:
-    return exact_sum(getattr(p, attribute) for p in projects)
+@lru_cache(maxsize=4096)
+def _count_share(part: int, whole: int) -> Decimal | None:
+    """:func:`percent` of two counts (the same few pairs recur on every unit's indicator rows)."""
+    return percent(Decimal(part), Decimal(whole))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -120,29 +132,29 @@ class Table:
         return [dict(zip(self.headers, row)) for row in (self.totals if totals else self.rows)]
 
 
-@dataclass(frozen=True)
-class SourcedProject:
-    """A project's values and where each came from: a returned sheet, or the master."""
+@dataclass(frozen=True, slots=True)
+class ProjectFigures:
+    """One project as consolidation counts it: code, name, the sheet its numbers came from, the numbers in
+    明细's order (预算数, 财政资金, 其他资金, then one per 支出计划节点; None when blank) and the cell of each
+    ("" when the form did not have it; for the master's values, ``sheet`` is 主数据 and no cells)."""
 
-    project: Project
-    file: str
-    import_id: int | None = None
-    locations: Mapping[str, Location] = field(default_factory=dict)
-
-    @property
-    def from_master(self) -> bool:
-        """True when the values are the master's (the unit has not returned)."""
-        return self.import_id is None
+    code: str
+    name: str
+    sheet: str
+    numbers: tuple[Decimal | None, ...]
+    cells: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class UnitSource:
-    """What consolidation uses for one unit."""
+    """What consolidation uses for one unit: its projects' figures and its indicators, counted by
+    (一级, 二级, 指标性质) as :func:`~jixiao_xl.ledger.tally_indicators` counts them."""
 
     code: str
     name: str
     returned: bool
-    projects: tuple[SourcedProject, ...]
+    projects: tuple[ProjectFigures, ...]
+    indicators: IndicatorTally = ()
     file: str = ""
     sha256: str = ""
     import_id: int | None = None
@@ -159,13 +171,22 @@ class UnitSource:
         """来源: 报送 or 主数据（未报送）."""
         return RETURN_ORIGIN if self.returned else MASTER_ORIGIN
 
-    def values(self) -> tuple[Project, ...]:
-        """The unit's projects (values only)."""
-        return tuple(s.project for s in self.projects)
+    @cached_property
+    def _sums(self) -> tuple[Decimal, ...]:
+        width = max((len(p.numbers) for p in self.projects), default=0)
+        return tuple(exact_sum(p.numbers[k] for p in self.projects) for k in range(width))
+
+    def total(self, index: int) -> Decimal:
+        """The exact sum over the unit's projects of the number at ``index`` of :attr:`ProjectFigures.numbers`."""
+        return self._sums[index] if index < len(self._sums) else Decimal(0)
 
     def budget(self) -> Decimal:
         """The exact sum of the unit's 预算数."""
-        return _sum_of(self.values(), "budget")
+        return self.total(0)
+
+    def blank_plan_nodes(self) -> int:
+        """How many 支出计划 amounts the unit's projects left blank."""
+        return sum(1 for p in self.projects for value in p.numbers[_PLAN_START:] if value is None)
 
 
 @dataclass(frozen=True)
@@ -199,27 +220,47 @@ class Consolidation:
 # Gathering
 
 
-def _returned_unit(master_name: str, row: ImportRow, ledger: Ledger) -> UnitSource:
-    sub = ledger.digest_of(row.id)
-    counts = ledger.open_counts(row.id)
-    projects = tuple(SourcedProject(rp.project, row.file_name, row.id, dict(rp.locations)) for rp in sub.projects)
-    return UnitSource(row.unit_code, master_name or sub.unit_name or row.unit_name, True, projects, row.file_name,
-                      row.sha256, row.id, counts["error"], counts["warning"])
+def number_paths(nodes: Sequence[str]) -> tuple[str, ...]:
+    """The digest paths of a project's numbers, in 明细's order: 预算数, 财政资金, 其他资金, each 支出计划节点."""
+    return ("budget", "fiscal", "other", *(f"plan.{node}" for node in nodes))
+
+
+def _returned_figures(project: DigestProject, paths: tuple[str, ...]) -> ProjectFigures:
+    if project.paths == paths:  # the form has exactly the master's plan nodes, as generated
+        return ProjectFigures(project.code, project.name, project.sheet, project.values, project.cells)
+    found = [project.number(path) for path in paths]
+    return ProjectFigures(project.code, project.name, project.sheet, tuple(v for v, _ in found),
+                          tuple(c for _, c in found))
+
+
+def _master_figures(project: Project, nodes: Sequence[str]) -> ProjectFigures:
+    numbers = (project.budget, project.fiscal, project.other, *(project.plan_amount(node) for node in nodes))
+    return ProjectFigures(project.code, project.name, MASTER_SOURCE, numbers)
+
+
+def _returned_unit(name: str, accepted: AcceptedReturn, paths: tuple[str, ...],
+                   counts: Mapping[str, int]) -> UnitSource:
+    projects = tuple(_returned_figures(p, paths) for p in accepted.digest.projects)
+    return UnitSource(accepted.unit_code, name or accepted.unit_name, True, projects, accepted.digest.indicators,
+                      accepted.file_name, accepted.sha256, accepted.id, counts.get("error", 0),
+                      counts.get("warning", 0))
 
 
 def _master_unit(master: Master, code: str, name: str) -> UnitSource:
-    projects = tuple(SourcedProject(p, MASTER_SOURCE) for p in master.projects_of(code))
-    return UnitSource(code, name, False, projects)
+    projects = master.projects_of(code)
+    nodes = master.settings.plan_nodes
+    return UnitSource(code, name, False, tuple(_master_figures(p, nodes) for p in projects),
+                      tally_indicators(i for p in projects for i in p.indicators))
 
 
-def gather(master: Master, ledger: Ledger) -> tuple[list[UnitSource], list[ImportRow]]:
+def gather(master: Master, ledger: Ledger) -> tuple[list[UnitSource], list[AcceptedReturn]]:
     """Every master unit with the values to use, and the accepted returns of units the master lacks."""
-    latest = ledger.latest_by_unit()
-    units = [_returned_unit(u.name, latest[u.code], ledger) if u.code in latest else _master_unit(master, u.code, u.name)
-             for u in master.units]
-    known = {u.code for u in master.units}
-    strangers = [latest[code] for code in sorted(latest) if code not in known]
-    return units, strangers
+    paths = number_paths(master.settings.plan_nodes)
+    latest = {accepted.unit_code: accepted for accepted in ledger.accepted_returns()}
+    counts = ledger.accepted_open_counts()
+    units = [_returned_unit(u.name, latest[u.code], paths, counts.get(latest[u.code].id, {})) if u.code in latest
+             else _master_unit(master, u.code, u.name) for u in master.units]
+    return units, [latest[code] for code in sorted(latest) if master.unit(code) is None]
 
 
 def _mismatch(unit: UnitSource, master_total: Decimal, returned_total: Decimal, money_unit: str) -> Finding:
@@ -231,7 +272,7 @@ def _mismatch(unit: UnitSource, master_total: Decimal, returned_total: Decimal, 
                    expected=str(master_total))
 
 
-def _stranger(row: ImportRow) -> Finding:
+def _stranger(row: AcceptedReturn) -> Finding:
     message = (f"台账中第 {row.id} 号导入（{row.file_name}）的单位编码 {row.unit_code} 不在主数据中，未计入汇总；"
                "请确认单位编码是否填错，或先把该单位加入主数据。")
     return Finding(RULE_UNKNOWN_UNIT.code, RULE_UNKNOWN_UNIT.severity, message, file=row.file_name,
@@ -250,8 +291,42 @@ def reconcile_totals(master: Master, units: Sequence[UnitSource], money_unit: st
     return findings
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Keep the cyclic garbage collector out of a bulk step.
+
+    Consolidation allocates millions of small acyclic objects (tuples, Decimals, XML strings); the
+    collections they trigger would walk the whole master again and again (7 s of 45 s at 100,000
+    projects), and find nothing: none of it refers back to itself.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            _promote_survivors()
+            gc.enable()
+
+
+def _promote_survivors() -> None:
+    """Move what the paused step kept (the tables) to the collector's oldest generation without scanning it.
+
+    Otherwise the first collection after the pause walks every one of those objects once more (0.3 s at
+    100,000 projects). Skipped when something is already frozen: unfreezing would release that too.
+    """
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
+
+
 def consolidate(master: Master, ledger: Ledger, include_unreturned: bool = True) -> Consolidation:
     """Consolidate the latest accepted return of every unit (master values for the others)."""
+    with _collector_paused():
+        return _consolidate(master, ledger, include_unreturned)
+
+
+def _consolidate(master: Master, ledger: Ledger, include_unreturned: bool) -> Consolidation:
     settings = master.settings
     units, strangers = gather(master, ledger)
     findings = reconcile_totals(master, units, settings.money_unit) + [_stranger(r) for r in strangers]
@@ -277,19 +352,13 @@ def summary_table(units: Sequence[UnitSource], money_unit: str) -> Table:
                Column("其他资金", "money"), Column("项目数", "int"), Column("报送状态"), Column("未解决错误数", "int"),
                Column("来源"), Column("来源文件"))
     rows = tuple(
-        (u.code, u.name, u.budget(), _sum_of(u.values(), "fiscal"), _sum_of(u.values(), "other"), len(u.projects),
-         u.state, u.errors, u.origin, u.file if u.returned else MASTER_SOURCE)
+        (u.code, u.name, u.budget(), u.total(1), u.total(2), len(u.projects), u.state, u.errors, u.origin,
+         u.file if u.returned else MASTER_SOURCE)
         for u in units)
     totals = ((TOTAL_LABEL, f"{len(units)} 个单位", *(exact_sum(r[i] for r in rows) for i in (2, 3, 4)),
                sum(r[5] for r in rows), "", sum(r[7] for r in rows), "", ""),)
     notes = {name: f"金额单位：{money_unit}" for name in ("预算数", "财政资金", "其他资金")}
     return Table(SUMMARY, columns, rows, totals, notes=notes)
-
-
-def _plan_cells(projects: Sequence[Project], nodes: Sequence[str]) -> tuple[list[Decimal], int]:
-    amounts = [exact_sum(p.plan_amount(node) for p in projects) for node in nodes]
-    blanks = sum(1 for p in projects for node in nodes if p.plan_amount(node) is None)
-    return amounts, blanks
 
 
 def plan_table(units: Sequence[UnitSource], nodes: Sequence[str]) -> Table:
@@ -300,17 +369,13 @@ def plan_table(units: Sequence[UnitSource], nodes: Sequence[str]) -> Table:
     rows = []
     for u in units:
         budget = u.budget()
-        amounts, blanks = _plan_cells(u.values(), nodes)
-        rows.append((u.code, u.name, budget, *amounts, *(percent(a, budget) for a in amounts), blanks))
+        amounts = [u.total(_PLAN_START + k) for k in range(len(nodes))]
+        rows.append((u.code, u.name, budget, *amounts, *(percent(a, budget) for a in amounts), u.blank_plan_nodes()))
     budget_total = exact_sum(r[2] for r in rows)
     node_totals = [exact_sum(r[3 + i] for r in rows) for i in range(len(nodes))]
     totals = ((TOTAL_LABEL, f"{len(units)} 个单位", budget_total, *node_totals,
                *(percent(a, budget_total) for a in node_totals), sum(r[-1] for r in rows)),)
     return Table(PLAN, columns, tuple(rows), totals)
-
-
-def _filled(indicator: Indicator) -> bool:
-    return bool(indicator.level1 or indicator.level2 or indicator.name)
 
 
 def _level_order(framework: str) -> dict[tuple[str, str], int]:
@@ -321,26 +386,37 @@ def _level_order(framework: str) -> dict[tuple[str, str], int]:
     return order
 
 
-def _kind_counts(indicators: Sequence[Indicator]) -> tuple[int, int, int, int]:
-    quantitative = sum(1 for i in indicators if i.operator in taxonomy.QUANTITATIVE_OPERATORS)
-    qualitative = sum(1 for i in indicators if i.is_qualitative)
-    return len(indicators), quantitative, qualitative, len(indicators) - quantitative - qualitative
+def _kind_index(operator: str) -> int:
+    """Where an indicator is counted: 0 定量, 1 定性, 2 未填指标性质 (or an operator the taxonomy does not know)."""
+    if operator in taxonomy.QUANTITATIVE_OPERATORS:
+        return 0
+    return 1 if operator == "定性" else 2
 
 
-def _indicator_row(code: str, name: str, level1: str, level2: str, indicators: Sequence[Indicator]) -> tuple:
-    total, quantitative, qualitative, unknown = _kind_counts(indicators)
-    whole = Decimal(total)
+def _by_level(tallies: Iterable[IndicatorTally], order: Mapping[tuple[str, str], int]) -> list[tuple[tuple, list]]:
+    """((一级, 二级), [定量, 定性, 未填]) of the tallies: the framework's levels in its order, then any others in
+    the order first seen."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for tally in tallies:
+        for level1, level2, operator, n in tally:
+            key = (level1 or "（未填）", level2 or "（未填）")
+            counts = groups.get(key)
+            if counts is None:
+                counts = groups[key] = [0, 0, 0]
+            counts[_kind_index(operator)] += n
+    unknown = len(order)
+    return sorted(groups.items(), key=lambda item: order.get(item[0], unknown))  # stable: first seen stays first
+
+
+def _indicator_row(code: str, name: str, level1: str, level2: str, counts: Sequence[int]) -> tuple:
+    quantitative, qualitative, unknown = counts
+    total = quantitative + qualitative + unknown
     return (code, name, level1, level2, total, quantitative, qualitative, unknown,
-            percent(Decimal(quantitative), whole), percent(Decimal(qualitative), whole))
+            _count_share(quantitative, total), _count_share(qualitative, total))
 
 
-def _by_level(indicators: Iterable[Indicator], order: Mapping[tuple[str, str], int]) -> dict[tuple[str, str], list]:
-    groups: dict[tuple[str, str], list[Indicator]] = {}
-    for indicator in indicators:
-        key = (indicator.level1 or "（未填）", indicator.level2 or "（未填）")
-        groups.setdefault(key, []).append(indicator)
-    seen = list(groups)
-    return {key: groups[key] for key in sorted(seen, key=lambda k: (order.get(k, len(order)), seen.index(k)))}
+def _overall(groups: Iterable[Sequence[int]]) -> list[int]:
+    return [sum(column) for column in zip(*groups)] or [0, 0, 0]
 
 
 def indicator_table(units: Sequence[UnitSource], framework: str) -> Table:
@@ -349,62 +425,56 @@ def indicator_table(units: Sequence[UnitSource], framework: str) -> Table:
                Column("定量", "int"), Column("定性", "int"), Column("未填指标性质", "int"),
                Column("定量占比%", "percent"), Column("定性占比%", "percent"))
     order = _level_order(framework)
-    rows, everything = [], []
+    rows = []
     for u in units:
-        indicators = [i for p in u.values() for i in p.indicators if _filled(i)]
-        everything += indicators
-        rows += [_indicator_row(u.code, u.name, l1, l2, group) for (l1, l2), group in _by_level(indicators, order).items()]
-        rows.append(_indicator_row(u.code, u.name, "小计", "", indicators))
-    totals = [_indicator_row(TOTAL_LABEL, "全部单位", l1, l2, group)
-              for (l1, l2), group in _by_level(everything, order).items()]
-    totals.append(_indicator_row(TOTAL_LABEL, "全部单位", "合计", "", everything))
+        groups = _by_level((u.indicators,), order)
+        rows += [_indicator_row(u.code, u.name, l1, l2, counts) for (l1, l2), counts in groups]
+        rows.append(_indicator_row(u.code, u.name, "小计", "", _overall(counts for _, counts in groups)))
+    groups = _by_level((u.indicators for u in units), order)
+    totals = [_indicator_row(TOTAL_LABEL, "全部单位", l1, l2, counts) for (l1, l2), counts in groups]
+    totals.append(_indicator_row(TOTAL_LABEL, "全部单位", "合计", "", _overall(counts for _, counts in groups)))
     return Table(INDICATORS, columns, tuple(rows), tuple(totals))
 
 
-def _number_fields(nodes: Sequence[str]) -> list[tuple[str, str, str]]:
-    """(column name, location path, attribute or plan node) of every number of a project."""
-    fields = [("预算数", "budget", "budget"), ("财政资金", "fiscal", "fiscal"), ("其他资金", "other", "other")]
-    return fields + [(f"支出计划-{node}", f"plan.{node}", node) for node in nodes]
+def _number_columns(nodes: Sequence[str]) -> list[str]:
+    """The column name of every number of a project, in :attr:`ProjectFigures.numbers` order."""
+    return ["预算数", "财政资金", "其他资金", *(f"支出计划-{node}" for node in nodes)]
 
 
-def _number(project: Project, attribute: str) -> Decimal | None:
-    if attribute in ("budget", "fiscal", "other"):
-        return getattr(project, attribute)
-    return project.plan_amount(attribute)
+def _cell_shown(value: Decimal | None, cell: str) -> str:
+    if cell:
+        return cell
+    return "" if value is None else UNKNOWN_CELL
 
 
-def _where(source: SourcedProject, path: str, value: Decimal | None) -> tuple[str, str]:
-    if source.from_master:
-        return MASTER_SOURCE, "—"
-    where = source.locations.get(path)
-    if where is not None:
-        return where.sheet, where.cell
-    return ("", "") if value is None else ("（位置未知）", "—")
+def _shown_cells(u: UnitSource, p: ProjectFigures) -> Sequence[str]:
+    if not u.returned:
+        return (MASTER_CELL,) * len(p.numbers)
+    if "" not in p.cells:
+        return p.cells
+    return [_cell_shown(value, cell) for value, cell in zip(p.numbers, p.cells)]
+
+
+def _detail_row(u: UnitSource, p: ProjectFigures) -> tuple:
+    return (u.code, u.name, p.code, p.name, u.origin, u.file if u.returned else MASTER_SOURCE, u.import_id, p.sheet,
+            *chain.from_iterable(zip(p.numbers, _shown_cells(u, p))))
 
 
 def detail_table(units: Sequence[UnitSource], nodes: Sequence[str]) -> Table:
-    """明细: one row per project; every number followed by the sheet and cell it was read from."""
-    fields = _number_fields(nodes)
+    """明细: one row per project with the file and sheet it came from, and every number followed by its cell."""
+    names = _number_columns(nodes)
     columns = [Column("单位编码"), Column("单位名称"), Column("项目编码"), Column("项目名称"), Column("来源"),
-               Column("来源文件"), Column("导入编号", "int")]
-    for name, _, _ in fields:
-        columns += [Column(name, "money"), Column(f"{name}-工作表"), Column(f"{name}-单元格")]
-    rows = []
-    for u in units:
-        for source in u.projects:
-            p = source.project
-            row = [u.code, u.name, p.code, p.name, u.origin, source.file, source.import_id]
-            for _, path, attribute in fields:
-                value = _number(p, attribute)
-                row += [value, *_where(source, path, value)]
-            rows.append(tuple(row))
-    totals = [TOTAL_LABEL, f"{len(rows)} 个项目", "", "", "", "", None]
-    for k in range(len(fields)):
-        totals += [exact_sum(r[7 + 3 * k] for r in rows), "", ""]
-    return Table(DETAIL, tuple(columns), tuple(rows), (tuple(totals),))
+               Column("来源文件"), Column("导入编号", "int"), Column("工作表")]
+    for name in names:
+        columns += [Column(name, "money"), Column(f"{name}-单元格")]
+    rows = tuple(_detail_row(u, p) for u in units for p in u.projects)
+    totals = [TOTAL_LABEL, f"{len(rows)} 个项目", "", "", "", "", None, ""]
+    for k in range(len(names)):
+        totals += [exact_sum(r[_DETAIL_FIRST_NUMBER + 2 * k] for r in rows), ""]
+    return Table(DETAIL, tuple(columns), rows, (tuple(totals),))
 
 
-def checks_table(master: Master, units: Sequence[UnitSource], strangers: Sequence[ImportRow],
+def checks_table(master: Master, units: Sequence[UnitSource], strangers: Sequence[AcceptedReturn],
                  findings: Sequence[Finding], include_unreturned: bool) -> Table:
     """核对: every unit's returned Σ 预算数 against the master's, with the finding that explains a difference."""
     columns = (Column("单位编码"), Column("单位名称"), Column("主数据预算数", "money"), Column("报送预算数", "money"),
@@ -444,7 +514,11 @@ def _severity(finding: Finding | None) -> str:
 
 def write_consolidation(c: Consolidation, path: Path, fmt: str = "xlsx") -> Path:
     """Write the consolidation as ``fmt`` (xlsx, csv or json); returns the file (or, for csv, folder) written."""
-    path = Path(path)
+    with _collector_paused():
+        return _write_consolidation(c, Path(path), fmt)
+
+
+def _write_consolidation(c: Consolidation, path: Path, fmt: str) -> Path:
     if fmt == "xlsx":
         _write_xlsx(c, path)
         return path
@@ -522,14 +596,9 @@ class _Formats:
         """The format of a cell of ``kind`` in a row of ``role``."""
         return self._cells[(role, kind)]
 
-
-def _write_cell(ws, row: int, col: int, value: object, kind: str, fmt) -> None:
-    if value is None or value == "":
-        ws.write_blank(row, col, None, fmt)
-    elif isinstance(value, (Decimal, int)) and not isinstance(value, bool) and kind != "text":
-        ws.write_number(row, col, float(value), fmt)
-    else:
-        ws.write_string(row, col, str(value), fmt)
+    def row(self, role: str, columns: Sequence[Column]) -> list:
+        """The format of every cell of a row of ``role``."""
+        return [self._cells[(role, column.kind)] for column in columns]
 
 
 def _column_width(table: Table, col: int, sample: int = 500) -> float:
@@ -538,19 +607,30 @@ def _column_width(table: Table, col: int, sample: int = 500) -> float:
     return min(50, max(6, max(display_width(t) for t in texts) + 2))
 
 
-def _write_table(ws, table: Table, formats: _Formats) -> None:
+def _runs(table: Table) -> Iterator[tuple[str, Iterable[tuple]]]:
+    """The data rows in runs of one role (data or highlight), in order."""
+    if not table.highlight:
+        yield "data", table.rows
+        return
+    for role, run in groupby(enumerate(table.rows), key=lambda item: "highlight" if item[0] in table.highlight
+                             else "data"):
+        yield role, [values for _, values in run]
+
+
+def _write_table(ws: TableSheet, table: Table, formats: _Formats) -> None:
+    if len(table.rows) + len(table.totals) >= ws.xls_rowmax:
+        raise InputError(f"汇总表“{table.name}”有 {len(table.rows):,} 行，超过 Excel 工作表的行数上限"
+                         f"（{ws.xls_rowmax:,} 行）；请改用 --format csv 或 json 输出。")
     for col, column in enumerate(table.columns):
         ws.write_string(0, col, column.name, formats.header)
         if column.name in table.notes:
             ws.write_comment(0, col, table.notes[column.name])
         ws.set_column(col, col, _column_width(table, col))
-    for r, values in enumerate(table.rows, start=1):
-        role = "highlight" if (r - 1) in table.highlight else "data"
-        for col, column in enumerate(table.columns):
-            _write_cell(ws, r, col, values[col], column.kind, formats.cell(role, column.kind))
-    for r, values in enumerate(table.totals, start=len(table.rows) + 1):
-        for col, column in enumerate(table.columns):
-            _write_cell(ws, r, col, values[col], column.kind, formats.cell("total", column.kind))
+    numeric = [column.kind != "text" for column in table.columns]
+    next_row = 1
+    for role, rows in _runs(table):
+        next_row = ws.append_rows(next_row, rows, formats.row(role, table.columns), numeric)
+    ws.append_rows(next_row, table.totals, formats.row("total", table.columns), numeric)
     ws.freeze_panes(1, 2)
     ws.autofilter(0, 0, max(len(table.rows), 1), len(table.columns) - 1)
     _print_setup(ws)
@@ -617,7 +697,7 @@ def _write_xlsx(c: Consolidation, path: Path) -> None:
                                  "comments": "由 jixiao-xl 根据台账和主数据汇总生成", "created": FIXED_CREATED})
         formats = _Formats(workbook)
         for table in c.tables:
-            ws = workbook.add_worksheet(table.name)
+            ws = workbook.add_worksheet(table.name, worksheet_class=TableSheet)
             _write_table(ws, table, formats)
             if table.name == SUMMARY:
                 _summary_chart(workbook, ws, table, c.money_unit)

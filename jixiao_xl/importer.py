@@ -16,14 +16,14 @@ from .catalogue import define
 from .errors import InputError
 from .findings import Finding, has_errors
 from .intake import Intake, Isolated, IsolatedPool, Limits, collect_files, inspect_file, sha256_file
-from .ledger import Ledger
+from .ledger import Encoded, Ledger, encode
 from .model import Master
 from .parallel import freeze_shared_objects
 from .read import read_intake, unreadable
 from .reconcile import outstanding_findings, reconcile_batch, reconcile_submission, same_file_finding
 from .report import ReportPaths, write_reports
 from .rules import RuleConfig, check_submission
-from .safety import sweep_stale_temporaries
+from .safety import flush_to_disk, sweep_stale_temporaries
 from .sendback import findings_of as sendback_findings_of
 from .sendback import latest_per_unit, needs_sendback, write_sendbacks
 from .submission import Submission
@@ -69,10 +69,11 @@ class ImportResult:
 
 @dataclass(frozen=True)
 class _Checked:
-    """A worker's answer for one file."""
+    """A worker's answer for one file (``encoded``: the ledger's JSON of the submission, made in the worker)."""
 
     submission: Submission
     findings: tuple[Finding, ...]
+    encoded: Encoded | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,16 @@ def _check_one(intake: Intake) -> _Checked:
     master, specs, config = _WORKER["master"], _WORKER["specs"], _WORKER["config"]
     sub = read_intake(intake, master.settings.money_unit, specs)
     return _Checked(sub, _check(sub, master, specs, config))
+
+
+def _check_for_ledger(intake: Intake) -> _Checked:
+    """:func:`_check_one`, plus the ledger's JSON of the submission, made here rather than in the parent.
+
+    Only the light submission travels back with it: a JSON text crosses the process boundary far more
+    cheaply than the object tree it describes, and the parent needs nothing else.
+    """
+    checked = _check_one(intake)
+    return _Checked(_light(checked.submission), checked.findings, encode(checked.submission))
 
 
 def _check(sub: Submission, master: Master, specs: tuple[FormSpec, FormSpec], config: RuleConfig) -> tuple[Finding, ...]:
@@ -135,11 +146,13 @@ def run_import(master: Master, options: ImportOptions,
         freeze_shared_objects()
         pool = IsolatedPool(min(options.jobs, max(len(tasks), 1)), limits, _init_worker, (master, specs, config))
         try:
-            futures = {pool.submit(_check_one, task.intake): task for task in tasks}
-            for future in as_completed(futures):
-                task = futures[future]
-                _complete(ledger, task, _outcome(task, future.result()), result)
-                on_file(Path(task.intake.path))
+            futures = {pool.submit(_check_for_ledger, task.intake): task for task in tasks}
+            with ledger.batch() as batch:
+                for future in as_completed(futures):
+                    task = futures[future]
+                    _complete(ledger, task, _outcome(task, future.result()), result)
+                    batch.done()
+                    on_file(Path(task.intake.path))
             order = {str(path): n for n, path in enumerate(files)}
             result.submissions.sort(key=lambda s: order.get(s.file, len(order)))
             result.findings += reconcile_batch(result.submissions, master)
@@ -185,6 +198,7 @@ def _write_sendbacks(pool: IsolatedPool, ledger: Ledger, options: ImportOptions,
         if len(in_flight) >= window:
             _collect_sendbacks(in_flight, written, result, wait_for_one=True)
     _collect_sendbacks(in_flight, written, result, wait_for_one=False)
+    flush_to_disk(written)  # the workers wrote them without one fsync each
     order = {light.unit_code: n for n, light in enumerate(result.submissions)}
     return sorted(written, key=lambda path: (order.get(path.name.split("-", 1)[0], len(order)), path.name))
 
@@ -205,7 +219,7 @@ def _collect_sendbacks(in_flight: dict, written: list[Path], result: ImportResul
 def _sendback_one(full: Submission, problems: tuple[Finding, ...], out_dir: Path, password: str) -> list[Path]:
     """Render one unit's 退回修改 workbook (inside a worker)."""
     master, specs = _WORKER["master"], _WORKER["specs"]
-    return write_sendbacks(out_dir, master, [full], problems, *specs, password=password)
+    return write_sendbacks(out_dir, master, [full], problems, *specs, password=password, durable=False)
 
 
 def _receive(ledger: Ledger, files: Sequence[Path], result: ImportResult, on_file: Callable[[Path], None],
@@ -215,40 +229,46 @@ def _receive(ledger: Ledger, files: Sequence[Path], result: ImportResult, on_fil
     A file that intake refuses (encrypted, a bomb, not a workbook …) is completed at once, unread.
     """
     tasks = []
-    batch: dict[str, Path] = {}
-    for path in files:
-        intake = _hashed(inspect_file(path, limits))
-        digest = intake.sha256
-        if not digest:
-            # Not even readable byte by byte (vanished, no permission): reported, nothing to record.
-            result.submissions.append(_light(unreadable(intake)))
-            result.findings += intake.findings
-            on_file(path)
-            continue
-        if digest in batch:
-            # The same bytes twice in one batch: read once, so the ledger row, its findings and its
-            # submission all name the first file (otherwise whichever worker finished first would).
-            result.duplicates += 1
-            result.findings.append(same_file_finding(path, batch[digest], digest))
-            on_file(path)
-            continue
-        batch[digest] = path
-        received = ledger.record_received(digest, path, intake.size, intake.kind.value)
-        if received.duplicate:
-            result.duplicates += 1
-            row = ledger.get(received.import_id)
-            result.findings.append(Finding("L-DUPLICATE", "info",
-                                           f"与 {row.received_at if row else '之前'} 导入的“{row.file_name if row else ''}”内容完全相同，本次不重复导入。",
-                                           file=str(path), sha256=digest, unit_code=row.unit_code if row else ""))
-            on_file(path)
-            continue
-        task = _Task(intake, received.import_id)
-        if intake.readable:
-            tasks.append(task)
-        else:
-            _complete(ledger, task, _Checked(unreadable(intake), tuple(intake.findings)), result)
-            on_file(path)
+    seen: dict[str, Path] = {}
+    # Every "received" row is committed before any file is parsed: the workers start after this returns.
+    with ledger.batch(max_records=256) as group:
+        for path in files:
+            task = _receive_one(ledger, path, seen, result, limits)
+            if task is not None and task.intake.readable:
+                tasks.append(task)
+            else:
+                if task is not None:
+                    _complete(ledger, task, _Checked(unreadable(task.intake), tuple(task.intake.findings)), result)
+                on_file(path)
+            group.done()
     return tasks
+
+
+def _receive_one(ledger: Ledger, path: Path, seen: dict[str, Path], result: ImportResult, limits: Limits) -> _Task | None:
+    """Intake one file and record it as received; None when there is nothing to read (already reported)."""
+    intake = _hashed(inspect_file(path, limits))
+    digest = intake.sha256
+    if not digest:
+        # Not even readable byte by byte (vanished, no permission): reported, nothing to record.
+        result.submissions.append(_light(unreadable(intake)))
+        result.findings += intake.findings
+        return None
+    if digest in seen:
+        # The same bytes twice in one batch: read once, so the ledger row, its findings and its
+        # submission all name the first file (otherwise whichever worker finished first would).
+        result.duplicates += 1
+        result.findings.append(same_file_finding(path, seen[digest], digest))
+        return None
+    seen[digest] = path
+    received = ledger.record_received(digest, path, intake.size, intake.kind.value)
+    if received.duplicate:
+        result.duplicates += 1
+        row = ledger.get(received.import_id)
+        result.findings.append(Finding("L-DUPLICATE", "info",
+                                       f"与 {row.received_at if row else '之前'} 导入的“{row.file_name if row else ''}”内容完全相同，本次不重复导入。",
+                                       file=str(path), sha256=digest, unit_code=row.unit_code if row else ""))
+        return None
+    return _Task(intake, received.import_id)
 
 
 def _hashed(intake: Intake) -> Intake:
@@ -266,9 +286,10 @@ def _hashed(intake: Intake) -> Intake:
 def _complete(ledger: Ledger, task: _Task, checked: _Checked, result: ImportResult) -> None:
     """Write the file's submission and findings to the ledger (one transaction) and keep a light copy."""
     sub = checked.submission
-    recorded = ledger.complete(task.import_id, sub, checked.findings, "parsed" if sub.readable else "failed")
+    recorded = ledger.complete(task.import_id, sub, checked.findings, "parsed" if sub.readable else "failed",
+                               checked.encoded)
     result.import_ids[sub.file] = task.import_id
-    result.submissions.append(_light(sub))
+    result.submissions.append(sub if checked.encoded is not None else _light(sub))  # workers send light ones
     result.findings += list(checked.findings) + list(recorded.notes)
 
 

@@ -4,8 +4,9 @@ An import is recorded in two steps, each its own transaction:
 
 1. :meth:`Ledger.record_received` writes the file's identity (sha256, name, size, kind) *before* anything
    is parsed, so even a file that crashes the reader leaves a trace (status ``received``);
-2. :meth:`Ledger.complete` fills in what was read — the submission as JSON, every finding, the status
-   ``parsed`` or ``failed`` — and supersedes the unit's earlier accepted return, all in one transaction:
+2. :meth:`Ledger.complete` fills in what was read — the submission as JSON and its consolidation
+   :class:`Digest`, every finding, the status ``parsed`` or ``failed`` — and supersedes the unit's earlier
+   accepted return, all in one transaction:
    the row's completion and its findings appear together or not at all.
 
 :meth:`Ledger.record` does both. Re-importing identical bytes is a no-op (``duplicate``); a row left at
@@ -21,12 +22,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from . import catalogue
 from .errors import InputError
@@ -108,7 +111,33 @@ _V3 = """
 ALTER TABLE imports ADD COLUMN digest_json TEXT;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+
+# v4: digests move to their own table, in consolidation's own compact shape (:class:`Digest`, a tenth of
+# the v3 size). A column added to ``imports`` lies behind ``submission_json`` in every row, so reading it
+# walked the whole submission's overflow pages; a table of its own is read in kilobytes. The v3 column is
+# left as it is (rewriting the rows would rewrite every submission) and is no longer read or written.
+_V4 = """
+CREATE TABLE digests (
+    import_id   INTEGER PRIMARY KEY REFERENCES imports (id),
+    digest_json TEXT NOT NULL
+);
+"""
+
+
+def _v4_digest_table(db: sqlite3.Connection) -> None:
+    """v4: create the digests table and fill it from the v3 digests (slimmed submissions). Imports without
+    a v3 digest are digested from the full submission when read."""
+    for statement in split_script(_V4):
+        db.execute(statement)
+    rows = db.execute("SELECT id, digest_json FROM imports WHERE digest_json IS NOT NULL ORDER BY id")
+    while batch := rows.fetchmany(500):
+        db.executemany("INSERT INTO digests (import_id, digest_json) VALUES (?, ?)",
+                       [(import_id, _digest_json(digest(submission_from_dict(json.loads(text), False))))
+                        for import_id, text in batch])
+
+
+# A migration is an SQL script, or a function run inside the migration's transaction.
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (_V1, _V2, _V3, _v4_digest_table)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -183,24 +212,155 @@ _ROW_COLUMNS = ("id", "sha256", "file_name", "original_path", "size", "kind", "r
 _SELECT_ROWS = f"SELECT {', '.join(_ROW_COLUMNS)} FROM imports"
 
 
-_TRACED = frozenset({"code", "name", "budget", "fiscal", "other"})
+IndicatorTally = tuple[tuple[str, str, str, int], ...]
 
 
-def digest(sub: Submission) -> Submission:
-    """What consolidation needs of a submission: identity, money, plan, the cells of those values, and each
-    indicator's levels and operator (names, descriptions, values and their cells are left out)."""
-    def slim(rp):
-        indicators = tuple(Indicator(i.level1, i.level2, "·" if i.name else "", operator=i.operator)
-                           for i in rp.project.indicators)
-        locations = {path: loc for path, loc in rp.locations.items() if path in _TRACED or path.startswith("plan.")}
-        return replace(rp, project=replace(rp.project, purpose="", annual_goal="", indicators=indicators),
-                       locations=locations, notes={})
+@dataclass(frozen=True, slots=True)
+class DigestProject:
+    """One project of a :class:`Digest`: code, name, the sheet it was read from, and its numbers.
 
-    return replace(sub, projects=tuple(slim(rp) for rp in sub.projects), dept=None, findings=())
+    ``paths`` names each number (``budget``, ``fiscal``, ``other``, ``plan.<节点>``); ``values`` holds them
+    (None when blank) and ``cells`` the cell each was read from: ``B4`` on the project's sheet, ``表名!B4``
+    on another, "" when the form did not have the field.
+    """
+
+    code: str
+    name: str
+    sheet: str
+    paths: tuple[str, ...]
+    values: tuple[Decimal | None, ...]
+    cells: tuple[str, ...]
+
+    def number(self, path: str) -> tuple[Decimal | None, str]:
+        """The value at ``path`` and its cell; (None, "") when the project has no such number."""
+        if path not in self.paths:
+            return None, ""
+        k = self.paths.index(path)
+        return self.values[k], self.cells[k]
 
 
-def _digest_json(sub: Submission) -> str:
-    return json.dumps(submission_to_dict(digest(sub)), ensure_ascii=False, separators=(",", ":"))
+@dataclass(frozen=True)
+class Digest:
+    """What consolidation needs of one return: the unit's name as returned, every project's numbers and
+    their cells, and the indicators counted by (一级, 二级, 指标性质) in the order first seen (indicator rows
+    left entirely blank are not counted). Texts, indicator values and the department sheet are left out."""
+
+    unit_name: str
+    projects: tuple[DigestProject, ...]
+    indicators: IndicatorTally = ()
+
+
+@dataclass(frozen=True)
+class AcceptedReturn:
+    """An accepted import (see :meth:`Ledger.latest_by_unit`) as consolidation reads it."""
+
+    id: int
+    unit_code: str
+    file_name: str
+    sha256: str
+    digest: Digest
+
+    @property
+    def unit_name(self) -> str:
+        """The unit's name as the return gives it."""
+        return self.digest.unit_name
+
+
+def tally_indicators(indicators: Iterable[Indicator]) -> IndicatorTally:
+    """How many filled indicators there are of each (一级, 二级, 指标性质), in the order first seen."""
+    counts: dict[tuple[str, str, str], int] = {}
+    for i in indicators:
+        if i.level1 or i.level2 or i.name:
+            key = (i.level1, i.level2, i.operator)
+            counts[key] = counts.get(key, 0) + 1
+    return tuple((*key, n) for key, n in counts.items())
+
+
+def _cell_of(rp, path: str) -> str:
+    where = rp.locations.get(path)
+    if where is None:
+        return ""
+    return where.cell if where.sheet == rp.sheet else f"{where.sheet}!{where.cell}"
+
+
+def _digest_project(rp) -> DigestProject:
+    p = rp.project
+    numbers = [("budget", p.budget), ("fiscal", p.fiscal), ("other", p.other),
+               *((f"plan.{point.node}", point.amount) for point in p.plan)]
+    return DigestProject(p.code, p.name, rp.sheet, tuple(path for path, _ in numbers),
+                         tuple(value for _, value in numbers), tuple(_cell_of(rp, path) for path, _ in numbers))
+
+
+def digest(sub: Submission) -> Digest:
+    """The consolidation digest of a submission (see :class:`Digest`)."""
+    return Digest(sub.unit_name, tuple(_digest_project(rp) for rp in sub.projects),
+                  tally_indicators(i for rp in sub.projects for i in rp.project.indicators))
+
+
+def _digest_json(d: Digest) -> str:
+    projects = [{"code": p.code, "name": p.name, "sheet": p.sheet, "paths": p.paths,
+                 "values": [None if value is None else str(value) for value in p.values], "cells": p.cells}
+                for p in d.projects]
+    return json.dumps({"unit_name": d.unit_name, "projects": projects, "indicators": d.indicators},
+                      ensure_ascii=False, separators=(",", ":"))
+
+
+def _decimals(texts: list[str | None]) -> tuple[Decimal | None, ...]:
+    if None in texts:
+        return tuple(None if text is None else Decimal(text) for text in texts)
+    return tuple(map(Decimal, texts))
+
+
+def _digest_from_json(text: str) -> Digest:
+    data = json.loads(text)
+    # Every project repeats the same few paths, cells and sheet names; one copy of each saves memory.
+    projects = tuple(
+        DigestProject(p["code"], p["name"], sys.intern(p["sheet"]), tuple(map(sys.intern, p["paths"])),
+                      _decimals(p["values"]), tuple(map(sys.intern, p["cells"])))
+        for p in data["projects"])
+    return Digest(data["unit_name"], projects, tuple(map(tuple, data["indicators"])))
+
+
+class Encoded(NamedTuple):
+    """A submission as the ledger stores it: the whole submission and its consolidation digest, as JSON."""
+
+    payload: str
+    digest: str
+
+
+def encode(sub: Submission) -> Encoded:
+    """The JSON texts :meth:`Ledger.complete` stores for ``sub`` (workers call this so the parent need not)."""
+    return Encoded(json.dumps(submission_to_dict(sub), ensure_ascii=False, separators=(",", ":")),
+                   _digest_json(digest(sub)))
+
+
+class Batch:
+    """An open group of recordings (see :meth:`Ledger.batch`)."""
+
+    def __init__(self, ledger: "Ledger", max_records: int, max_seconds: float) -> None:
+        self._ledger, self._max_records, self._max_seconds = ledger, max_records, max_seconds
+        self._records, self._started = 0, 0.0
+
+    def begin(self) -> None:
+        self._ledger._db.execute("BEGIN IMMEDIATE")
+        self._ledger._batched = True
+        self._records, self._started = 0, time.monotonic()
+
+    def commit(self) -> None:
+        self._ledger._batched = False
+        self._ledger._db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self._ledger._batched = False
+        if self._ledger._db.in_transaction:
+            self._ledger._db.execute("ROLLBACK")
+
+    def done(self) -> None:
+        """Count one recording; commit the group and open the next when it is full or old enough."""
+        self._records += 1
+        if self._records >= self._max_records or time.monotonic() - self._started >= self._max_seconds:
+            self.commit()
+            self.begin()
 
 
 def _row(values: Sequence) -> ImportRow:
@@ -235,6 +395,7 @@ class Ledger:
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
         self.path = path
+        self._batched = False
 
     # -- opening --------------------------------------------------------------------------------------
 
@@ -281,7 +442,7 @@ class Ledger:
 
     def _migrate(self) -> None:
         """Apply every migration the file has not seen, each in its own transaction."""
-        for version, script in enumerate(MIGRATIONS, start=1):
+        for version, migration in enumerate(MIGRATIONS, start=1):
             with self._transaction():
                 current = self.schema_version
                 if current > SCHEMA_VERSION:
@@ -289,8 +450,11 @@ class Ledger:
                                       "请升级 jixiao-xl 后再使用。")
                 if current >= version:
                     continue
-                for statement in split_script(script):
-                    self._db.execute(statement)
+                if callable(migration):
+                    migration(self._db)
+                else:
+                    for statement in split_script(migration):
+                        self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {version}")
 
     @property
@@ -310,7 +474,13 @@ class Ledger:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction holding the write lock from the start (waits for other writers)."""
+        """One write transaction holding the write lock from the start (waits for other writers).
+
+        Inside :meth:`batch` it joins the batch's transaction instead.
+        """
+        if self._batched:
+            yield self._db
+            return
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
@@ -318,6 +488,26 @@ class Ledger:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    @contextmanager
+    def batch(self, max_records: int = 64, max_seconds: float = 2.0) -> Iterator["Batch"]:
+        """Group recordings into a few transactions: one disk flush per group instead of one per file.
+
+        Call :meth:`Batch.done` after each recording; the group is committed once it holds ``max_records``
+        recordings or is ``max_seconds`` old (so other writers never wait long), and at the end. A crash
+        loses at most the open group, which is all-or-nothing: its files stay "received" and the next
+        import completes them.
+        """
+        if self._batched:
+            raise LedgerError("台账批量写入不能嵌套。")
+        group = Batch(self, max_records, max_seconds)
+        group.begin()
+        try:
+            yield group
+        except BaseException:
+            group.rollback()
+            raise
+        group.commit()
 
     # -- recording ------------------------------------------------------------------------------------
 
@@ -339,14 +529,16 @@ class Ledger:
                 (sha256, Path(path).name, str(path), int(size), str(kind), _iso(received_at)))
             return Received(int(cursor.lastrowid), duplicate=False)
 
-    def complete(self, import_id: int, sub: Submission, findings: Iterable[Finding], status: str) -> RecordResult:
+    def complete(self, import_id: int, sub: Submission, findings: Iterable[Finding], status: str,
+                 encoded: "Encoded | None" = None) -> RecordResult:
         """Fill in a received import: submission, findings, status and supersession, in one transaction.
 
-        An import that is already complete is left alone and reported as a duplicate.
+        An import that is already complete is left alone and reported as a duplicate. ``encoded`` is
+        :func:`encode` of ``sub`` when a worker process has already done it.
         """
         if status not in ("parsed", "failed"):
             raise ValueError(f"completion status must be parsed or failed, not {status!r}")
-        payload = json.dumps(submission_to_dict(sub), ensure_ascii=False, separators=(",", ":"))
+        payload, summary = encoded if encoded is not None else encode(sub)
         with self._transaction() as db:
             row = self._get(import_id)
             if row is None:
@@ -355,9 +547,9 @@ class Ledger:
                 return RecordResult(import_id, duplicate=True, notes=(self._duplicate_note(row),))
             db.execute(
                 "UPDATE imports SET unit_code = ?, unit_name = ?, template_version = ?, status = ?,"
-                " submission_json = ?, digest_json = ?, completed_at = ? WHERE id = ?",
-                (sub.unit_code, sub.unit_name, sub.template_version, status, payload, _digest_json(sub), now_iso(),
-                 import_id))
+                " submission_json = ?, completed_at = ? WHERE id = ?",
+                (sub.unit_code, sub.unit_name, sub.template_version, status, payload, now_iso(), import_id))
+            db.execute("INSERT INTO digests (import_id, digest_json) VALUES (?, ?)", (import_id, summary))
             self._insert_findings(import_id, findings)
             superseded = self._supersede(import_id, sub.unit_code) if status == "parsed" and sub.unit_code else []
         notes = tuple(self._superseded_note(old, sub) for old in superseded)
@@ -458,12 +650,35 @@ class Ledger:
             raise LedgerError(f"第 {import_id} 号导入尚未完成解析（可能上次导入中断），请重新导入该文件。")
         return submission_from_dict(json.loads(values[0]), indicator_locations)
 
-    def digest_of(self, import_id: int) -> Submission:
-        """The consolidation digest of an import (see :func:`digest`); the full submission when it has none."""
-        values = self._db.execute("SELECT digest_json FROM imports WHERE id = ?", (import_id,)).fetchone()
-        if values is None or values[0] is None:
+    def digest_of(self, import_id: int) -> Digest:
+        """The consolidation digest of a completed import (computed from the full submission when it has none)."""
+        values = self._db.execute("SELECT digest_json FROM digests WHERE import_id = ?", (import_id,)).fetchone()
+        if values is None:
             return digest(self.submission_of(import_id, indicator_locations=False))
-        return submission_from_dict(json.loads(values[0]))
+        return _digest_from_json(values[0])
+
+    def accepted_returns(self) -> Iterator[AcceptedReturn]:
+        """Every accepted import (as :meth:`latest_by_unit` picks them), oldest first, with its digest: one
+        query for all of them, decoded one at a time."""
+        rows = self._db.execute(
+            "SELECT i.id, i.unit_code, i.file_name, i.sha256, d.digest_json"
+            " FROM imports AS i LEFT JOIN digests AS d ON d.import_id = i.id"
+            " WHERE i.status = 'parsed' AND i.superseded_by IS NULL AND i.unit_code != '' ORDER BY i.id")
+        for import_id, unit_code, file_name, sha256, text in rows:
+            found = self.digest_of(import_id) if text is None else _digest_from_json(text)
+            yield AcceptedReturn(import_id, unit_code, file_name, sha256, found)
+
+    def accepted_open_counts(self) -> dict[int, dict[str, int]]:
+        """:meth:`open_counts` of every accepted import, by import id, in one query (imports without findings
+        are left out)."""
+        rows = self._db.execute(
+            "SELECT f.import_id, f.severity, count(*) FROM findings AS f JOIN imports AS i ON i.id = f.import_id"
+            " WHERE i.status = 'parsed' AND i.superseded_by IS NULL AND i.unit_code != ''"
+            " GROUP BY f.import_id, f.severity")
+        counts: dict[int, dict[str, int]] = {}
+        for import_id, severity, n in rows:
+            counts.setdefault(import_id, {severity: 0 for severity in SEVERITIES})[severity] = int(n)
+        return counts
 
     def open_counts(self, import_id: int) -> dict[str, int]:
         """How many findings of each severity an import has (all three severities always present)."""

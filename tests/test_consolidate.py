@@ -101,7 +101,8 @@ def test_unreturned_sample_uses_master_values(sample, ledger):
     (row,) = c.table("总表").records()
     assert row["来源"] == MASTER_ORIGIN and row["报送状态"] == "未报送"
     detail = c.table("明细").records()
-    assert {r["来源文件"] for r in detail} == {"主数据"} and {r["预算数-工作表"] for r in detail} == {"主数据"}
+    assert {r["来源文件"] for r in detail} == {"主数据"} and {r["工作表"] for r in detail} == {"主数据"}
+    assert {r["预算数-单元格"] for r in detail} == {"—"} and detail[0]["导入编号"] is None
 
 
 def test_three_units_with_and_without_unreturned(three_units, ledger):
@@ -129,9 +130,25 @@ def test_detail_rows_carry_their_source(sample, ledger):
     first = consolidate(sample, ledger).table("明细").records()[0]
     assert first["来源文件"] == "435001.xlsx" and first["导入编号"] == result.import_id
     assert first["预算数"] == D("6.00")
-    assert (first["预算数-工作表"], first["预算数-单元格"]) == ("1.光纤租赁和短信机费用", "B4")
-    assert (first["财政资金-工作表"], first["财政资金-单元格"]) == ("1.光纤租赁和短信机费用", "B5")
+    assert (first["工作表"], first["预算数-单元格"], first["财政资金-单元格"]) == ("1.光纤租赁和短信机费用", "B4", "B5")
     assert first["支出计划-6月底"] == D("3.00") and first["支出计划-6月底-单元格"] == "C6"
+    # One 工作表 column per project (all its numbers are on its sheet), then each number beside its cell.
+    assert list(first)[6:12] == ["导入编号", "工作表", "预算数", "预算数-单元格", "财政资金", "财政资金-单元格"]
+
+
+def test_detail_cells_when_the_form_lacks_a_field_or_a_node(sample, ledger):
+    sub = make_submission(sample, "435001")
+    first = sub.projects[0]
+    # The reader found 财政资金 without recording where, and this form has no 3月底 column at all.
+    locations = {path: loc for path, loc in first.locations.items() if path != "fiscal"}
+    project = dataclasses.replace(first.project, plan=tuple(p for p in first.project.plan if p.node != "3月底"))
+    sub = dataclasses.replace(sub, projects=(dataclasses.replace(first, project=project, locations=locations),
+                                             *sub.projects[1:]))
+    ledger.record(sub, "/in/435001.xlsx", 1, [])
+    row = consolidate(sample, ledger).table("明细").records()[0]
+    assert (row["财政资金"], row["财政资金-单元格"]) == (D("6.00"), "（位置未知）")
+    assert (row["支出计划-3月底"], row["支出计划-3月底-单元格"]) == (None, "")
+    assert (row["支出计划-6月底"], row["支出计划-6月底-单元格"]) == (D("3.00"), "C6")
 
 
 def test_indicator_counts_and_shares(sample, ledger):

@@ -16,9 +16,9 @@ import pytest
 
 from jixiao_xl.fill import sheet_names_for
 from jixiao_xl.findings import Finding
-from jixiao_xl.ledger import SCHEMA_VERSION, Ledger, LedgerError
+from jixiao_xl.ledger import SCHEMA_VERSION, Ledger, LedgerError, digest
 from jixiao_xl.master import load_sample
-from jixiao_xl.model import Master, Project
+from jixiao_xl.model import Indicator, Master, Project
 from jixiao_xl.submission import Location, ReturnedProject, Submission
 
 # ---------------------------------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ def ledger(tmp_path):
 def test_open_creates_folders_and_sets_schema(tmp_path):
     path = tmp_path / "a" / "b" / "ledger.sqlite"
     with Ledger.open(path) as ledger:
-        assert ledger.schema_version == SCHEMA_VERSION == 3
+        assert ledger.schema_version == SCHEMA_VERSION == 4
     raw = sqlite3.connect(path)
     assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -170,6 +170,52 @@ def test_received_row_is_completed_by_a_rerun(ledger, master):
     assert ledger.get(received.import_id).status == "parsed"
     assert len(ledger.findings_of(received.import_id)) == 3
     assert ledger.record(sub, "/in/a.xlsx", 99, []).duplicate
+
+
+def _committed_rows(path: Path) -> int:
+    other = sqlite3.connect(path)  # a second connection sees only what was committed
+    try:
+        return other.execute("SELECT count(*) FROM imports").fetchone()[0]
+    finally:
+        other.close()
+
+
+def test_batch_commits_in_groups_and_at_the_end(ledger, master):
+    subs = [make_submission(master, "435001", f"v{i}") for i in range(5)]
+    with ledger.batch(max_records=2, max_seconds=3600) as batch:
+        for n, sub in enumerate(subs, start=1):
+            ledger.record(sub, f"/in/{n}.xlsx", n, sample_findings(sub, 1))
+            batch.done()
+            assert _committed_rows(ledger.path) == n - n % 2  # a group of two is committed as it fills
+    assert _committed_rows(ledger.path) == 5
+    assert [r.accepted for r in ledger.history("435001")] == [False] * 4 + [True]
+
+
+def test_a_failed_batch_leaves_its_open_group_unwritten(ledger, master):
+    subs = [make_submission(master, "435001", f"v{i}") for i in range(3)]
+    with pytest.raises(RuntimeError):
+        with ledger.batch(max_records=2, max_seconds=3600) as batch:
+            for n, sub in enumerate(subs, start=1):
+                ledger.record(sub, f"/in/{n}.xlsx", n, [])
+                batch.done()
+            raise RuntimeError("crash")
+    assert [r.file_name for r in ledger.history()] == ["1.xlsx", "2.xlsx"]  # the committed group only
+    with pytest.raises(LedgerError):
+        with ledger.batch() as batch:
+            with ledger.batch():
+                pass
+    ledger.record(subs[2], "/in/3.xlsx", 3, [])  # the ledger is usable again after both failures
+    assert len(ledger.history()) == 3
+
+
+def test_complete_stores_a_worker_encoded_submission(ledger, master):
+    from jixiao_xl.ledger import encode
+
+    sub = make_submission(master, "435001")
+    received = ledger.record_received(sub.sha256, "/in/a.xlsx", 1, "xlsx")
+    ledger.complete(received.import_id, sub, [], "parsed", encode(sub))
+    assert ledger.submission_of(received.import_id) == sub
+    assert ledger.digest_of(received.import_id) == digest(sub)
 
 
 def test_resumed_older_import_does_not_replace_a_newer_one(ledger, master):
@@ -367,17 +413,82 @@ def test_digest_keeps_what_consolidation_needs(ledger, master):
     sub = make_submission(master, "435001")
     result = ledger.record(sub, "/returns/a.xlsx", 1000, sample_findings(sub))
     slim = ledger.digest_of(result.import_id)
-    full = ledger.submission_of(result.import_id)
-    assert [rp.project.budget for rp in slim.projects] == [rp.project.budget for rp in full.projects]
-    assert [rp.project.plan for rp in slim.projects] == [rp.project.plan for rp in full.projects]
-    assert slim.projects[0].where("budget") == full.projects[0].where("budget")
-    assert [(i.level1, i.level2, i.operator) for i in slim.projects[0].project.indicators] == \
-        [(i.level1, i.level2, i.operator) for i in full.projects[0].project.indicators]
-    assert not any(path.startswith("ind") for path in slim.projects[0].locations)
+    assert slim == digest(sub)
+    assert [p.code for p in slim.projects] == [rp.project.code for rp in sub.projects]
+    first, returned = slim.projects[0], sub.projects[0]
+    assert first.sheet == returned.sheet and first.name == returned.project.name
+    assert first.paths == ("budget", "fiscal", "other", *(f"plan.{p.node}" for p in returned.project.plan))
+    assert first.number("budget") == (returned.project.budget, "B4")
+    assert first.number("other") == (None, "D5")  # blank, but the form had the cell
+    assert first.number("plan.13月底") == (None, "")  # no such number
+    assert [first.number(f"plan.{p.node}") for p in returned.project.plan] == \
+        [(p.amount, f"{column}6") for column, p in zip("BCDEFGH", returned.project.plan)]
+    assert str(first.number("budget")[0]) == "6.00"  # exact, trailing zeros kept
+    assert slim.unit_name == sub.unit_name
+    indicators = [i for rp in sub.projects for i in rp.project.indicators]
+    assert sum(n for *_, n in slim.indicators) == len(indicators)
+    assert slim.indicators[0] == (indicators[0].level1, indicators[0].level2, indicators[0].operator,
+                                  sum(1 for i in indicators if (i.level1, i.level2, i.operator) ==
+                                      (indicators[0].level1, indicators[0].level2, indicators[0].operator)))
+
+
+def test_digest_names_another_sheet_and_skips_blank_indicator_rows(master):
+    sub = make_submission(master, "435001")
+    rp = sub.projects[0]
+    moved = {**rp.locations, "budget": Location("别的表", "C9", "label", "6.00")}
+    project = dataclasses.replace(rp.project, indicators=(*rp.project.indicators, Indicator("", "", "")))
+    sub = dataclasses.replace(sub, projects=(dataclasses.replace(rp, project=project, locations=moved),
+                                             *sub.projects[1:]))
+    slim = digest(sub)
+    assert slim.projects[0].number("budget") == (rp.project.budget, "别的表!C9")
+    assert sum(n for *_, n in slim.indicators) == sum(len(p.project.indicators) for p in sub.projects) - 1
+
+
+def test_accepted_returns_and_counts_in_one_pass(ledger, master):
+    first = make_submission(master, "435001", "v1")
+    ledger.record(first, "/in/a.xlsx", 1, sample_findings(first, 2))
+    second = make_submission(master, "435001", "v2")
+    newer = ledger.record(second, "/in/b.xlsx", 1, sample_findings(second, 4))
+    (accepted,) = list(ledger.accepted_returns())
+    assert accepted.id == newer.import_id and accepted.digest == digest(second)
+    assert (accepted.unit_code, accepted.unit_name, accepted.file_name) == ("435001", second.unit_name, "b.xlsx")
+    assert ledger.accepted_open_counts() == {newer.import_id: ledger.open_counts(newer.import_id)}
 
 
 def test_rows_without_a_digest_are_read_in_full(ledger, master):
     sub = make_submission(master, "435001")
     result = ledger.record(sub, "/returns/b.xlsx", 1000, [])
-    ledger._db.execute("UPDATE imports SET digest_json = NULL WHERE id = ?", (result.import_id,))
-    assert ledger.digest_of(result.import_id).projects[0].project.budget == sub.projects[0].project.budget
+    ledger._db.execute("DROP TABLE digests")  # as if imported before digests were kept
+    ledger._db.execute("CREATE TABLE digests (import_id INTEGER PRIMARY KEY, digest_json TEXT NOT NULL)")
+    assert ledger.digest_of(result.import_id) == digest(sub)
+    assert [accepted.digest for accepted in ledger.accepted_returns()] == [digest(sub)]
+
+
+def test_migration_to_version_4_moves_v3_digests_to_their_table(tmp_path, master):
+    import json
+
+    from jixiao_xl.ledger import MIGRATIONS, split_script
+    from jixiao_xl.submission import submission_to_dict
+
+    sub = make_submission(master, "435001")
+    path = tmp_path / "v3.sqlite"
+    raw = sqlite3.connect(path)
+    raw.executescript(_V1_BY_HAND)
+    for script in MIGRATIONS[1:3]:
+        for statement in split_script(script):
+            raw.execute(statement)
+    raw.execute("PRAGMA user_version = 3")
+    v3_digest = json.dumps(submission_to_dict(dataclasses.replace(sub, dept=None, findings=())), ensure_ascii=False)
+    raw.execute("INSERT INTO imports (sha256, file_name, original_path, size, kind, received_at, unit_code,"
+                " status, submission_json, digest_json) VALUES (?, 'a.xlsx', '/in/a.xlsx', 5, 'xlsx',"
+                " '2024-01-01T08:00:00+08:00', '435001', 'parsed', ?, ?)",
+                (sub.sha256, json.dumps(submission_to_dict(sub), ensure_ascii=False), v3_digest))
+    raw.commit()
+    raw.close()
+
+    with Ledger.open(path) as ledger:
+        assert ledger.schema_version == SCHEMA_VERSION == 4
+        stored = json.loads(ledger._db.execute("SELECT digest_json FROM digests WHERE import_id = 1").fetchone()[0])
+        assert set(stored) == {"unit_name", "projects", "indicators"}
+        assert ledger.digest_of(1) == digest(sub)
+        assert ledger.submission_of(1) == sub  # the submission itself is untouched
