@@ -66,7 +66,7 @@ class _Book:
         self.wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
                                                   "strings_to_urls": False, "in_memory": True})
         self.password = password
-        self.fields: list[tuple[str, str, str]] = []  # (path, sheet!A1, name) for _meta
+        self.fields: list[tuple[str, str, int, int]] = []  # (path, sheet, row, col) for _meta's field map
         base = {"font_name": "宋体", "font_size": 10, "border": 1, "valign": "vcenter", "text_wrap": True}
         add = self.wb.add_format
         self.title = add({"font_name": "黑体", "font_size": 16, "bold": True, "align": "center", "valign": "vcenter"})
@@ -87,7 +87,7 @@ class _Book:
         write(ws, row, col, value, fmt)
         name = "JX_" + re.sub(r"[^A-Za-z0-9]", "_", path).upper()
         self.wb.define_name(name, f"='{sheet}'!{_a1(row, col, True)}")
-        self.fields.append((path, f"{sheet}!{_a1(row, col)}", name))
+        self.fields.append((path, sheet, row, col))
 
     def bound_merge(self, ws, sheet: str, path: str, first: tuple[int, int], last: tuple[int, int], value, fmt) -> None:
         ws.merge_range(first[0], first[1], last[0], last[1], "", fmt)
@@ -367,6 +367,23 @@ def _lists_sheet(book: _Book) -> None:
     ws.very_hidden()
 
 
+_GRID_ROW_PATH = re.compile(r"^(.+\.[a-z])(\d+)\.([^.]+)$")
+
+
+def _field_map(fields: list[tuple[str, str, int, int]]) -> list[tuple[str, str]]:
+    """_meta's compact field map, as generate writes it: a scalar per row, a grid column (``p01.i*.value``) per row."""
+    columns: dict[str, list[tuple[str, str, int, int]]] = {}
+    for field in fields:
+        match = _GRID_ROW_PATH.match(field[0])
+        columns.setdefault(f"{match[1]}*.{match[3]}" if match else field[0], []).append(field)
+    rows = []
+    for key, cells in columns.items():
+        _path, sheet, first, col = cells[0]
+        last = f":{_a1(cells[-1][2], col)}" if "*" in key else ""
+        rows.append((key, f"{sheet}!{_a1(first, col)}{last}"))
+    return rows
+
+
 def _meta_sheet(book: _Book, settings, unit, projects, names: list[str]) -> None:
     ws = book.wb.add_worksheet("_meta")
     rows = [("template_id", "项目支出绩效目标表"), ("template_version", "raw"), ("unit_code", unit.code),
@@ -386,13 +403,12 @@ def _meta_sheet(book: _Book, settings, unit, projects, names: list[str]) -> None
         ws.write_string(r, 1, project.code)
         ws.write_string(r, 2, name)
     r += 2
-    for c, head in enumerate(("field", "cell", "name")):
+    for c, head in enumerate(("field", "cell")):
         ws.write_string(r, c, head, book.bold)
-    for path, ref, name in book.fields:
+    for path, ref in _field_map(book.fields):
         r += 1
         ws.write_string(r, 0, path)
         ws.write_string(r, 1, ref)
-        ws.write_string(r, 2, name)
     ws.protect(book.password)
     ws.very_hidden()
 

@@ -7,6 +7,7 @@ and shaded, everything else locked; sheets are protected; dropdowns and live che
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,7 +22,7 @@ import xlsxwriter
 from . import __version__, taxonomy
 from .findings import SEVERITY_ZH, Finding
 from .model import DeptGoal, DeptIndicator, Indicator, Master, Project, Unit
-from .safety import FIXED_DOCUMENT_TIME, atomic_target, commit_atomic
+from .safety import FIXED_DOCUMENT_TIME, write_atomic
 from .sheetwriter import FormatCache, Formula, SheetCanvas, display_width, cell_ref, quote_sheet
 from .template import INDICATOR_FIELDS, CellSpec, FormSpec
 
@@ -41,6 +42,18 @@ DEPT_INPUTS = frozenset({"dept.overall_goal", "goal.name", "goal.goal", "footer.
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9]")
+
+
+@lru_cache(maxsize=16384)
+def defined_name(path: str) -> str:
+    """The ``JX_`` defined name of a field path (``p01.budget`` → ``JX_P01_BUDGET``).
+
+    Cached: every workbook of a batch binds the same few thousand paths.
+    """
+    return "JX_" + _NAME_UNSAFE.sub("_", path).upper()
+
+
 @dataclass(frozen=True)
 class Placement:
     """Where a bound field was written: its path (``p01.budget``), sheet, zero-based cell and name."""
@@ -53,7 +66,7 @@ class Placement:
     @property
     def name(self) -> str:
         """The workbook-scoped defined name of the cell (``JX_P01_BUDGET``)."""
-        return "JX_" + re.sub(r"[^A-Za-z0-9]", "_", self.path).upper()
+        return defined_name(self.path)
 
     @property
     def ref(self) -> str:
@@ -77,16 +90,22 @@ class RenderRequest:
     problems: tuple[Finding, ...] = ()
 
 
-def render_unit(request: RenderRequest, path: Path) -> list[Placement]:
-    """Write the unit's workbook atomically to ``path``; returns where every bound field went."""
-    tmp = atomic_target(Path(path))
-    try:
-        placements = _render(request, tmp)
-        commit_atomic(tmp, Path(path))
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return placements
+def render_unit(request: RenderRequest, path: Path, durable: bool = True) -> bytes:
+    """Write the unit's workbook atomically to ``path`` and return its bytes.
+
+    ``durable=False`` skips the per-file fsync; the caller then flushes the whole batch once
+    (:func:`jixiao_xl.safety.flush_to_disk`) before it records what it wrote.
+    """
+    payload, _placements = render_bytes(request)
+    write_atomic(Path(path), payload, durable=durable)
+    return payload
+
+
+def render_bytes(request: RenderRequest) -> tuple[bytes, list[Placement]]:
+    """The unit's workbook as bytes, and where every bound field went."""
+    buffer = io.BytesIO()
+    placements = _render(request, buffer)
+    return buffer.getvalue(), placements
 
 
 def sheet_names_for(projects: tuple[Project, ...]) -> list[str]:
@@ -108,10 +127,10 @@ def sheet_names_for(projects: tuple[Project, ...]) -> list[str]:
 # Workbook
 
 
-def _render(request: RenderRequest, path: Path) -> list[Placement]:
+def _render(request: RenderRequest, target: io.BytesIO) -> list[Placement]:
     master, unit = request.master, request.unit
     projects = master.projects_of(unit.code)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
+    wb = xlsxwriter.Workbook(target, {"strings_to_numbers": False, "strings_to_formulas": False,
                                          "strings_to_urls": False, "in_memory": True})
     formats = FormatCache(wb)
     _properties(wb, request)
@@ -210,14 +229,9 @@ class _FormSheet:
         return self.spec.repeat_row + self.rows - 1
 
     def fmt(self, cell: CellSpec, is_input: bool = False, extra: dict | None = None):
-        props = cell.style.as_format()
-        if is_input:
-            props["locked"] = False
-            props.setdefault("bg_color", "#" + INPUT_FILL)
-            props.setdefault("pattern", 1)
-        if extra:
-            props.update(extra)
-        return self.formats.get(props)
+        # Keyed by identity: the compiled template's styles live as long as the batch.
+        key = (id(cell.style), is_input, tuple(extra.items()) if extra else ())
+        return self.formats.get_keyed(key, lambda: _format_props(cell.style, is_input, extra))
 
     def place(self, path: str, row: int, col: int, value, cell: CellSpec, extra: dict | None = None,
               markable: bool = True) -> None:
@@ -564,6 +578,17 @@ class ProjectSheet(_FormSheet):
             self.ws.conditional_format(last, {"type": "formula", "criteria": criteria, "format": red})
 
 
+def _format_props(style, is_input: bool, extra: dict | None) -> dict:
+    props = style.as_format()
+    if is_input:
+        props["locked"] = False
+        props.setdefault("bg_color", "#" + INPUT_FILL)
+        props.setdefault("pattern", 1)
+    if extra:
+        props.update(extra)
+    return props
+
+
 def _grid_rows(indicators: tuple[Indicator, ...], settings) -> list[Indicator | None]:
     """Pre-filled rows, or one skeleton row per 二级 of the framework; then the spare rows."""
     rows: list[Indicator | None] = list(indicators)
@@ -841,6 +866,37 @@ def _write_lists(wb, framework_id: str, formats: FormatCache):
     return ws
 
 
+# A grid row's path: ``p01.i03.value`` (indicator row 3), ``d.r12.goal_seq`` (department grid row 12).
+_GRID_ROW_PATH = re.compile(r"^(.+\.[a-z])(\d+)\.([^.]+)$")
+
+
+def field_map(placements: list[Placement]) -> list[tuple[str, str]]:
+    """The ``_meta`` field map: (field path, ``sheet!cell``) for each scalar field, and one entry per grid column.
+
+    A grid column is written as ``p01.i*.value`` → ``sheet!F11:F20``: the k-th cell of the range is row k
+    (``p01.i01.value``, ``p01.i02.value`` …). The ``JX_`` name of a cell is derived from its path
+    (:attr:`Placement.name`), so it is not repeated here.
+    """
+    groups: dict[str, list[Placement]] = {}
+    for placement in placements:
+        match = _GRID_ROW_PATH.match(placement.path)
+        groups.setdefault(f"{match[1]}*.{match[3]}" if match else placement.path, []).append(placement)
+    rows: list[tuple[str, str]] = []
+    for key, cells in groups.items():
+        if "*" in key and _is_column(cells):
+            rows.append((key, f"{cells[0].ref}:{cell_ref(cells[-1].row, cells[-1].col)}"))
+        else:  # a scalar field (or, should a grid ever not be one row per grid row, each of its cells)
+            rows += [(p.path, p.ref) for p in cells]
+    return rows
+
+
+def _is_column(cells: list[Placement]) -> bool:
+    """True when the cells are rows 1, 2, … of the grid, one under the other on one sheet and column."""
+    first = cells[0]
+    return all(p.sheet == first.sheet and p.col == first.col and p.row == first.row + k
+               and int(_GRID_ROW_PATH.match(p.path)[2]) == k + 1 for k, p in enumerate(cells))
+
+
 def _write_meta(wb, request: RenderRequest, projects, sheet_names, placements: list[Placement], formats) -> None:
     ws = wb.add_worksheet(META_SHEET)
     head = formats.get({"bold": True})
@@ -875,12 +931,10 @@ def _write_meta(wb, request: RenderRequest, projects, sheet_names, placements: l
     r += 2
     ws.write_string(r, 0, "field", head)
     ws.write_string(r, 1, "cell", head)
-    ws.write_string(r, 2, "name", head)
-    for placement in placements:
+    for path, ref in field_map(placements):
         r += 1
-        ws.write_string(r, 0, placement.path)
-        ws.write_string(r, 1, placement.ref)
-        ws.write_string(r, 2, placement.name)
+        ws.write_string(r, 0, path)
+        ws.write_string(r, 1, ref)
     ws.set_column(0, 0, 28)
     ws.set_column(1, 1, 40)
     ws.set_column(2, 2, 30)

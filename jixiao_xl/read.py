@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 from . import taxonomy, values
@@ -38,6 +39,13 @@ P_SHEET = define("P-SHEET-RENAMED", "info", "工作表名称已改动", "已按�
 P_SEQ = define("P-DEPT-SEQ", "error", "部门整体指标未注明所属分项", "在“序号”列填写该指标所属分项绩效目标的序号。", "DESIGN §5")
 P_UNIT = define("P-UNIT-UNKNOWN", "warning", "无法确定报送单位", "请使用下发的工作簿填写；文件中应有单位编码。", "DESIGN §6")
 
+# The same few 一级/二级 names and units recur in every grid row: fold each spelling once per process.
+_canonical_level1 = lru_cache(maxsize=4096)(taxonomy.canonical_level1)
+_canonical_level2 = lru_cache(maxsize=4096)(taxonomy.canonical_level2)
+_canonical_unit = lru_cache(maxsize=4096)(taxonomy.canonical_unit)
+# … and the same few values (95.0, "≥", "%"). typed: True and 1 are equal keys but do not read the same.
+_split_indicator_value = lru_cache(maxsize=4096, typed=True)(values.split_indicator_value)
+
 PROJECT_SCALARS = ("project.code", "project.name", "project.budget", "project.fiscal", "project.other",
                    "project.purpose", "project.annual_goal", "footer.filler", "footer.phone", "footer.date")
 MONEY_FIELDS = {"budget", "fiscal", "other"}
@@ -53,7 +61,6 @@ class _Context:
     sha256: str
     money_unit: str
     findings: list[Finding] = field(default_factory=list)
-    name_cells: set[tuple[str, int, int]] = field(default_factory=set)
 
     def add(self, rule, message: str, **where) -> None:
         self.findings.append(Finding(rule.code, rule.severity, message, file=self.file, sha256=self.sha256, **where))
@@ -61,11 +68,67 @@ class _Context:
 
 @dataclass(frozen=True)
 class Meta:
-    """What the hidden ``_meta`` sheet says (empty when it is gone)."""
+    """What the hidden ``_meta`` sheet says (empty when it is gone).
+
+    ``fields`` is the field map as written: a field path → ``sheet!A1``, and a grid column
+    (``p01.i*.value``) → ``sheet!F11:F20``, the k-th cell of the range being grid row k (``p01.i03.value`` is
+    its third cell). Workbooks issued before the compact field map list every grid cell on its own.
+    """
 
     values: dict[str, str]
     projects: list[tuple[str, str, str]]
     fields: dict[str, str]
+
+    def cell(self, path: str) -> tuple[int, int] | None:
+        """Zero-based (row, col) of a field path, scalar or grid row; None when the map does not have it."""
+        ref = self.fields.get(path)
+        if ref is not None:
+            return parse_a1(ref.rpartition("!")[2]) if "!" in ref else None
+        match = _GRID_ROW_PATH.match(path)
+        column = self.column(f"{match[1]}*.{match[3]}") if match else None
+        if column is None:
+            return None
+        _sheet, first, last, col = column
+        row = first + int(match[2]) - 1
+        return (row, col) if row <= last else None
+
+    def column(self, path: str) -> tuple[str, int, int, int] | None:
+        """(sheet, first row, last row, col) of a grid column such as ``p01.i*.value``; None when not in the map."""
+        ref = self.fields.get(path)
+        if ref is None:
+            return None
+        sheet, _, cells = ref.rpartition("!")
+        first, _, last = cells.partition(":")
+        top, bottom = parse_a1(first), parse_a1(last or first)
+        if top is None or bottom is None or top[1] != bottom[1] or bottom[0] < top[0]:
+            return None
+        return sheet, top[0], bottom[0], top[1]
+
+    def grid_rows(self, key: str) -> int:
+        """How many rows the grid of ``key`` (``p01``, ``d``) was issued with; 0 when the map does not say."""
+        for path in (f"{key}.i*.name", f"{key}.r*.name"):
+            column = self.column(path)
+            if column is not None:
+                return column[2] - column[1] + 1
+        pattern = re.compile(rf"^{re.escape(key)}\.[ir]\d+\.name$")  # a workbook issued before the compact map
+        return sum(1 for path in self.fields if pattern.match(path))
+
+    def field_cells(self) -> dict[str, str]:
+        """Every field path with its ``sheet!A1``, grid columns expanded row by row."""
+        cells = {}
+        for path, ref in self.fields.items():
+            column = self.column(path) if "*" in path else None
+            if column is None:
+                cells[path] = ref
+                continue
+            sheet, first, last, col = column
+            for k in range(1, last - first + 2):
+                cells[path.replace("*", f"{k:02d}", 1)] = f"{sheet}!{col_letter(col)}{first + k}"
+        return cells
+
+
+# A grid row's field path: ``p01.i03.value``, ``d.r12.goal_seq`` (see fill.field_map).
+_GRID_ROW_PATH = re.compile(r"^(.+\.[a-z])(\d+)\.([^.]+)$")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -116,8 +179,7 @@ def read_workbook(data: WorkbookData, file: str, sha256: str, money_unit: str, p
                   dept_spec: FormSpec) -> Submission:
     """Read an opened workbook: identity, every project sheet and the department sheet."""
     ctx = _Context(data, file, sha256, money_unit)
-    ctx.name_cells = {(a.sheet, a.row, a.col) for a in data.names.values() if isinstance(a, CellAddress)}
-    meta = _read_meta(data)
+    meta = read_meta(data)
     unit_code, unit_name = _identity(data, meta)
     projects = [_read_project(ctx, meta, key, sheet, project_spec) for key, sheet in _project_sheets(ctx, meta, project_spec)]
     dept = _read_dept(ctx, meta, dept_spec)
@@ -140,7 +202,8 @@ def _note_lost_identity(ctx: _Context, meta: Meta, unit_code: str) -> None:
     data = ctx.data
     if not meta.values and "_meta" not in data.sheet_names:
         ctx.add(P_NO_META, "隐藏的 _meta 工作表已被删除或丢失，已按单元格名称、表头文字定位各字段。", sheet="_meta")
-    if not any(n.startswith("JX_") for n in data.names) and data.kind in ("xlsx", "xlsm", "ods"):
+    if not any(n.startswith("JX_") and data.names[n] is not None for n in data.names) and \
+            data.kind in ("xlsx", "xlsm", "ods"):
         ctx.add(P_NAMES, "工作簿中的 JX_ 单元格名称已全部丢失，已按表头文字和模板位置读取。")
     if not unit_code:
         ctx.add(P_UNIT, "文件中找不到单位编码（_meta、文档属性和表头都没有），无法确定是哪个单位报送的。")
@@ -155,7 +218,8 @@ def replace_unit(finding: Finding, unit_code: str) -> Finding:
 # Identity and _meta
 
 
-def _read_meta(data: WorkbookData) -> Meta:
+def read_meta(data: WorkbookData) -> Meta:
+    """The identity, project list and field map of the hidden ``_meta`` sheet (an empty Meta when it is gone)."""
     if "_meta" not in data.sheet_names:
         return Meta({}, [], {})
     try:
@@ -164,20 +228,24 @@ def _read_meta(data: WorkbookData) -> Meta:
         return Meta({}, [], {})
     values_, projects, fields, section = {}, [], {}, "values"
     for row in sheet.rows:
-        # _meta is ours and holds only text, so plain str() (not clean_text) is enough and much cheaper.
-        a, b, c = (("" if v is None else str(v).strip()) for v in (*row[:3], None, None, None)[:3])
+        a, b = _meta_text(row, 0), _meta_text(row, 1)
         if not a:
             continue
         if a in ("project", "field") and b in ("project_code", "cell"):
             section = a
-            continue
-        if section == "values" and a != "项目":
+        elif section == "values" and a != "项目":
             values_[a] = b
         elif section == "project":
-            projects.append((a, b, c))
+            projects.append((a, b, _meta_text(row, 2)))
         elif section == "field":
             fields[a] = b
     return Meta(values_, projects, fields)
+
+
+def _meta_text(row: list[object], col: int) -> str:
+    # _meta is ours and holds only text, so plain str() (not clean_text) is enough and much cheaper.
+    value = row[col] if col < len(row) else None
+    return "" if value is None else str(value).strip()
 
 
 def _identity(data: WorkbookData, meta: Meta) -> tuple[str, str]:
@@ -208,11 +276,10 @@ def _project_sheets(ctx: _Context, meta: Meta, spec: FormSpec) -> list[tuple[str
     """(key, sheet) for every project sheet: by defined name, by _meta, then by the 项目编码 label."""
     data = ctx.data
     found: dict[str, str] = {}
-    for name, address in data.names.items():
-        if name.startswith("JX_P") and name.endswith("_CODE") and isinstance(address, CellAddress):
-            key = "p" + name[4:-5].lower()
-            if address.sheet in data.sheet_names:
-                found[key] = address.sheet
+    for name in data.names.matching(r"JX_P.*_CODE"):
+        address = data.names[name]
+        if isinstance(address, CellAddress) and address.sheet in data.sheet_names:
+            found["p" + name[4:-5].lower()] = address.sheet
     for key, _code, sheet in meta.projects:
         if key not in found and sheet in data.sheet_names:
             found[key] = sheet
@@ -278,10 +345,7 @@ class _Locator:
         return None
 
     def by_meta(self, path: str, template_field: str) -> _Spot | None:
-        ref = self.meta.fields.get(self.meta_prefix + path)
-        if not ref or "!" not in ref:
-            return None
-        cell = parse_a1(ref.rpartition("!")[2])
+        cell = self.meta.cell(self.meta_prefix + path)
         if cell is None:
             return None
         label = self._template_label(template_field)
@@ -313,12 +377,9 @@ class _Locator:
         return _Spot(row, col, "template")
 
     def find(self, path: str, template_field: str) -> _Spot | None:
-        for step in (lambda: self.by_name(path), lambda: self.by_meta(path, template_field),
-                     lambda: self.by_label(template_field), lambda: self.by_template(template_field)):
-            spot = step()
-            if spot is not None:
-                return spot
-        return None
+        """The cell of a field: by its name, else the _meta field map, its label, the template's position."""
+        return (self.by_name(path) or self.by_meta(path, template_field) or self.by_label(template_field)
+                or self.by_template(template_field))
 
     def _template_label(self, template_field: str) -> str:
         place = self.spec.fields.get(template_field)
@@ -377,11 +438,10 @@ def _read_project(ctx: _Context, meta: Meta, key: str, sheet_name: str, spec: Fo
 
 
 def _scalar(ctx: _Context, field_name: str, location: Location, sheet: Sheet, spot: _Spot):
-    raw_value = sheet.value(spot.row, spot.col)
     _note_formula(ctx, sheet.name, spot, field_name)
     if field_name in MONEY_FIELDS:
-        return _money(ctx, raw_value, location, field_name)
-    return values.clean_text(raw_value)
+        return _money(ctx, sheet.value(spot.row, spot.col), location, field_name)
+    return location.raw  # the cell's clean_text, as Location holds it
 
 
 _FIELD_ZH = {"code": "项目编码", "name": "项目名称", "budget": "预算数", "fiscal": "财政资金", "other": "其他资金",
@@ -401,7 +461,7 @@ def _money(ctx: _Context, raw_value, location: Location, label: str) -> Decimal 
 
 
 def _note_formula(ctx: _Context, sheet_name: str, spot: _Spot, field_name: str) -> None:
-    if (spot.row, spot.col) in ctx.data.formula_cells.get(sheet_name, set()):
+    if (spot.row, spot.col) in ctx.data.formulas(sheet_name):
         cell = col_letter(spot.col) + str(spot.row + 1)
         ctx.add(P_FORMULA, f"{cell} 填写的是公式，已按其计算结果读取；请直接填写数值或文字。", sheet=sheet_name, cell=cell,
                 field=_FIELD_ZH.get(field_name, field_name))
@@ -419,7 +479,7 @@ def _note_moved(ctx: _Context, spec: FormSpec, template_field: str, spot: _Spot,
 
 
 def _note_protection(ctx: _Context, sheet_name: str, code: str) -> None:
-    if ctx.data.kind in ("xlsx", "xlsm", "ods") and sheet_name not in ctx.data.protected_sheets:
+    if ctx.data.kind in ("xlsx", "xlsm", "ods") and not ctx.data.is_protected(sheet_name):
         ctx.add(P_PROTECTION, f"工作表“{sheet_name}”的保护已被取消；锁定的下发数据仍会与主数据逐项核对。", sheet=sheet_name,
                 project_code=code)
 
@@ -489,43 +549,50 @@ class _Grid:
 
     @classmethod
     def locate(cls, ctx: _Context, sheet: Sheet, spec: FormSpec, loc: _Locator, key: str) -> "_Grid":
-        header_labels = {c.col: c.text.strip() for c in spec.cells if c.row == spec.header_row and c.text}
-        header_row, found_by = _find_header(ctx, sheet, spec, key, header_labels)
-        columns = {}
-        for cell in spec.row_cells():
-            if cell.field:
-                columns[cell.field.split(".", 1)[1] if cell.field.startswith(("ind.", "dind.")) else cell.field] = \
-                    _header_column(sheet, header_row, header_labels.get(cell.col, ""), cell.col)
-        footer_label = _footer_label(spec)
+        layout = _grid_layout(spec)
+        header_row, found_by = _find_header(ctx, sheet, spec, key, layout.header_targets)
+        columns = {part: _header_column(sheet, header_row, layout.header_targets.get(col, ""), col)
+                   for part, col in layout.row_fields}
         footer_row = None
-        if footer_label:
-            hits = [r for r, _c in sheet.find_text(footer_label, range(header_row + 1, sheet.height))]
-            footer_row = hits[0] if hits else None
+        if layout.footer_label:
+            hits = sheet.find_text(layout.footer_label, range(header_row + 1, sheet.height))
+            footer_row = hits[0][0] if hits else None
         return cls(ctx, sheet, spec, header_row, footer_row, columns, found_by, key, loc.meta)
 
     def rows(self) -> range:
         end = self.footer_row if self.footer_row is not None else self.sheet.height
         return range(self.header_row + 1, end)
 
-    def cell(self, row: int, part: str) -> tuple[object, Location]:
-        col = self.columns[part]
-        named = (self.sheet.name, row, col) in self.ctx.name_cells
+    def row_values(self, row: int) -> dict[str, tuple[object, str]]:
+        """Each column's value and its text (values.clean_text) in one grid row."""
+        shown, clean = self.sheet.shown_row(row), values.clean_text
+        found = {}
+        for part, col in self.columns.items():
+            value = shown[col] if col < len(shown) else None
+            found[part] = (value, clean(value))
+        return found
+
+    def cells(self, row: int, row_values: dict[str, tuple[object, str]]) -> dict[str, tuple[object, Location]]:
+        """Each column's value and location in one grid row (``row_values`` from :meth:`row_values`)."""
+        sheet, names, number = self.sheet.name, self.ctx.data.names, str(row + 1)
         # A cell with no name of its own (a row inserted into a named grid) is found between the header and
         # the footer by the header's labels: "label", whatever found the grid.
-        found_by = "name" if named else ("label" if self.found_by == "name" else self.found_by)
-        raw = self.sheet.value(row, col)
-        return raw, Location(self.sheet.name, col_letter(col) + str(row + 1), found_by, values.clean_text(raw))
+        unnamed = "label" if self.found_by == "name" else self.found_by
+        named = names.named_columns(sheet, row, self.columns.values())
+        return {part: (value, Location(sheet, col_letter(col) + number, "name" if col in named else unnamed, text))
+                for (part, col), (value, text) in zip(self.columns.items(), row_values.values())}
 
     def read_indicators(self, locations: dict[str, Location], notes: dict[str, tuple[str, ...]]) -> tuple[Indicator, ...]:
         indicators: list[Indicator] = []
         previous: Indicator | None = None
         issued_rows = self._issued_rows()
         for row in self.rows():
-            cells = {part: self.cell(row, part) for part in self.columns}
-            if not any(cells[p][1].raw for p in cells if p not in ("level1", "level2")):
+            row_values = self.row_values(row)
+            if not any(text for part, (_value, text) in row_values.items() if part not in ("level1", "level2")):
                 continue
+            cells = self.cells(row, row_values)
             k = len(indicators)
-            indicator, row_notes = self._indicator(cells, previous, k)
+            indicator, row_notes = self._indicator(cells, row, previous, k)
             for part, (_raw, location) in cells.items():
                 locations[f"ind{k}.{part}"] = location
             for part, items in row_notes.items():
@@ -539,16 +606,15 @@ class _Grid:
 
     def _issued_rows(self) -> int | None:
         """How many grid rows were issued, from _meta's field map or else from the surviving names."""
-        pattern = re.compile(rf"^{self.key}\.[ir]\d+\.name$")
-        count = sum(1 for path in self.meta.fields if pattern.match(path))
+        count = self.meta.grid_rows(self.key)
         if not count:
-            upper = self.key.upper()
-            names = re.compile(rf"^JX_{upper}_[IR]\d+_NAME$")
-            count = sum(1 for name, address in self.ctx.data.names.items()
-                        if names.match(name) and isinstance(address, CellAddress))
+            names = self.ctx.data.names
+            count = sum(1 for name in names.matching(rf"JX_{re.escape(self.key.upper())}_[IR]\d+_NAME")
+                        if isinstance(names[name], CellAddress))
         return count or None
 
-    def _indicator(self, cells, previous: Indicator | None, k: int) -> tuple[Indicator, dict[str, tuple[str, ...]]]:
+    def _indicator(self, cells, row: int, previous: Indicator | None,
+                   k: int) -> tuple[Indicator, dict[str, tuple[str, ...]]]:
         text = {part: location.raw for part, (_raw, location) in cells.items()}
         row_notes: dict[str, tuple[str, ...]] = {}
         for level in ("level1", "level2"):
@@ -559,8 +625,8 @@ class _Grid:
                              sheet=location.sheet, cell=location.cell, field="一级指标" if level == "level1" else "二级指标",
                              found_by=location.found_by)
         raw_value = cells["value"][0] if "value" in cells else None
-        parsed = values.split_indicator_value(raw_value if raw_value is not None else "", text.get("operator", ""),
-                                              text.get("unit", ""))
+        parsed = _split_indicator_value(raw_value if raw_value is not None else "", text.get("operator", ""),
+                                        text.get("unit", ""))
         if parsed.notes:
             row_notes["value"] = parsed.notes
         operator = parsed.operator or values.normalise_operator(text.get("operator", "")) or text.get("operator", "")
@@ -572,25 +638,50 @@ class _Grid:
                 location = cells["weight"][1]
                 self.ctx.add(P_NUMBER, f"权重“{location.raw}”不是数字。", sheet=location.sheet, cell=location.cell, field="权重",
                              value=location.raw, found_by=location.found_by)
-        for part, (_raw, location) in cells.items():
-            spot = parse_a1(location.cell)
-            if spot and spot in self.ctx.data.formula_cells.get(self.sheet.name, set()):
-                _note_formula(self.ctx, self.sheet.name, _Spot(spot[0], spot[1], location.found_by), part)
+        formulas = self.ctx.data.formulas(self.sheet.name)
+        for part, col in self.columns.items() if formulas else ():
+            if (row, col) in formulas:
+                _note_formula(self.ctx, self.sheet.name, _Spot(row, col, cells[part][1].found_by), part)
         indicator = Indicator(
-            level1=taxonomy.canonical_level1(text.get("level1", "")) if text.get("level1") else "",
-            level2=taxonomy.canonical_level2(text.get("level2", "")) if text.get("level2") else "",
+            level1=_canonical_level1(text.get("level1", "")) if text.get("level1") else "",
+            level2=_canonical_level2(text.get("level2", "")) if text.get("level2") else "",
             name=text.get("name", ""), description=text.get("description", ""), operator=operator,
-            value=parsed.value, unit=parsed.unit or taxonomy.canonical_unit(text.get("unit", "")),
+            value=parsed.value, unit=parsed.unit or _canonical_unit(text.get("unit", "")),
             basis=text.get("basis", ""), weight=weight,
         )
         return indicator, row_notes
 
 
-def _find_header(ctx: _Context, sheet: Sheet, spec: FormSpec, key: str, labels: dict[int, str]) -> tuple[int, str]:
+@dataclass(frozen=True)
+class _GridLayout:
+    """What the reader needs of a template's indicator grid, worked out once per template."""
+
+    header_targets: dict[int, str]  # template column → its header label, compacted (taxonomy.compact)
+    row_fields: tuple[tuple[str, int], ...]  # (part, template column) of each field of the repeating row
+    footer_label: str  # the first static text below the grid (填表人)
+
+
+_LAYOUTS: dict[int, tuple[FormSpec, _GridLayout]] = {}
+
+
+def _grid_layout(spec: FormSpec) -> _GridLayout:
+    cached = _LAYOUTS.get(id(spec))
+    if cached is not None and cached[0] is spec:
+        return cached[1]
+    labels = {c.col: c.text.strip() for c in spec.cells if c.row == spec.header_row and c.text}
+    fields = tuple((cell.field.split(".", 1)[1] if cell.field.startswith(("ind.", "dind.")) else cell.field, cell.col)
+                   for cell in spec.row_cells() if cell.field)
+    layout = _GridLayout({col: taxonomy.compact(text) for col, text in labels.items() if text}, fields,
+                         _footer_label(spec))
+    _LAYOUTS[id(spec)] = (spec, layout)
+    return layout
+
+
+def _find_header(ctx: _Context, sheet: Sheet, spec: FormSpec, key: str, targets: dict[int, str]) -> tuple[int, str]:
     address = ctx.data.names.get(f"JX_{key.upper()}_GRID") if key.startswith("p") else ctx.data.names.get("JX_D_GRID")
     if isinstance(address, tuple) and address[0].sheet == sheet.name:
         return address[0].row, "name"
-    wanted = {taxonomy.compact(text) for text in labels.values() if text}
+    wanted = set(targets.values())
     best, best_hits = None, 0
     for r in range(sheet.height):
         hits = sum(1 for c in range(len(sheet.rows[r])) if sheet.text(r, c) in wanted)
@@ -601,10 +692,9 @@ def _find_header(ctx: _Context, sheet: Sheet, spec: FormSpec, key: str, labels: 
     return spec.header_row, "template"
 
 
-def _header_column(sheet: Sheet, header_row: int, label: str, template_col: int) -> int:
-    if not label:
+def _header_column(sheet: Sheet, header_row: int, target: str, template_col: int) -> int:
+    if not target:
         return template_col
-    target = taxonomy.compact(label)
     if sheet.text(header_row, template_col) == target:
         return template_col
     for c in range(len(sheet.rows[header_row]) if header_row < sheet.height else 0):
@@ -648,10 +738,11 @@ def _read_dept(ctx: _Context, meta: Meta, spec: FormSpec) -> ReturnedDept | None
     indicators: list[DeptIndicator] = []
     seq = None
     for row in grid.rows():
-        cells = {part: grid.cell(row, part) for part in grid.columns}
-        text = {part: location.raw for part, (_raw, location) in cells.items()}
-        if not any(text.values()):
+        row_values = grid.row_values(row)
+        if not any(text for _value, text in row_values.values()):
             continue
+        cells = grid.cells(row, row_values)
+        text = {part: text for part, (_value, text) in row_values.items()}
         seq_text = text.get("goal.seq", "")
         if seq_text:
             try:
@@ -669,17 +760,17 @@ def _read_dept(ctx: _Context, meta: Meta, spec: FormSpec) -> ReturnedDept | None
                     locations[f"goal{seq}.{part}"] = cells[f"goal.{part}"][1]
         if any(text.get(p) for p in ("level1", "level2", "name", "value")):
             k = len(indicators)
-            parsed = values.split_indicator_value(cells["value"][0] if cells.get("value") and cells["value"][0] is not None
-                                                  else "", text.get("operator", ""), text.get("unit", ""))
+            parsed = _split_indicator_value(cells["value"][0] if cells.get("value") and cells["value"][0] is not None
+                                            else "", text.get("operator", ""), text.get("unit", ""))
             if parsed.notes:
                 notes[f"dind{k}.value"] = parsed.notes
             indicators.append(DeptIndicator(
                 unit_code="", seq=seq,
-                level1=taxonomy.canonical_level1(text.get("level1", "")) if text.get("level1") else "",
-                level2=taxonomy.canonical_level2(text.get("level2", "")) if text.get("level2") else "",
+                level1=_canonical_level1(text.get("level1", "")) if text.get("level1") else "",
+                level2=_canonical_level2(text.get("level2", "")) if text.get("level2") else "",
                 name=text.get("name", ""),
                 operator=parsed.operator or values.normalise_operator(text.get("operator", "")) or text.get("operator", ""),
-                value=parsed.value, unit=parsed.unit or taxonomy.canonical_unit(text.get("unit", "")),
+                value=parsed.value, unit=parsed.unit or _canonical_unit(text.get("unit", "")),
                 basis=text.get("basis", ""),
             ))
             for part in ("level1", "level2", "name", "operator", "value", "unit", "basis"):

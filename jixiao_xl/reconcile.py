@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Sequence
 
 from . import catalogue
@@ -36,6 +37,10 @@ from .findings import Finding
 from .model import DeptGoal, Master, Project, Unit
 from .submission import Location, ReturnedDept, ReturnedProject, Submission, locate
 from .taxonomy import canonical_level1, canonical_level2, canonical_unit, compact
+
+# Every row of every file folds the same few spellings (产出指标, ≥, %): remember each answer per process.
+canonical_level1, canonical_level2, canonical_unit, compact = (
+    lru_cache(maxsize=16384)(fold) for fold in (canonical_level1, canonical_level2, canonical_unit, compact))
 
 _IDENTITY = "DESIGN §5、§9"
 _LOCKED = "DESIGN §5、§9; domain.md R-F3/R-F4"
@@ -445,8 +450,9 @@ def _pair_rows(issued: list[_Row], returned: list[_Row], key: Callable[[Any], tu
     """
     free = list(issued)
     pairs, unpaired = [], []
+    keys = {id(item): key(item[1]) for item in [*issued, *returned]}  # each row's key once, not once per pair
     for row in returned:
-        hit = next((item for item in free if key(item[1]) == key(row[1])), None)
+        hit = next((item for item in free if keys[id(item)] == keys[id(row)]), None)
         if hit is None:
             unpaired.append(row)
             continue
@@ -465,6 +471,8 @@ def _pair_rows(issued: list[_Row], returned: list[_Row], key: Callable[[Any], tu
 
 def _changed_fields(before: object, after: object) -> list[tuple[str, str]]:
     """(field name, Chinese label) of each indicator field that differs between two rows."""
+    if before == after:  # an untouched pre-filled row: equal fields compare the same under every rule below
+        return []
     return [(name, label) for name, label in _IND_FIELDS
             if hasattr(before, name) and not _same_field(name, getattr(before, name), getattr(after, name, None))]
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -53,6 +54,11 @@ from .taxonomy import (
     parent_of,
 )
 from .values import normalise_operator, note_rule, parse_money, parse_number, split_indicator_value, to_money_unit
+
+# Every row of every file folds the same few spellings (产出指标, ≥, %): remember each answer per process.
+canonical_level1, canonical_level2, canonical_unit, compact, is_known_unit, normalise_operator = (
+    lru_cache(maxsize=16384)(fold) for fold in (canonical_level1, canonical_level2, canonical_unit, compact,
+                                                  is_known_unit, normalise_operator))
 
 # --------------------------------------------------------------------------------------------------
 # The catalogue (domain.md §1d)
@@ -527,9 +533,12 @@ _NEGATIVE_WORDS = (
 )
 
 
+_NEGATIVE = re.compile("|".join(map(re.escape, _NEGATIVE_WORDS)))
+
+
 def _is_negative(name: str) -> bool:
     """Negative-outcome indicators (lower is better): 故障率, 破损率, 投诉率 …."""
-    return any(word in name for word in _NEGATIVE_WORDS)
+    return _NEGATIVE.search(name) is not None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -542,20 +551,24 @@ RowCheck = Callable[[_Sheet, _Row], Iterable[Finding]]
 def _check_levels(ctx: _Sheet, row: _Row) -> Iterator[Finding]:
     """R-S1: 一级 in the framework, 二级 under its 一级; variants are accepted with an info note."""
     framework = FRAMEWORKS[ctx.config.framework]
-    options1 = "、".join(f"“{name}”" for name in framework)
     if not row.level1:
         parent = parent_of(ctx.config.framework, row.level2)
         hint = f"（二级指标“{row.level2}”属于“{parent}”）" if parent else ""
         yield ctx.at("R-S1", row, "level1", f"{row.label}的一级指标为空{hint}；请从下拉列表选择一级指标。",
-                     expected=parent or options1)
+                     expected=parent or _options(framework))
     elif row.level1 not in framework:
         yield ctx.at("R-S1", row, "level1",
                      f"{row.label}的一级指标“{row.raw_level1}”不在{FRAMEWORK_NAMES[ctx.config.framework]}中；"
-                     f"请改为{options1}之一。", expected=options1)
+                     f"请改为{_options(framework)}之一。", expected=_options(framework))
     elif row.level2 not in framework[row.level1]:
         yield _level2_finding(ctx, row, framework)
     else:
         yield from _normalised_levels(ctx, row)
+
+
+def _options(names: Iterable[str]) -> str:
+    """“产出指标”、“效益指标”、“满意度指标”: the names a message offers."""
+    return "、".join(f"“{name}”" for name in names)
 
 
 def _level2_finding(ctx: _Sheet, row: _Row, framework: Mapping[str, tuple[str, ...]]) -> Finding:
@@ -1117,13 +1130,10 @@ _BOILERPLATE_PROJECTS = 3
 _BOILERPLATE_SHOWN = 3  # groups named in the message; the rest are counted
 
 
-def _effect_rows(projects: Sequence[ReturnedProject]) -> list[tuple[ReturnedProject, list[_Row]]]:
-    """The filled 效益 rows of each project."""
-    found = []
-    for rp in projects:
-        rows = [row for row in _project_rows(rp) if row.level1 == _EFFECT_L1 and row.name]
-        found.append((rp, rows))
-    return found
+def _effect_rows(projects: Sequence[ReturnedProject],
+                 rows_of: Sequence[list[_Row]]) -> list[tuple[ReturnedProject, list[_Row]]]:
+    """The filled 效益 rows of each project (``rows_of``: each project's rows, in the same order)."""
+    return [(rp, [row for row in rows if row.level1 == _EFFECT_L1 and row.name]) for rp, rows in zip(projects, rows_of)]
 
 
 def _repeated_effects(effects: list[tuple[ReturnedProject, list[_Row]]]) -> list[list[tuple[ReturnedProject, _Row]]]:
@@ -1145,9 +1155,10 @@ def _all_95(effects: list[tuple[ReturnedProject, list[_Row]]]) -> bool:
         row.operator == "≥" and row.number == 95 and row.unit == "%" for row in rows)
 
 
-def _check_boilerplate(projects: Sequence[ReturnedProject], config: RuleConfig) -> list[Finding]:
+def _check_boilerplate(projects: Sequence[ReturnedProject], config: RuleConfig,
+                       rows_of: Sequence[list[_Row]]) -> list[Finding]:
     """R-R6: identical effect indicators in ≥3 projects, or all "≥95%" — one finding per submission."""
-    effects = _effect_rows(projects)
+    effects = _effect_rows(projects, rows_of)
     repeated = _repeated_effects(effects)
     uniform = _all_95(effects)
     if not repeated and not uniform:
@@ -1195,8 +1206,11 @@ def check_project(rp: ReturnedProject, config: RuleConfig) -> list[Finding]:
         Findings in sheet order (indicator rows first, then goal, coverage, weights, funds and plan),
         located at the cell the value was read from; rules disabled in ``config`` are left out.
     """
+    return _check_project(rp, config, _project_rows(rp))
+
+
+def _check_project(rp: ReturnedProject, config: RuleConfig, rows: Sequence[_Row]) -> list[Finding]:
     ctx = _project_sheet(rp, config)
-    rows = _project_rows(rp)
     findings = list(_row_findings(ctx, rows, _PROJECT_ROW_CHECKS))
     for check in _PROJECT_CHECKS:
         findings.extend(check(ctx, rp.project, rows))
@@ -1225,8 +1239,9 @@ def check_submission(sub: Submission, config: RuleConfig) -> list[Finding]:
 
     Each finding is attributed to the file (``file``, ``sha256``) and to ``sub.unit_code`` when known.
     """
-    findings = [f for rp in sub.projects for f in check_project(rp, config)]
+    rows_of = [_project_rows(rp) for rp in sub.projects]
+    findings = [f for rp, rows in zip(sub.projects, rows_of) for f in _check_project(rp, config, rows)]
     if sub.dept is not None:
         findings.extend(check_dept(sub.dept, sub.projects, config))
-    findings.extend(_enabled(_check_boilerplate(sub.projects, config), config))
+    findings.extend(_enabled(_check_boilerplate(sub.projects, config, rows_of), config))
     return [replace(f, file=sub.file, sha256=sub.sha256, unit_code=sub.unit_code or f.unit_code) for f in findings]

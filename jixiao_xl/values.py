@@ -21,10 +21,12 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal, Inexact, InvalidOperation, localcontext
+from functools import lru_cache
 
 from .taxonomy import OPERATOR_SYNONYMS, UNITS, canonical_unit
 
 _THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?:\D|$))")
+_SPACE = re.compile(r"\s+")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -103,6 +105,8 @@ def clean_text(value: object) -> str:
     if isinstance(value, float):
         return _float_text(value)
     text = value if isinstance(value, str) else str(value)
+    if text.isprintable():  # no control character at all (the common case): nothing to remove
+        return text.strip()
     return _CONTROL.sub("", text).strip()
 
 
@@ -132,9 +136,10 @@ _SUFFIX_OPERATORS: tuple[tuple[str, str], ...] = (
 _WEAK_PREFIXES = frozenset({"达到", "达"})
 
 
+@lru_cache(maxsize=4096)
 def _operator_key(text: str) -> str:
     """The lookup key of an operator spelling: NFKC-folded, without any white space."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text))
 
 
 def _build_operator_lookup() -> dict[str, str]:
@@ -154,6 +159,7 @@ _PREFIX_OPERATORS: tuple[tuple[str, str], ...] = tuple(sorted(
     ((key, op) for key, op in _OPERATOR_LOOKUP.items() if key not in _SUFFIX_ONLY and op != "定性"),
     key=lambda item: (-len(item[0]), item[0]),
 ))
+_PREFIX_FIRST_CHARACTERS = frozenset(key[0] for key, _ in _PREFIX_OPERATORS)
 
 
 def normalise_operator(text: object) -> str | None:
@@ -353,7 +359,7 @@ def _compact_value(text: str) -> str:
     """The value text NFKC-folded, without white space and thousands separators ("1,000" → "1000")."""
     for spelling in ("㎡", "m²", "M²"):
         text = text.replace(spelling, "平方米")
-    folded = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    folded = _SPACE.sub("", unicodedata.normalize("NFKC", text))
     return _GROUPED_NUMBER.sub(lambda m: m.group().replace(",", ""), folded)
 
 
@@ -371,6 +377,8 @@ def _peel_prefix(work: str) -> tuple[str | None, bool, str]:
     """
     operator, weak = None, False
     for _ in range(2):
+        if work[:1] not in _PREFIX_FIRST_CHARACTERS:  # most values start with a digit: no operator to peel
+            break
         for key, found in _PREFIX_OPERATORS:
             if work.startswith(key):
                 operator, weak, work = found, key in _WEAK_PREFIXES, work[len(key):]
@@ -424,6 +432,7 @@ def _is_unit_like(tail: str) -> bool:
     return bool(_UNKNOWN_UNIT.fullmatch(tail)) and not _NOT_UNIT_CHARS.intersection(tail)
 
 
+@lru_cache(maxsize=4096)
 def _unit_of(text: str) -> str:
     """The canonical unit of ``text`` ("％" → "%", "万" → "万元"); "" for blank."""
     text = text.strip()
@@ -458,6 +467,7 @@ _MONEY_TEXT = re.compile(r"[¥]?(?P<number>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)
 _MONEY_UNIT_LABEL = re.compile(r"^(?:金额)?单位[:]")
 
 
+@lru_cache(maxsize=256)
 def _money_unit(text: object) -> str | None:
     """"万元" or "元" from a unit cell or label ("单位：万元", "金额单位:元", "万"); None when blank.
 

@@ -7,16 +7,22 @@ which cells hold formulas, sheet protection). Nothing here knows about 绩效目
 
 from __future__ import annotations
 
+import html
 import re
 import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+from xml.etree import ElementTree
 
 from defusedxml import ElementTree as SafeET
 from python_calamine import CalamineWorkbook
 
 _REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
-_XLSX_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3}\d+)"[^>]*?>(?:<f[ >/])')
+_SPACE = re.compile(r"\s+")
+_FORMULA_START = re.compile(rb"<f[ >/]")
+_CELL_START = re.compile(rb'<c r="([A-Z]{1,3}\d+)"[^>]*?>')
 # xsd:boolean: Excel writes sheet="1", LibreOffice writes sheet="true".
 _XLSX_PROTECTED = re.compile(rb'<sheetProtection\b[^>]*?\bsheet="(?:1|true)"')
 _NS = {
@@ -54,6 +60,7 @@ class Sheet:
     merges: list[tuple[int, int, int, int]]
     visible: bool = True
     _anchor: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict, repr=False)
+    _shown_rows: dict[int, list[object]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for r1, c1, r2, c2 in self.merges:
@@ -76,7 +83,27 @@ class Sheet:
     def value(self, row: int, col: int) -> object:
         """The value shown in a cell: a covered cell of a merge shows its anchor's value."""
         anchor = self._anchor.get((row, col))
-        return self.raw(*anchor) if anchor else self.raw(row, col)
+        if anchor is not None:
+            row, col = anchor
+        if 0 <= row < len(self.rows):  # raw(), inlined: this is called for every cell the reader reads
+            cells = self.rows[row]
+            if 0 <= col < len(cells):
+                value = cells[col]
+                return None if value == "" else value
+        return None
+
+    def shown_row(self, row: int) -> list[object]:
+        """Every value shown along a row, as :meth:`value` gives it cell by cell (for reading a row whole)."""
+        shown = self._shown_rows.get(row)
+        if shown is None:
+            cells = self.rows[row] if 0 <= row < len(self.rows) else []
+            shown = [None if value == "" else value for value in cells]
+            if self._anchor:
+                for col in range(len(shown)):
+                    if (row, col) in self._anchor:
+                        shown[col] = self.value(row, col)
+            self._shown_rows[row] = shown
+        return shown
 
     def is_covered(self, row: int, col: int) -> bool:
         """True for a cell inside a merge that is not its top-left anchor."""
@@ -92,19 +119,89 @@ class Sheet:
     def text(self, row: int, col: int) -> str:
         """The shown value as compact text (for matching labels)."""
         value = self.value(row, col)
-        return "" if value is None else re.sub(r"\s+", "", str(value))
+        return "" if value is None else _SPACE.sub("", str(value))
 
     def find_text(self, text: str, rows: range | None = None) -> list[tuple[int, int]]:
         """Cells whose compacted text equals ``text`` (covered cells excluded)."""
-        target = re.sub(r"\s+", "", text)
+        target = _SPACE.sub("", text)
         hits = []
         for r in rows if rows is not None else range(len(self.rows)):
             if r >= len(self.rows):
                 break
             for c, value in enumerate(self.rows[r]):
-                if value not in (None, "") and not self.is_covered(r, c) and re.sub(r"\s+", "", str(value)) == target:
+                if value is None or value == "":
+                    continue
+                value = value if isinstance(value, str) else str(value)
+                # Cheap tests first: dropping white space only shortens a text, and keeps its other characters.
+                if len(value) >= len(target) and target[:1] in value and _SPACE.sub("", value) == target \
+                        and not self.is_covered(r, c):
                     hits.append((r, c))
         return hits
+
+
+Address = CellAddress | tuple[CellAddress, CellAddress]
+
+
+class DefinedNames(Mapping[str, "Address | None"]):
+    """Workbook-scoped defined names, each reference parsed when it is first looked up.
+
+    A generated workbook has ~730 names and a reader looks up only some of them, so the references are kept
+    as text until then. A name whose reference is not a cell or a range (a formula, ``#REF!``) maps to None.
+    """
+
+    def __init__(self, references: dict[str, str] | None = None,
+                 parse: Callable[[str], Address | None] | None = None) -> None:
+        self._references = references or {}
+        self._parse = parse or _parse_reference
+        self._parsed: dict[str, Address | None] = {}
+        self._texts: set[str] | None = None
+        self._cells: set[tuple[str, int, int]] | None = None
+        self._joined: str | None = None
+
+    def __getitem__(self, name: str) -> Address | None:
+        try:
+            return self._parsed[name]
+        except KeyError:
+            address = self._parsed[name] = self._parse(self._references[name])
+            return address
+
+    def get(self, name: str, default: Address | None = None) -> Address | None:
+        """The address a name refers to; ``default`` when there is no such name (None when it is not a cell)."""
+        return self[name] if name in self._references else default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._references)
+
+    def __len__(self) -> int:
+        return len(self._references)
+
+    def matching(self, pattern: str) -> list[str]:
+        """The names a regular expression matches in full, found in one pass over all of them."""
+        if self._joined is None:
+            self._joined = "\n".join(self._references)
+        found = (m.group() for m in re.finditer(f"^(?:{pattern})$", self._joined, re.MULTILINE))
+        return [name for name in found if name in self._references]  # not a piece of a name holding a newline
+
+    def named_columns(self, sheet: str, row: int, cols: Iterable[int]) -> set[int]:
+        """The columns among ``cols`` whose cell in ``row`` some name refers to exactly."""
+        if self._texts is None:
+            self._texts = set(self._references.values())
+        texts, number = self._texts, f"${row + 1}"
+        quoted, plain = "'" + sheet.replace("'", "''") + "'!$", sheet + "!$"
+        named = set()
+        for col in cols:
+            # Excel, LibreOffice and xlsxwriter spell a reference 'Sheet'!$C$11 (or Sheet!$C$11): look it up …
+            letters = col_letter(col)
+            if quoted + letters + number in texts or plain + letters + number in texts:
+                named.add(col)
+            elif (sheet, row, col) in self._cells_referred():  # … and parse every reference only for the others
+                named.add(col)
+        return named
+
+    def _cells_referred(self) -> set[tuple[str, int, int]]:
+        if self._cells is None:
+            self._cells = {(a.sheet, a.row, a.col) for a in self.values() if isinstance(a, CellAddress)}
+        return self._cells
 
 
 @dataclass
@@ -114,7 +211,7 @@ class WorkbookData:
     kind: str
     sheet_names: list[str]
     visible: dict[str, bool]
-    names: dict[str, CellAddress | tuple[CellAddress, CellAddress]]
+    names: Mapping[str, Address | None]
     properties: dict[str, str]
     producer: str
     formula_cells: dict[str, set[tuple[int, int]]]
@@ -123,6 +220,25 @@ class WorkbookData:
     _sheets: dict[str, Sheet] = field(default_factory=dict)
     # Merges read from the package when calamine reports none (it gives None for every ods sheet).
     package_merges: dict[str, list[tuple[int, int, int, int]]] = field(default_factory=dict)
+    # Worksheet parts of hidden sheets, scanned for formulas and protection only when asked about.
+    _unscanned: dict[str, str] = field(default_factory=dict)
+    _package: Path | None = None
+
+    def formulas(self, name: str) -> set[tuple[int, int]]:
+        """Zero-based cells of a sheet that hold a formula."""
+        self._scan(name)
+        return self.formula_cells.get(name, set())
+
+    def is_protected(self, name: str) -> bool:
+        """True when the sheet is protected."""
+        self._scan(name)
+        return name in self.protected_sheets
+
+    def _scan(self, name: str) -> None:
+        part = self._unscanned.pop(name, None)
+        if part is not None and self._package is not None:
+            with zipfile.ZipFile(self._package) as archive:
+                _scan_worksheet(self, name, archive.read(part))
 
     def sheet(self, name: str) -> Sheet:
         """A sheet's values and merges, read on first use."""
@@ -139,6 +255,7 @@ class WorkbookData:
         return self._sheets[name]
 
 
+@cache
 def col_letter(col: int) -> str:
     """Column letters of a zero-based column index."""
     letters = ""
@@ -166,7 +283,7 @@ def open_workbook(path: Path, kind: str) -> WorkbookData:
     book = CalamineWorkbook.from_path(str(path))
     names = list(book.sheet_names)
     visible = {m.name: str(m.visible).endswith("Visible") for m in book.sheets_metadata}
-    data = WorkbookData(kind, names, visible, {}, {}, "", {}, set(), book)
+    data = WorkbookData(kind, names, visible, DefinedNames(), {}, "", {}, set(), book)
     if kind in ("xlsx", "xlsm"):
         _xlsx_extras(path, data)
     elif kind == "ods":
@@ -181,26 +298,103 @@ def open_workbook(path: Path, kind: str) -> WorkbookData:
 def _xlsx_extras(path: Path, data: WorkbookData) -> None:
     with zipfile.ZipFile(path) as archive:
         members = set(archive.namelist())
-        workbook = SafeET.fromstring(archive.read("xl/workbook.xml"))
+        workbook_xml, references = _xlsx_defined_names(archive.read("xl/workbook.xml"))
+        workbook = parse_xml(workbook_xml)
+        if references is None:  # not the plain layout the fast path reads: take the names from the tree
+            references = {defined.get("name", ""): defined.text
+                          for defined in workbook.iterfind("m:definedNames/m:definedName", _NS)
+                          if defined.get("localSheetId") is None and defined.text}
+        data.names = DefinedNames(references)
         rels = _xlsx_rels(archive, members)
         sheet_files = {}
         for sheet in workbook.iterfind("m:sheets/m:sheet", _NS):
             name = sheet.get("name", "")
             target = rels.get(sheet.get(f"{{{_NS['r']}}}id", ""), "")
             sheet_files[name] = target
-        for defined in workbook.iterfind("m:definedNames/m:definedName", _NS):
-            if defined.get("localSheetId") is None and defined.text:
-                address = _parse_reference(defined.text)
-                if address is not None:
-                    data.names[defined.get("name", "")] = address
         data.properties = _xlsx_custom(archive, members)
         data.producer = _xlsx_app(archive, members)
+        data._package = path
         for name, target in sheet_files.items():
-            if target in members:
-                xml = archive.read(target)
-                data.formula_cells[name] = {parse_a1(ref.decode()) for ref in _XLSX_FORMULA_CELL.findall(xml)}
-                if _XLSX_PROTECTED.search(xml):
-                    data.protected_sheets.add(name)
+            if target not in members:
+                continue
+            if data.visible.get(name, True):
+                _scan_worksheet(data, name, archive.read(target))
+            else:  # _lists, _meta: the reader seldom asks, so their (large) parts are left packed
+                data._unscanned[name] = target
+
+
+def _scan_worksheet(data: WorkbookData, name: str, xml: bytes) -> None:
+    """Record a worksheet part's formula cells and whether the sheet is protected."""
+    data.formula_cells[name] = _formula_cells(xml)
+    if _XLSX_PROTECTED.search(xml):
+        data.protected_sheets.add(name)
+
+
+def parse_xml(xml: bytes) -> ElementTree.Element:
+    """Parse an untrusted package part, refusing entity declarations and external references like defusedxml.
+
+    A part without a DTD cannot declare an entity, so when it has none (and is UTF-8, where a DTD cannot
+    hide behind another encoding's bytes) the standard library's C parser reads it, several times faster
+    than defusedxml's Python-level parser; anything else goes to defusedxml, which raises on entities.
+    """
+    return ElementTree.fromstring(xml) if _plain(xml) else SafeET.fromstring(xml)
+
+
+_XML_DECLARATION = re.compile(rb"<\?xml[^>]*?encoding=[\"']([A-Za-z0-9._-]+)[\"']")
+
+
+def _plain(xml: bytes) -> bool:
+    """True for a part with no DTD that starts with markup and declares no encoding other than UTF-8."""
+    if xml.startswith(b"\xef\xbb\xbf"):
+        xml = xml[3:]
+    if not xml.startswith(b"<") or b"<!DOCTYPE" in xml:
+        return False
+    declared = _XML_DECLARATION.match(xml)
+    return declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")
+
+
+# One <definedName> as Excel and xlsxwriter write it: the name first, then any other attributes, then text.
+_DEFINED_NAME = re.compile(r'<definedName name="([^"]*)"((?: [A-Za-z]+="[^"]*")*)>([^<]*)</definedName>')
+
+
+def _xlsx_defined_names(xml: bytes) -> tuple[bytes, dict[str, str] | None]:
+    """Take the ``<definedNames>`` block out of workbook.xml: (the rest, {name: reference}).
+
+    xlsx files keep hundreds of names in a flat, regular block; reading it with a pattern costs a fraction
+    of building a tree. Any other layout (a prefix, a comment, other attribute order) gives (xml, None):
+    the caller parses it as XML.
+    """
+    if not _plain(xml):
+        return xml, None
+    start, end = xml.find(b"<definedNames>"), xml.find(b"</definedNames>")
+    if start < 0 or end < start:
+        return xml, None if b"definedName" in xml else {}
+    text = xml[start + len(b"<definedNames>"):end].decode("utf-8")
+    rest = xml[:start] + xml[end + len(b"</definedNames>"):]
+    rows = _DEFINED_NAME.findall(text)
+    # Each element read has exactly two "<": any other markup (a comment, another layout) leaves some over.
+    if text.count("<") != 2 * len(rows) or b"<definedName" in rest:
+        return xml, None
+    if "&" in text:
+        rows = [(html.unescape(name), attributes, html.unescape(reference)) for name, attributes, reference in rows]
+    return rest, {name: reference for name, attributes, reference in rows
+                  if reference and " localSheetId=" not in attributes}
+
+
+def _xml_text(raw: bytes) -> str:
+    """Character data as XML defines it: UTF-8, with entity and character references resolved."""
+    text = raw.decode("utf-8")
+    return html.unescape(text) if "&" in text else text
+
+
+def _formula_cells(xml: bytes) -> set[tuple[int, int]]:
+    """Zero-based cells of a worksheet part whose ``<c>`` element starts with a formula (``<f>``)."""
+    cells = set()
+    for formula in _FORMULA_START.finditer(xml):
+        cell = _CELL_START.match(xml, max(xml.rfind(b"<c ", 0, formula.start()), 0))
+        if cell is not None and cell.end() == formula.start():
+            cells.add(parse_a1(cell.group(1).decode()))
+    return cells
 
 
 def _xlsx_rels(archive: zipfile.ZipFile, members: set[str]) -> dict[str, str]:
@@ -208,7 +402,7 @@ def _xlsx_rels(archive: zipfile.ZipFile, members: set[str]) -> dict[str, str]:
     if part not in members:
         return {}
     rels = {}
-    for rel in SafeET.fromstring(archive.read(part)).iterfind("rel:Relationship", _NS):
+    for rel in parse_xml(archive.read(part)).iterfind("rel:Relationship", _NS):
         target = rel.get("Target", "")
         target = target.lstrip("/") if target.startswith("/") else "xl/" + target
         rels[rel.get("Id", "")] = target
@@ -219,16 +413,26 @@ def _xlsx_custom(archive: zipfile.ZipFile, members: set[str]) -> dict[str, str]:
     if "docProps/custom.xml" not in members:
         return {}
     props = {}
-    for prop in SafeET.fromstring(archive.read("docProps/custom.xml")).iterfind("cp:property", _NS):
+    for prop in parse_xml(archive.read("docProps/custom.xml")).iterfind("cp:property", _NS):
         value = next(iter(prop), None)
         props[prop.get("name", "")] = (value.text or "") if value is not None else ""
     return props
 
 
+_APPLICATION = re.compile(rb"<Application>([^<]*)</Application>")
+
+
 def _xlsx_app(archive: zipfile.ZipFile, members: set[str]) -> str:
+    """The producing application, from the head of app.xml when it is plain (the part goes on to list every name)."""
     if "docProps/app.xml" not in members:
         return ""
-    node = SafeET.fromstring(archive.read("docProps/app.xml")).find("ep:Application", _NS)
+    with archive.open("docProps/app.xml") as part:
+        head = part.read(4096)
+    # A DTD comes before the root element: with no "<!" before <Application>, the part has none.
+    found = _APPLICATION.search(head)
+    if found is not None and b"<!" not in head[:found.start()] and _plain(head):
+        return _xml_text(found.group(1)).strip()
+    node = parse_xml(archive.read("docProps/app.xml")).find("ep:Application", _NS)
     return (node.text or "").strip() if node is not None else ""
 
 
@@ -268,7 +472,7 @@ def _ods_extras(path: Path, data: WorkbookData) -> None:
         if "content.xml" in members:
             _ods_content(archive.read("content.xml"), data)
         if "meta.xml" in members:
-            meta = SafeET.fromstring(archive.read("meta.xml"))
+            meta = parse_xml(archive.read("meta.xml"))
             for prop in meta.iter(f"{{{_NS['meta']}}}user-defined"):
                 data.properties[prop.get(f"{{{_NS['meta']}}}name", "")] = prop.text or ""
             generator = meta.find(".//meta:generator", _NS)
@@ -276,12 +480,11 @@ def _ods_extras(path: Path, data: WorkbookData) -> None:
 
 
 def _ods_content(xml: bytes, data: WorkbookData) -> None:
-    root = SafeET.fromstring(xml)
+    root = parse_xml(xml)
     table_ns = _NS["table"]
-    for named in root.iter(f"{{{table_ns}}}named-range"):
-        address = _ods_reference(named.get(f"{{{table_ns}}}cell-range-address", ""))
-        if address is not None:
-            data.names[named.get(f"{{{table_ns}}}name", "")] = address
+    references = {named.get(f"{{{table_ns}}}name", ""): named.get(f"{{{table_ns}}}cell-range-address", "")
+                  for named in root.iter(f"{{{table_ns}}}named-range")}
+    data.names = DefinedNames(references, _ods_reference)
     for table in root.iter(f"{{{table_ns}}}table"):
         name = table.get(f"{{{table_ns}}}name", "")
         if table.get(f"{{{table_ns}}}protected") == "true":

@@ -11,9 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from jixiao_xl.cli import cli
+from jixiao_xl.fill import Placement
 from jixiao_xl.generate import GenerateOptions, generate
 from jixiao_xl.master import load_sample
-from jixiao_xl.read import read_file
+from jixiao_xl.read import Meta, read_file, read_meta
+from jixiao_xl.workbook import col_letter, open_workbook
 
 UNIFORM = "3.统一着装经费"
 
@@ -95,6 +97,53 @@ def test_lost_names_fall_back_to_meta(issued, tmp_path):
     assert rp.where("budget").found_by == "meta" and rp.where("budget").cell == "B4"
     assert rp.project.indicators[7].name == "窗口形象提升"
     assert "P-NAMES-LOST" in {f.rule for f in sub.findings}
+
+
+SCALARS = {"code": "B3", "name": "F3", "budget": "B4", "fiscal": "D4", "other": "F4", "purpose": "B5",
+           "annual_goal": "B9", "plan.3月底": "B7", "plan.12月底": "E7", "footer.filler": "B21", "footer.phone": "E21"}
+
+
+def _without_names(wb) -> None:
+    for name in list(wb.defined_names):
+        if name.startswith("JX_"):
+            del wb.defined_names[name]
+
+
+def _old_meta_layout(wb) -> None:
+    """Rewrite _meta's field map as workbooks issued before the compact map had it: every cell, with its name."""
+    ws = wb["_meta"]
+    rows = list(ws.iter_rows(values_only=True))
+    start = next(r for r, row in enumerate(rows, start=1) if row[:2] == ("field", "cell"))
+    fields = Meta({}, [], {key: ref for key, ref, *_ in rows[start:] if key}).field_cells()
+    ws.delete_rows(start, len(rows))
+    ws.append(["field", "cell", "name"])
+    for path, ref in fields.items():
+        ws.append([path, ref, Placement(path, "", 0, 0).name])
+
+
+@pytest.mark.parametrize("layout", ["compact", "old"])
+def test_every_field_found_by_meta_at_its_cell_when_names_are_lost(issued, tmp_path, layout):
+    def edit(wb):
+        _typed(wb)
+        _without_names(wb)
+        if layout == "old":
+            _old_meta_layout(wb)
+
+    sub = read_file(_fill(issued, tmp_path / f"nonames-{layout}.xlsx", edit))
+    rp = sub.project("13052922P005840107184")
+    assert {path: (rp.where(path).cell, rp.where(path).found_by) for path in SCALARS} == {
+        path: (cell, "meta") for path, cell in SCALARS.items()}
+    # The grid is read between its header and 填表人, at the rows the field map gives for its issued rows.
+    meta = read_meta(open_workbook(tmp_path / f"nonames-{layout}.xlsx", "xlsx"))
+    assert meta.grid_rows("p03") == 10 and meta.grid_rows("d") > 0
+    for k, indicator in enumerate(rp.project.indicators):
+        for part in ("level1", "name", "value", "unit"):
+            row, col = meta.cell(f"p03.i{k + 1:02d}.{part}")
+            assert rp.where(f"ind{k}.{part}").cell == f"{col_letter(col)}{row + 1}"
+    assert rp.where("ind7.unit").raw == "％" and rp.project.indicators[7].name == "窗口形象提升"
+    dept = sub.dept
+    assert (dept.where("overall_goal").cell, dept.where("overall_goal").found_by) == ("C5", "meta")
+    assert {f.rule for f in sub.findings} == {"P-NAMES-LOST"}, "no P-ROWS-CHANGED: the issued row counts come from _meta"
 
 
 def test_lost_meta_and_names_fall_back_to_labels(issued, tmp_path):
