@@ -16,7 +16,7 @@ from .errors import InputError
 from .fill import DEFAULT_PASSWORD, RenderRequest, render_text, render_unit
 from .model import Master, Unit
 from .parallel import freeze_shared_objects, make_executor, run_all
-from .safety import safe_file_stem, write_atomic
+from .safety import flush_to_disk, safe_file_stem, write_atomic
 from .template import DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, builtin_template, load_spec
 
 MANIFEST = "manifest.csv"
@@ -104,13 +104,12 @@ def _generate_one(unit: Unit) -> Issued:
     request = RenderRequest(master, unit, _WORKER["project_spec"], _WORKER["dept_spec"], options.password,
                             _WORKER["generated_at"], options.deadline)
     path = options.out_dir / workbook_name(unit)
-    render_unit(request, path)
+    digest = hashlib.sha256(render_unit(request, path, durable=False)).hexdigest()
     projects = master.projects_of(unit.code)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     notice = render_text("通知.txt.j2", settings=master.settings, unit=unit, projects=projects, file_name=path.name,
                          total=master.unit_budget(unit.code), deadline=options.deadline,
                          date=_WORKER["generated_at"].strftime("%Y年%m月%d日"))
-    write_atomic(options.out_dir / notice_name(unit), notice.replace("\n", "\r\n").encode("utf-8-sig"))
+    write_atomic(options.out_dir / notice_name(unit), notice.replace("\n", "\r\n").encode("utf-8-sig"), durable=False)
     return Issued(unit.code, unit.name, path.name, digest, len(projects), master.unit_budget(unit.code))
 
 
@@ -136,6 +135,9 @@ def generate(master: Master, master_path: Path | None, options: GenerateOptions,
         executor.shutdown()
     order = {unit.code: n for n, unit in enumerate(units)}
     issued.sort(key=lambda i: order[i.unit_code])
+    # The workbooks and notices were written without a per-file fsync; flush them all before the
+    # manifest (durable) says they exist.
+    flush_to_disk(options.out_dir / name for unit in units for name in (workbook_name(unit), notice_name(unit)))
     _write_manifest(options.out_dir / MANIFEST, issued, master, project_spec, generated_at)
     return issued
 

@@ -45,6 +45,9 @@ OVERVIEW_SHEET = "概览"
 FINDINGS_SHEET = "问题清单"
 RULES_SHEET = "规则说明"
 UNKNOWN_UNIT_SHEET = "单位未识别"
+# Above this many units with findings, report.xlsx gets no sheet per unit: thousands of sheets make the
+# workbook slow to open and to page through; 问题清单's filter on 单位编码 does the same job.
+UNIT_SHEET_LIMIT = 200
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
 
 STATUS_UNREAD = "无法读取"
@@ -209,22 +212,34 @@ def _write_xlsx_atomic(path: Path, findings, overview, submissions, master) -> N
 def write_xlsx(path: Path, findings: Sequence[Finding], overview: Sequence[OverviewRow],
                submissions: Sequence[Submission], master: Master | None) -> None:
     """Write report.xlsx: 概览, 问题清单, one sheet per unit, 规则说明 (user text only via write_string)."""
+    # constant_memory: each sheet is streamed to disk row by row, so a province's findings never sit in memory
+    # as cell objects (every sheet here is written top to bottom, which is all the mode asks).
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False,
-                                         "strings_to_urls": False})
+                                         "strings_to_urls": False, "constant_memory": True})
     wb.set_properties({"title": "绩效目标表核对报告", "author": "jixiao-xl", "created": FIXED_CREATED})
     styles = _Styles(wb)
-    _write_overview(wb.add_worksheet(OVERVIEW_SHEET), overview, styles)
+    groups = _unit_groups(findings, submissions)
+    _write_overview(wb.add_worksheet(OVERVIEW_SHEET), overview, styles,
+                    note="" if len(groups) <= UNIT_SHEET_LIMIT else
+                    f"有问题的单位超过 {UNIT_SHEET_LIMIT} 个，未按单位分表；请在“{FINDINGS_SHEET}”中按单位编码筛选。")
     _write_findings_table(wb.add_worksheet(FINDINGS_SHEET), findings, styles)
-    names = unit_names(submissions, master)
-    returned = {s.unit_code for s in submissions}
-    # One sheet per unit that sent files in this run; a unit that only appears as outstanding (X-UNIT-NO-RETURN)
-    # is listed on 概览 and 问题清单 — a province has thousands of those, and a sheet each would swamp the report.
-    groups = {code: mine for code, mine in _findings_by_unit(findings).items() if code in returned or not code}
-    sheet_names = unit_sheet_names([(code, names.get(code, "")) for code in groups if code])
-    for code, mine in groups.items():
-        _write_findings_table(wb.add_worksheet(sheet_names[code] if code else UNKNOWN_UNIT_SHEET), mine, styles)
+    if len(groups) <= UNIT_SHEET_LIMIT:
+        names = unit_names(submissions, master)
+        sheet_names = unit_sheet_names([(code, names.get(code, "")) for code in groups if code])
+        for code, mine in groups.items():
+            _write_findings_table(wb.add_worksheet(sheet_names[code] if code else UNKNOWN_UNIT_SHEET), mine, styles)
     _write_rules(wb.add_worksheet(RULES_SHEET), findings, styles)
     wb.close()
+
+
+def _unit_groups(findings: Sequence[Finding], submissions: Sequence[Submission]) -> dict[str, list[Finding]]:
+    """The findings of each unit that sent files in this run (and of files whose unit is unknown).
+
+    A unit that only appears as outstanding (X-UNIT-NO-RETURN) is listed on 概览 and 问题清单 only — a
+    province has thousands of those.
+    """
+    returned = {s.unit_code for s in submissions}
+    return {code: mine for code, mine in _findings_by_unit(findings).items() if code in returned or not code}
 
 
 class _Styles:
@@ -254,8 +269,8 @@ def _header(ws, titles: Sequence[str], widths: Sequence[float], styles: _Styles)
 OVERVIEW_HEADERS = ("单位编码", "单位名称", "文件", "错误", "警告", "提示", "状态")
 
 
-def _write_overview(ws, rows: Sequence[OverviewRow], styles: _Styles) -> None:
-    """概览: one line per returned file or outstanding unit, then the totals."""
+def _write_overview(ws, rows: Sequence[OverviewRow], styles: _Styles, note: str = "") -> None:
+    """概览: one line per returned file or outstanding unit, then the totals (and ``note`` below them)."""
     _header(ws, OVERVIEW_HEADERS, (12, 28, 48, 8, 8, 8, 20), styles)
     for r, row in enumerate(rows, start=1):
         for col, text in enumerate((row.unit_code, row.unit_name, row.file)):
@@ -271,6 +286,8 @@ def _write_overview(ws, rows: Sequence[OverviewRow], styles: _Styles) -> None:
     for col, attr in enumerate(("errors", "warnings", "infos"), start=3):
         ws.write_number(total, col, sum(getattr(row, attr) for row in rows), styles.total_number)
     ws.write_string(total, 6, "", styles.total)
+    if note:
+        ws.write_string(total + 2, 0, note)
     ws.activate()
 
 

@@ -32,11 +32,12 @@ FIXED_TIME = FIXED_DOCUMENT_TIME
 
 def write_sendbacks(out_dir: Path, master: Master, submissions: Sequence[Submission], findings: Sequence[Finding],
                     project_spec: FormSpec, dept_spec: FormSpec, password: str = DEFAULT_PASSWORD,
-                    generated_at: datetime = FIXED_TIME) -> list[Path]:
+                    generated_at: datetime = FIXED_TIME, durable: bool = True) -> list[Path]:
     """Write one 退回修改 workbook per unit whose latest readable return has errors or warnings.
 
     ``submissions`` are in import order; for a unit that returned several files the last one counts.
     Returns the paths written, in that order. A workbook is never written over a returned file.
+    ``durable=False`` leaves flushing them to disk to the caller (:func:`jixiao_xl.safety.flush_to_disk`).
     """
     out_dir = Path(out_dir)
     protected = {_resolved(s.file) for s in submissions if s.file}
@@ -52,7 +53,7 @@ def write_sendbacks(out_dir: Path, master: Master, submissions: Sequence[Submiss
             problems=tuple(sort_problems(mine)),
         )
         path = target_path(out_dir, unit, protected)
-        render_unit(request, path)
+        render_unit(request, path, durable=durable)
         written.append(path)
     return written
 

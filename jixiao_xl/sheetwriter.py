@@ -34,6 +34,17 @@ class FormatCache:
     def __init__(self, workbook) -> None:
         self._workbook = workbook
         self._formats: dict[tuple, object] = {}
+        self._by_key: dict[object, object] = {}
+
+    def get_keyed(self, key, make_props):
+        """The format for a caller's hashable ``key``; ``make_props()`` builds its properties on first use.
+
+        Cheaper than :meth:`get` for the thousands of cells that share a few styles.
+        """
+        fmt = self._by_key.get(key)
+        if fmt is None:
+            fmt = self._by_key[key] = self.get(make_props())
+        return fmt
 
     def get(self, props: dict):
         """The format object for ``props``, created on first use."""

@@ -13,10 +13,13 @@ import pytest
 from click.testing import CliRunner
 
 from jixiao_xl.cli import cli
+from jixiao_xl.fill import Placement, field_map
 from jixiao_xl.generate import GenerateOptions, generate, workbook_name
 from jixiao_xl.master import load_sample
 from jixiao_xl.model import Indicator, Unit
+from jixiao_xl.read import read_meta
 from jixiao_xl.template import check_template
+from jixiao_xl.workbook import open_workbook
 
 SHEETS = [
     "填报说明",
@@ -203,6 +206,34 @@ def test_meta_and_properties(book, sample):
     assert props["jixiao_version"] == meta["template_version"]
 
 
+def test_meta_field_map_is_compact_and_names_every_bound_cell(generated, book):
+    out, issued = generated
+    rows = [row[:3] for row in book["_meta"].iter_rows(values_only=True)]
+    header = rows.index(("field", "cell", None))
+    field_map = dict(row[:2] for row in rows[header + 1:])
+    # One row per scalar field, one per grid column: row k of the range is grid row k (no name column).
+    assert field_map["p03.budget"] == "3.统一着装经费!B4"
+    assert field_map["p03.plan4.amount"] == "3.统一着装经费!E7"
+    assert field_map["p01.i*.value"] == "1.光纤租赁和短信机费用!F11:F20"
+    assert field_map["d.r*.goal_seq"].startswith("部门整体绩效目标!A7:A")
+    assert not any(key.startswith("p01.i0") for key in field_map) and all(row[2] is None for row in rows[header:])
+    assert len(field_map) < 250
+    # Expanded, the map gives exactly the cell of every JX_ name (but the grids' own range names).
+    expanded = read_meta(open_workbook(out / issued[0].file, "xlsx")).field_cells()
+    by_name = {Placement(path, "", 0, 0).name: ref for path, ref in expanded.items()}
+    named = {name: defined.attr_text.replace("'", "").replace("$", "") for name, defined in book.defined_names.items()
+             if name.startswith("JX_") and not name.endswith("_GRID")}
+    assert by_name == named
+    assert by_name["JX_P01_I07_VALUE"] == "1.光纤租赁和短信机费用!F17"
+
+
+def test_field_map_keeps_cells_that_are_not_one_column_per_grid():
+    cells = [Placement("p01.code", "S", 2, 1), Placement("p01.i01.name", "S", 10, 2), Placement("p01.i02.name", "S", 11, 2),
+             Placement("d.r01.name", "D", 6, 5), Placement("d.r02.name", "D", 8, 5)]  # a gap: not one column
+    assert field_map(cells) == [("p01.code", "S!B3"), ("p01.i*.name", "S!C11:C12"), ("d.r01.name", "D!F7"),
+                                ("d.r02.name", "D!F9")]
+
+
 def test_print_setup(book):
     ws = book["1.光纤租赁和短信机费用"]
     assert ws.page_setup.orientation == "landscape"
@@ -328,6 +359,36 @@ def test_shipped_templates_check_clean():
 
     for name in (PROJECT_TEMPLATE, DEPARTMENT_TEMPLATE):
         assert check_template(builtin_template(name)) == []
+
+
+def test_shipped_compiled_templates_match_a_fresh_compile():
+    # The *.spec.json beside each shipped template spares every command the openpyxl parse; a compiler
+    # change without `python tools/build_templates.py --specs` would make them stale, and this fails.
+    from jixiao_xl.template import (DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, builtin_template, compile_template,
+                                    load_spec, read_compiled)
+
+    for name in (PROJECT_TEMPLATE, DEPARTMENT_TEMPLATE):
+        path = builtin_template(name)
+        stored = read_compiled(path)
+        assert stored is not None, f"{name}: run python tools/build_templates.py --specs"
+        assert stored == compile_template(path)
+        assert load_spec(path) == stored
+
+
+def test_a_stale_or_damaged_compiled_template_is_ignored(tmp_path):
+    from jixiao_xl.template import (PROJECT_TEMPLATE, builtin_template, compiled_path, read_compiled,
+                                    write_compiled)
+
+    template = tmp_path / "t.xlsx"
+    template.write_bytes(builtin_template(PROJECT_TEMPLATE).read_bytes())
+    write_compiled(template)
+    assert read_compiled(template).kind == "project"
+    wb = openpyxl.load_workbook(template)
+    wb.active["A1"] = "改过的标题"
+    wb.save(template)
+    assert read_compiled(template) is None  # the template changed after it was compiled
+    compiled_path(template).write_text("{not json", encoding="utf-8")
+    assert read_compiled(template) is None
 
 
 def test_2021_framework_lists_cost_as_a_level1(tmp_path, sample):

@@ -13,6 +13,8 @@ from jixiao_xl.resources import form_templates_dir, text_templates_dir
 def test_package_data_is_found():
     assert {p.name for p in form_templates_dir().glob("*.xlsx")} == {"项目支出绩效目标表.xlsx", "部门整体支出绩效目标表.xlsx"}
     assert (form_templates_dir() / "README.md").is_file()
+    assert {p.name for p in form_templates_dir().glob("*.spec.json")} == {"项目支出绩效目标表.spec.json",
+                                                                         "部门整体支出绩效目标表.spec.json"}
     assert {"填报说明.txt.j2", "通知.txt.j2", "report.html.j2"} <= {p.name for p in text_templates_dir().iterdir()}
     assert len(list(sample_dir().glob("*.csv"))) == 6
 

@@ -262,6 +262,19 @@ def test_reports_are_deterministic(tmp_path, reports, findings, submissions, mas
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
 
 
+def test_many_units_get_no_sheet_each(tmp_path, monkeypatch, findings, submissions, master):
+    # A province's run has thousands of units with findings: one sheet each would make report.xlsx unusable.
+    import jixiao_xl.report as report
+
+    monkeypatch.setattr(report, "UNIT_SHEET_LIMIT", 2)
+    paths = write_reports(tmp_path, findings, submissions, master)
+    book = openpyxl.load_workbook(paths.xlsx)
+    assert book.sheetnames == ["概览", "问题清单", "规则说明"]
+    notes = [c.value for c in book["概览"]["A"] if c.value and "未按单位分表" in str(c.value)]
+    assert notes == ["有问题的单位超过 2 个，未按单位分表；请在“问题清单”中按单位编码筛选。"]
+    assert book["问题清单"].max_row == len(findings) + 1
+
+
 def test_unit_sheet_names_are_valid_and_unique():
     long = "很长的单位名称" * 10
     names = unit_sheet_names([("1", "a/b*c?"), ("2", long), ("3", long[:40]), ("4", "")])

@@ -6,6 +6,7 @@ records how the shipped ones were drawn, so that they can be regenerated and rev
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -168,14 +169,20 @@ def build_department_template() -> Workbook:
     return wb
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Draw both templates and store their compiled forms; ``--specs`` only recompiles the stored forms."""
+    from jixiao_xl.template import write_compiled
+
+    specs_only = "--specs" in (sys.argv[1:] if argv is None else argv)
     OUT.mkdir(exist_ok=True)
     for name, build in (("项目支出绩效目标表", build_project_template), ("部门整体支出绩效目标表", build_department_template)):
-        wb = build()
-        wb.properties.creator = "jixiao-xl"
         path = OUT / f"{name}.xlsx"
-        wb.save(path)
-        print(path)
+        if not specs_only:
+            wb = build()
+            wb.properties.creator = "jixiao-xl"
+            wb.save(path)
+            print(path)
+        print(write_compiled(path))
 
 
 if __name__ == "__main__":
