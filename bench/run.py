@@ -1,6 +1,6 @@
 """Benchmarks of generate, import and consolidate against raw baselines (see BENCHMARKS.md).
 
-    python bench/run.py --quick                      # < 60 s: 10 units × 5 projects; consolidate 10,000 projects
+    python bench/run.py --quick                      # < 60 s: 40 units × 5 projects; consolidate 10,000 projects
     python bench/run.py                              # full: 200 units × 5 projects; consolidate 100,000 projects
     python bench/run.py --units 50 --projects 5 --indicators 7 --consolidate-projects 20000 --repeat 5
     python bench/run.py --units 4 --projects 2 --consolidate-projects 200 --scale-units 400   # smoke test
@@ -52,7 +52,7 @@ RESULTS = BENCH / "results.json"
 RESULT_MARK = "@@BENCH-RESULT@@"
 CACHE_VERSION = "1"
 
-QUICK = {"units": 10, "projects": 5, "indicators": 7, "consolidate_projects": 10_000, "openpyxl_files": 10,
+QUICK = {"units": 40, "projects": 5, "indicators": 7, "consolidate_projects": 10_000, "openpyxl_files": 10,
          "scale_units": 0, "repeat": 1}
 FULL = {"units": 200, "projects": 5, "indicators": 7, "consolidate_projects": 100_000, "openpyxl_files": 40,
         "scale_units": 20_000, "repeat": 3}

@@ -18,6 +18,7 @@ says how to fix it.
 from __future__ import annotations
 
 import codecs
+import collections
 import enum
 import faulthandler
 import hashlib
@@ -32,6 +33,7 @@ import sys
 import threading
 import zipfile
 from concurrent.futures import Executor, Future
+from multiprocessing.reduction import ForkingPickler
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Callable, Sequence
@@ -1223,21 +1225,7 @@ class IsolatedPool(Executor):
                 thread.join()
 
     def _supervise(self) -> None:
-        worker = None
-        try:
-            while (item := self._queue.get()) is not None:
-                future, fn, args, kwargs = item
-                if not future.set_running_or_notify_cancel():
-                    continue
-                worker = worker or self._spawn()
-                outcome = self._run(worker, fn, args, kwargs)
-                if not outcome.ok:
-                    _retire(worker)
-                    worker = None
-                future.set_result(outcome)
-        finally:
-            if worker is not None:
-                _retire(worker)
+        _Feeder(self).run()
 
     def _spawn(self) -> tuple[Any, Any]:
         context = _mp_context()
@@ -1259,6 +1247,112 @@ class IsolatedPool(Executor):
             process.join(_REAP_SECONDS)
             return Isolated(False, None, _died(process.exitcode, self._limits))
         return _await_outcome(connection, process, self._limits)
+
+
+# Tasks waiting in a worker's pipe, the one it works on included. Two keep it busy while the parent unpacks
+# an answer; only small tasks are queued, so a task can never fill the pipe while the worker writes an answer.
+_IN_FLIGHT = 2
+_PIPELINE_BYTES = 16 * 1024
+
+
+class _Feeder:
+    """One supervisor thread of an :class:`IsolatedPool`: its worker and the tasks sent to it, oldest first.
+
+    The worker answers tasks in order and stops after a failed one, so when a task fails (timeout, death,
+    memory, an exception) the tasks queued behind it never ran: they are sent again to a fresh worker.
+    """
+
+    def __init__(self, pool: IsolatedPool) -> None:
+        self.pool = pool
+        self.worker: tuple[Any, Any] | None = None
+        self.sent: collections.deque = collections.deque()
+        self.resend: collections.deque = collections.deque()
+        self.stopping = False
+
+    def run(self) -> None:
+        try:
+            while True:
+                self._fill()
+                if not self.sent:
+                    if self.stopping and not self.resend:
+                        return
+                    continue
+                self._collect_oldest()
+        finally:
+            if self.worker is not None:
+                _retire(self.worker)
+
+    def _fill(self) -> None:
+        while len(self.sent) < _IN_FLIGHT:
+            item = self._next(block=not self.sent)
+            if item is None:
+                return
+            payload = _pickled_task(item)
+            if payload is None or len(payload) > _PIPELINE_BYTES:
+                if self.sent:
+                    self.resend.appendleft(item)  # sent alone once the worker is idle
+                    return
+                item[0].set_result(self._run_alone(item))
+                continue
+            self.worker = self.worker or self.pool._spawn()
+            self.sent.append(item)
+            if not _send_bytes(self.worker[0], payload):
+                return  # the worker is gone: waiting for the answer reports why
+
+    def _collect_oldest(self) -> None:
+        future = self.sent[0][0]
+        outcome = _await_outcome(self.worker[0], self.worker[1], self.pool._limits)
+        self.sent.popleft()
+        if not outcome.ok:
+            self._retire()
+            self.resend.extendleft(reversed(self.sent))
+            self.sent.clear()
+        future.set_result(outcome)
+
+    def _next(self, block: bool) -> tuple | None:
+        """The next task (one to send again first); None when there is none now, or there will be none."""
+        if self.resend:
+            return self.resend.popleft()
+        while not self.stopping:
+            try:
+                item = self.pool._queue.get(block=block)
+            except queue.Empty:
+                return None
+            if item is None:
+                self.stopping = True
+            elif item[0].set_running_or_notify_cancel():
+                return item
+        return None
+
+    def _run_alone(self, item: tuple) -> Isolated:
+        _future, fn, args, kwargs = item
+        self.worker = self.worker or self.pool._spawn()
+        outcome = self.pool._run(self.worker, fn, args, kwargs)
+        if not outcome.ok:
+            self._retire()
+        return outcome
+
+    def _retire(self) -> None:
+        if self.worker is not None:
+            _retire(self.worker)
+            self.worker = None
+
+
+def _pickled_task(item: tuple) -> bytes | None:
+    _future, fn, args, kwargs = item
+    try:
+        return bytes(ForkingPickler.dumps((fn, args, kwargs)))
+    except Exception:  # noqa: BLE001 - sent alone through connection.send, which reports it
+        return None
+
+
+def _send_bytes(connection: Any, payload: bytes) -> bool:
+    """Send a pickled task; False when the worker is gone (its death is reported by the wait that follows)."""
+    try:
+        connection.send_bytes(payload)
+        return True
+    except (OSError, ValueError):
+        return False
 
 
 def _retire(worker: tuple[Any, Any]) -> None:

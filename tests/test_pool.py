@@ -67,3 +67,24 @@ def test_hostile_tasks_become_findings_and_the_pool_goes_on():
     assert [o.finding.rule for o in outcomes[:3]] == ["I-CORRUPT", "I-TIMEOUT", "I-MEMORY"]
     assert [o.value for o in outcomes[3:]] == [1, 2, 3, 4]
     assert multiprocessing.active_children() == []
+
+
+def echo_length(data: bytes) -> int:
+    return len(data)
+
+
+def test_tasks_queued_behind_a_failing_one_still_run():
+    # One worker gets the next task while it works on the current one; when the current one kills it,
+    # the queued task has not run and must be sent again to a fresh worker, with its own result.
+    pool = IsolatedPool(1, Limits(timeout_seconds=1, memory_bytes=512 * 1024 ** 2), remember, (10,))
+    try:
+        futures = [pool.submit(add_base, 0), pool.submit(fail, 0), pool.submit(add_base, 1), pool.submit(hang, 0),
+                   pool.submit(add_base, 2), pool.submit(hog, 0), pool.submit(add_base, 3),
+                   pool.submit(echo_length, b"x" * 100_000), pool.submit(add_base, 4)]
+        outcomes = [f.result(timeout=60) for f in futures]
+    finally:
+        pool.shutdown()
+    assert [o.value for o in outcomes[::2]] == [10, 11, 12, 13, 14]
+    assert [o.finding.rule for o in outcomes[1:7:2]] == ["I-CORRUPT", "I-TIMEOUT", "I-MEMORY"]
+    assert outcomes[7].ok and outcomes[7].value == 100_000  # too big to queue: sent alone
+    assert multiprocessing.active_children() == []
