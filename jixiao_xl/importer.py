@@ -18,7 +18,7 @@ from .findings import Finding, has_errors
 from .intake import Intake, Isolated, IsolatedPool, Limits, collect_files, inspect_file, sha256_file
 from .ledger import Encoded, Ledger, encode
 from .model import Master
-from .parallel import freeze_shared_objects
+from .parallel import freeze_shared_objects, in_window
 from .read import read_intake, unreadable
 from .reconcile import outstanding_findings, reconcile_batch, reconcile_submission, same_file_finding
 from .report import ReportPaths, write_reports
@@ -146,10 +146,9 @@ def run_import(master: Master, options: ImportOptions,
         freeze_shared_objects()
         pool = IsolatedPool(min(options.jobs, max(len(tasks), 1)), limits, _init_worker, (master, specs, config))
         try:
-            futures = {pool.submit(_check_for_ledger, task.intake): task for task in tasks}
             with ledger.batch() as batch:
-                for future in as_completed(futures):
-                    task = futures[future]
+                for task, future in in_window(pool, _check_for_ledger, tasks, 4 * max(1, options.jobs),
+                                          argument=lambda task: task.intake):
                     _complete(ledger, task, _outcome(task, future.result()), result)
                     batch.done()
                     on_file(Path(task.intake.path))

@@ -7,7 +7,7 @@ receive the shared, read-only inputs once through an initializer instead of with
 from __future__ import annotations
 
 import os
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, as_completed, wait
 from typing import Callable, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
@@ -53,6 +53,35 @@ def run_all(executor: Executor, fn: Callable[[T], R], items: Iterable[T],
         result = future.result()
         on_done(result)
         yield result
+
+
+def in_window(executor: Executor, fn: Callable, items: Iterable[T], window: int,
+              argument: Callable[[T], object] = lambda item: item) -> Iterator[tuple[T, Future]]:
+    """Yield ``(item, finished future)`` for ``fn(argument(item))`` over every item, with at most ``window``
+    submitted and not yet yielded.
+
+    Unlike submitting everything up front, a finished result is referenced only until the caller has
+    consumed it: importing 20,000 files keeps a handful of results in memory, not 20,000.
+    """
+    pending: dict[Future, T] = {}
+    source = iter(items)
+    exhausted = False
+    while True:
+        while not exhausted and len(pending) < max(1, window):
+            item = next(source, _END)
+            if item is _END:
+                exhausted = True
+            else:
+                pending[executor.submit(fn, argument(item))] = item
+        if not pending:
+            return
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            yield pending.pop(future), future
+        del done, future
+
+
+_END = object()
 
 
 def freeze_shared_objects() -> None:

@@ -88,3 +88,37 @@ def test_tasks_queued_behind_a_failing_one_still_run():
     assert [o.finding.rule for o in outcomes[1:7:2]] == ["I-CORRUPT", "I-TIMEOUT", "I-MEMORY"]
     assert outcomes[7].ok and outcomes[7].value == 100_000  # too big to queue: sent alone
     assert multiprocessing.active_children() == []
+
+
+def test_in_window_keeps_few_results_alive_and_yields_every_item():
+    # run_import feeds 20,000 files through this: finished results must not pile up until the end.
+    import gc
+    import weakref
+    from concurrent.futures import Future
+
+    from jixiao_xl.parallel import InlineExecutor, in_window
+
+    class Result:
+        pass
+
+    alive: list[weakref.ref] = []
+
+    def make(n: int) -> Result:
+        result = Result()
+        result.n = n
+        alive.append(weakref.ref(result))
+        return result
+
+    seen = []
+    for item, future in in_window(InlineExecutor(), make, range(200), 4, argument=lambda n: n * 10):
+        assert isinstance(future, Future) and future.result().n == item * 10
+        seen.append(item)
+        del future
+        gc.collect()
+        assert sum(ref() is not None for ref in alive) <= 5  # the window, plus the one being looked at
+    assert sorted(seen) == list(range(200))
+    pool = IsolatedPool(2, initializer=remember, initargs=(1,))
+    try:
+        assert sorted(f.result().value for _, f in in_window(pool, add_base, range(30), 3)) == list(range(1, 31))
+    finally:
+        pool.shutdown()
