@@ -96,16 +96,16 @@ def render_unit(request: RenderRequest, path: Path, durable: bool = True) -> byt
     ``durable=False`` skips the per-file fsync; the caller then flushes the whole batch once
     (:func:`jixiao_xl.safety.flush_to_disk`) before it records what it wrote.
     """
-    payload, _placements = render_bytes(request)
+    payload = render_bytes(request)
     write_atomic(Path(path), payload, durable=durable)
     return payload
 
 
-def render_bytes(request: RenderRequest) -> tuple[bytes, list[Placement]]:
-    """The unit's workbook as bytes, and where every bound field went."""
+def render_bytes(request: RenderRequest) -> bytes:
+    """The unit's workbook as bytes."""
     buffer = io.BytesIO()
-    placements = _render(request, buffer)
-    return buffer.getvalue(), placements
+    _render(request, buffer)
+    return buffer.getvalue()
 
 
 def sheet_names_for(projects: tuple[Project, ...]) -> list[str]:
@@ -127,7 +127,7 @@ def sheet_names_for(projects: tuple[Project, ...]) -> list[str]:
 # Workbook
 
 
-def _render(request: RenderRequest, target: io.BytesIO) -> list[Placement]:
+def _render(request: RenderRequest, target: io.BytesIO) -> None:
     master, unit = request.master, request.unit
     projects = master.projects_of(unit.code)
     wb = xlsxwriter.Workbook(target, {"strings_to_numbers": False, "strings_to_formulas": False,
@@ -154,11 +154,10 @@ def _render(request: RenderRequest, target: io.BytesIO) -> list[Placement]:
     lists.protect(request.password)
     for placement in placements:
         wb.define_name(placement.name, f"={quote_sheet(placement.sheet)}!{cell_ref(placement.row, placement.col, True)}")
-    for name, target in grid_names:
-        wb.define_name(name, target)
+    for name, reference in grid_names:
+        wb.define_name(name, reference)
     _write_meta(wb, request, projects, sheet_names, placements, formats)
     wb.close()
-    return placements
 
 
 def _properties(wb, request: RenderRequest) -> None:
