@@ -210,17 +210,17 @@ _CHECK: dict = {}
 
 
 def _check_inline(path: Path):
+    return _read_and_check(path, isolate=False)
+
+
+def _read_and_check(path: Path, isolate: bool):
+    """read_file, then the rules and reconciliation exactly as the importer runs them (importer._check)."""
+    from jixiao_xl.importer import _check
     from jixiao_xl.read import read_file
-    from jixiao_xl.reconcile import reconcile_submission
-    from jixiao_xl.rules import check_submission
 
     master, specs, config = _CHECK["master"], _CHECK["specs"], _CHECK["config"]
-    sub = read_file(path, master.settings.money_unit, specs, isolate=False)
-    findings = list(sub.findings)
-    if sub.readable:
-        findings += check_submission(sub, config)
-        findings += reconcile_submission(sub, master, (specs[0].template_id, specs[0].version))
-    return sub, tuple(findings)
+    sub = read_file(path, master.settings.money_unit, specs, isolate=isolate)
+    return sub, _check(sub, master, specs, config)
 
 
 @step
@@ -278,17 +278,7 @@ def _check_isolated(paths: list[Path], jobs: int, master, specs, config) -> list
 
 
 def _check_read_file(path: Path):
-    from jixiao_xl.read import read_file
-    from jixiao_xl.reconcile import reconcile_submission
-    from jixiao_xl.rules import check_submission
-
-    master, specs, config = _CHECK["master"], _CHECK["specs"], _CHECK["config"]
-    sub = read_file(path, master.settings.money_unit, specs)
-    findings = list(sub.findings)
-    if sub.readable:
-        findings += check_submission(sub, config)
-        findings += reconcile_submission(sub, master, (specs[0].template_id, specs[0].version))
-    return sub, tuple(findings)
+    return _read_and_check(path, isolate=True)
 
 
 @step
