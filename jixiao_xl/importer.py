@@ -7,7 +7,6 @@ run in worker processes (``--jobs``); the ledger is written only from this proce
 
 from __future__ import annotations
 
-from concurrent.futures import as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
@@ -191,24 +190,14 @@ def _write_sendbacks(pool: IsolatedPool, ledger: Ledger, options: ImportOptions,
         import_id = result.import_ids.get(light.file)
         if needs_sendback(problems) and import_id is not None:
             todo.append((light, import_id, tuple(problems)))
+    out_dir = options.out_dir / SENDBACK_FOLDER
+
+    def job(item: tuple) -> _SendbackJob:
+        _light_sub, import_id, problems = item
+        return _SendbackJob(ledger.submission_of(import_id), problems, out_dir, options.password)
+
     written: list[Path] = []
-    in_flight: dict = {}
-    window = 2 * max(1, options.jobs)
-    for light, import_id, problems in todo:
-        full = ledger.submission_of(import_id)
-        in_flight[pool.submit(_sendback_one, full, problems, options.out_dir / SENDBACK_FOLDER, options.password)] = light
-        if len(in_flight) >= window:
-            _collect_sendbacks(in_flight, written, result, wait_for_one=True)
-    _collect_sendbacks(in_flight, written, result, wait_for_one=False)
-    flush_to_disk(written)  # the workers wrote them without one fsync each
-    order = {light.unit_code: n for n, light in enumerate(result.submissions)}
-    return sorted(written, key=lambda path: (order.get(path.name.split("-", 1)[0], len(order)), path.name))
-
-
-def _collect_sendbacks(in_flight: dict, written: list[Path], result: ImportResult, wait_for_one: bool) -> None:
-    done = next(as_completed(in_flight)) if wait_for_one else None
-    for future in ([done] if done is not None else list(as_completed(in_flight))):
-        light = in_flight.pop(future)
+    for (light, _import_id, _problems), future in in_window(pool, _sendback_one, todo, 2 * max(1, options.jobs), job):
         outcome = future.result()
         if outcome.ok:
             written.extend(outcome.value)
@@ -216,12 +205,26 @@ def _collect_sendbacks(in_flight: dict, written: list[Path], result: ImportResul
             result.findings.append(Finding(G_SENDBACK.code, G_SENDBACK.severity,
                                            f"未能为该单位生成退回修改表（{outcome.finding.message}）；请根据核对报告中的问题清单通知单位修改。",
                                            file=light.file, sha256=light.sha256, unit_code=light.unit_code))
+    flush_to_disk(written)  # the workers wrote them without one fsync each
+    order = {light.unit_code: n for n, light in enumerate(result.submissions)}
+    return sorted(written, key=lambda path: (order.get(path.name.split("-", 1)[0], len(order)), path.name))
 
 
-def _sendback_one(full: Submission, problems: tuple[Finding, ...], out_dir: Path, password: str) -> list[Path]:
+@dataclass(frozen=True)
+class _SendbackJob:
+    """What a worker needs to render one unit's 退回修改 workbook (the full submission, loaded by the parent)."""
+
+    submission: Submission
+    problems: tuple[Finding, ...]
+    out_dir: Path
+    password: str
+
+
+def _sendback_one(job: _SendbackJob) -> list[Path]:
     """Render one unit's 退回修改 workbook (inside a worker)."""
     master, specs = _WORKER["master"], _WORKER["specs"]
-    return write_sendbacks(out_dir, master, [full], problems, *specs, password=password, durable=False)
+    return write_sendbacks(job.out_dir, master, [job.submission], job.problems, *specs, password=job.password,
+                           durable=False)
 
 
 def _receive(ledger: Ledger, files: Sequence[Path], result: ImportResult, on_file: Callable[[Path], None],

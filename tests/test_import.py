@@ -181,6 +181,22 @@ def test_demo_runs_the_whole_cycle(tmp_path):
     assert refused.exit_code == 2 and (tmp_path / "mine" / "keep.txt").exists()
 
 
+def test_a_sendback_that_cannot_be_rendered_becomes_a_finding(cycle, monkeypatch):
+    # The 退回修改 workbooks are rendered in the isolated workers (forked, so they see this patch); a render
+    # that fails must not take the import down, and must be reported against the unit's file.
+    import jixiao_xl.importer as importer
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("render failed")
+
+    monkeypatch.setattr(importer, "write_sendbacks", broken)
+    result = run_import(cycle, returned(cycle, "unchanged-broken-sendback"), "r-broken")
+    assert result.exit_code == 1, result.output
+    notes = [f for f in findings_of(cycle, "r-broken") if f["rule"] == "G-SENDBACK"]
+    assert [(n["unit_code"], Path(n["file"]).name, n["severity"]) for n in notes] == [("435001", UNIT_FILE, "warning")]
+    assert not (cycle / "r-broken" / "退回修改").exists() or not list((cycle / "r-broken" / "退回修改").iterdir())
+
+
 def test_stale_temporaries_of_a_killed_run_are_swept(cycle):
     import os
     import time
