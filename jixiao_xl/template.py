@@ -273,7 +273,7 @@ def _spec_from_plain(plain: dict) -> FormSpec:
         cells=cells, merges=_tuples(plain["merges"]), col_widths=_tuples(plain["col_widths"]),
         row_heights=_tuples(plain["row_heights"]), print_setup=setup, repeat_row=plain["repeat_row"],
         plan_cell=tuple(plan_cell) if plan_cell is not None else None, plan_span=plain["plan_span"],
-        fields={c.field: (c.row, c.col) for c in cells if c.field},
+        fields=field_positions(cells),
     )
 
 
@@ -333,9 +333,14 @@ def _compile(path: Path) -> tuple[FormSpec | None, list[Finding]]:
         repeat_row=repeat_row,
         plan_cell=plan_cell,
         plan_span=plan_span,
-        fields={c.field: (c.row, c.col) for c in cells if c.field},
+        fields=field_positions(cells),
     )
     return spec, findings
+
+
+def field_positions(cells) -> dict[str, tuple[int, int]]:
+    """Bound field → its (row, col) in the template (what :attr:`FormSpec.fields` holds)."""
+    return {c.field: (c.row, c.col) for c in cells if c.field}
 
 
 def _finding(rule, path: Path, sheet: str, cell: str, message: str, value: str = "") -> Finding:
