@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Mapping
 
 import jinja2
-import xlsxwriter
 
 from . import __version__, taxonomy
 from .findings import SEVERITY_ZH, Finding
+from .fastxlsx import FormWorkbook
 from .model import DeptGoal, DeptIndicator, Indicator, Master, Project, Unit
 from .safety import FIXED_DOCUMENT_TIME, write_atomic
 from .sheetwriter import FormatCache, Formula, SheetCanvas, display_width, cell_ref, quote_sheet
@@ -130,8 +130,8 @@ def sheet_names_for(projects: tuple[Project, ...]) -> list[str]:
 def _render(request: RenderRequest, target: io.BytesIO) -> None:
     master, unit = request.master, request.unit
     projects = master.projects_of(unit.code)
-    wb = xlsxwriter.Workbook(target, {"strings_to_numbers": False, "strings_to_formulas": False,
-                                         "strings_to_urls": False, "in_memory": True})
+    wb = FormWorkbook(target, {"strings_to_numbers": False, "strings_to_formulas": False,
+                               "strings_to_urls": False, "in_memory": True})
     formats = FormatCache(wb)
     _properties(wb, request)
     guide = wb.add_worksheet(GUIDE_SHEET)

@@ -2,16 +2,21 @@
 
 xlsxwriter wants a merged range written in one call with its value; forms are easier to lay out cell by
 cell. :class:`SheetCanvas` lets the renderer place values anywhere, then :meth:`SheetCanvas.flush` writes
-each merge with its anchor's value and every other cell with the right method for its type, so that
-user text is never taken for a formula.
+each merge with its anchor's value and every other cell as its type, so that user text is never taken
+for a formula. On a :class:`~jixiao_xl.fastxlsx.FormWorksheet` the cells are stored in bulk; on any other
+worksheet they go through the cell API.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from xlsxwriter.utility import xl_rowcol_to_cell
+
+from . import fastxlsx
 
 
 @dataclass(frozen=True)
@@ -22,10 +27,8 @@ class Formula:
     cached: object = ""
 
 
-@dataclass
-class Placed:
-    value: object
-    fmt: object
+# A placed cell: its value and its format (a plain tuple: forms place thousands of cells).
+Placed = tuple[object, object]
 
 
 class FormatCache:
@@ -66,7 +69,7 @@ class SheetCanvas:
 
     def put(self, row: int, col: int, value: object, fmt=None) -> None:
         """Place a value (str, int, Decimal, Formula or None for a blank) with a format."""
-        self._cells[(row, col)] = Placed(value, fmt)
+        self._cells[(row, col)] = (value, fmt)
 
     def has(self, row: int, col: int) -> bool:
         """True when something was placed at the cell."""
@@ -83,55 +86,78 @@ class SheetCanvas:
         A text spread over a vertical merge shares its height among the merged rows. Widths are in
         character units; a CJK character takes about two of them.
         """
-        spans = {(r1, c1): (r2, c2) for r1, c1, r2, c2 in self._merges}
-        covered = {(r, c) for r1, c1, r2, c2 in self._merges for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
+        merges = [m for m in self._merges if m[0] <= last_row and m[2] >= first_row]  # the rest cannot matter
+        spans = {(r1, c1): (r2, c2) for r1, c1, r2, c2 in merges}
+        covered = {(r, c) for r1, c1, r2, c2 in merges for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
                    if (r, c) != (r1, c1)}
         needed = {row: line + 1.5 for row in range(first_row, last_row + 1)}
-        for (row, col), placed in self._cells.items():
-            if not first_row <= row <= last_row or (row, col) in covered or not isinstance(placed.value, str):
+        for (row, col), (value, _) in self._cells.items():
+            if not isinstance(value, str) or not first_row <= row <= last_row or (row, col) in covered:
                 continue
             r2, c2 = spans.get((row, col), (row, col))
             width = sum(widths.get(c, 8.43) for c in range(col, c2 + 1))
-            lines = sum(max(1, -(-display_width(part) // max(int(width * 1.15), 1))) for part in placed.value.split("\n"))
+            lines = sum(max(1, -(-display_width(part) // max(int(width * 1.15), 1))) for part in value.split("\n"))
             per_row = (lines * line + 3) / (r2 - row + 1)
             for r in range(row, min(r2, last_row) + 1):
                 needed[r] = max(needed[r], per_row)
         return needed
 
     def flush(self) -> None:
-        """Write every merge and cell to the worksheet."""
+        """Write every merge and cell to the worksheet.
+
+        Merges first, then their anchors in merge order and the other cells in row order: the order in
+        which cell-by-cell writing would have added the texts to the shared-string table.
+        """
         covered: set[tuple[int, int]] = set()
+        cells = []
         for r1, c1, r2, c2 in self._merges:
-            anchor = self._cells.get((r1, c1), Placed(None, None))
-            self.worksheet.merge_range(r1, c1, r2, c2, "", anchor.fmt)
-            _write(self.worksheet, r1, c1, anchor.value, anchor.fmt)
+            anchor = self._cells.get((r1, c1), _NOTHING)
+            fastxlsx.put_merged(self.worksheet, r1, c1, r2, c2, anchor[1])
+            cells.append(_cell(r1, c1, anchor))
             covered.update((r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
-        for (row, col), placed in sorted(self._cells.items()):
-            if (row, col) not in covered:
-                _write(self.worksheet, row, col, placed.value, placed.fmt)
+        cells += [_cell(row, col, placed) for (row, col), placed in sorted(self._cells.items())
+                  if (row, col) not in covered]
+        fastxlsx.put_cells(self.worksheet, cells)
 
 
-def _write(ws, row: int, col: int, value: object, fmt) -> None:
+_NOTHING: Placed = (None, None)
+
+
+def _cell(row: int, col: int, placed: Placed) -> tuple:
+    """The ``(row, col, kind, value, fmt, cached)`` of a placed value for :func:`jixiao_xl.fastxlsx.put_cells`.
+
+    Text is always a string cell, never a formula; bools are 是/否; ints and Decimals are numbers.
+    """
+    value, fmt = placed
     if value is None or value == "":
-        ws.write_blank(row, col, None, fmt)
-    elif isinstance(value, Formula):
-        ws.write_formula(row, col, value.text, fmt, _cached(value.cached))
-    elif isinstance(value, bool):
-        ws.write_string(row, col, "是" if value else "否", fmt)
-    elif isinstance(value, (int, Decimal)):
-        ws.write_number(row, col, float(value), fmt)
-    elif isinstance(value, float):
-        ws.write_number(row, col, value, fmt)
-    else:
-        ws.write_string(row, col, str(value), fmt)
+        return row, col, fastxlsx.BLANK, None, fmt, None
+    if isinstance(value, Formula):
+        return row, col, fastxlsx.FORMULA, value.text, fmt, _cached(value.cached)
+    if isinstance(value, bool):
+        return row, col, fastxlsx.STRING, "是" if value else "否", fmt, None
+    if isinstance(value, (int, Decimal)):
+        return row, col, fastxlsx.NUMBER, float(value), fmt, None
+    if isinstance(value, float):
+        return row, col, fastxlsx.NUMBER, value, fmt, None
+    return row, col, fastxlsx.STRING, str(value), fmt, None
 
 
 def display_width(text: str) -> int:
     """Columns ``text`` takes in a cell or a terminal: wide and full-width characters count two."""
-    import unicodedata
+    if text.isascii():  # every ASCII character is narrow and none is combining
+        return len(text)
+    if len(text) > 200:  # long texts rarely repeat; keep them out of the cache
+        return _display_width(text)
+    return _short_display_width(text)
 
+
+def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 0 if unicodedata.combining(ch) else 1
                for ch in text)
+
+
+# Labels and list texts repeat on every sheet of every unit.
+_short_display_width = lru_cache(maxsize=8192)(_display_width)
 
 
 def _cached(value: object) -> object:
@@ -140,8 +166,12 @@ def _cached(value: object) -> object:
     return value
 
 
+@lru_cache(maxsize=65536)
 def cell_ref(row: int, col: int, absolute: bool = False) -> str:
-    """A1 reference of a zero-based cell (``$B$4`` when ``absolute``)."""
+    """A1 reference of a zero-based cell (``$B$4`` when ``absolute``).
+
+    Cached: every workbook of a batch names the same few thousand cells.
+    """
     return xl_rowcol_to_cell(row, col, row_abs=absolute, col_abs=absolute)
 
 

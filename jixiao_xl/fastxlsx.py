@@ -1,0 +1,632 @@
+"""An xlsxwriter workbook that renders the unit forms faster and writes exactly what xlsxwriter writes.
+
+Rendering a form workbook spends most of its time in xlsxwriter: formula preparation (about 150 regular
+expression substitutions per formula), the XML of data validations and conditional formats that repeat on
+every sheet and in every unit, the cell-by-cell XML of the sheet data, 700-odd defined names and the titles
+of parts in app.xml. :class:`FormWorkbook` and :class:`FormWorksheet` replace those with memoized or batched
+versions whose output is identical, member by member and byte by byte, to stock xlsxwriter's.
+
+They rely on these xlsxwriter internals: on ``Worksheet``, ``_prepare_formula``, ``_write_data_validation``,
+``_write_cf_rule``, ``_write_merge_cells``, ``_calculate_spans``, ``_write_rows``, ``_write_string``,
+``_check_dimensions``, the cell tuples of ``table`` (``CellStringTuple`` …), ``row_info``/``col_info``,
+``merged_cells``/``table_cells``/``merge``, ``validations`` and the shared-string table; on ``Workbook``,
+``defined_names``, ``_sort_defined_names``, ``_extract_named_ranges``, ``_write_defined_names`` and
+``_get_packager``; the ``App`` and ``SharedStrings`` names in ``xlsxwriter.packager``,
+``App._write_titles_of_parts`` and ``SharedStrings._write_sst_strings``. The fast paths are on only for the
+xlsxwriter versions in :data:`TESTED_VERSIONS`; on any other version every override defers to xlsxwriter, so
+an upgrade costs speed, never correctness. tests/test_fastxlsx.py renders forms (and a workbook using the
+features the forms do not) both ways and compares every zip member, so a change in those internals shows
+up there.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from functools import lru_cache, partial
+from io import StringIO
+from typing import Iterator
+
+import xlsxwriter
+from xlsxwriter.app import App
+from xlsxwriter import packager as packager_module
+from xlsxwriter.packager import Packager
+from xlsxwriter.sharedstrings import SharedStrings
+from xlsxwriter.utility import xl_col_to_name, xl_range
+from xlsxwriter.worksheet import (
+    CellBlankTuple,
+    CellDatetimeTuple,
+    CellFormulaTuple,
+    CellNumberTuple,
+    CellRichStringTuple,
+    CellStringTuple,
+    Worksheet,
+    convert_range_args,
+)
+
+TESTED_VERSIONS = ("3.3.",)  # version prefixes whose internals tests/test_fastxlsx.py was run against
+
+BLANK, STRING, NUMBER, FORMULA = "blank", "string", "number", "formula"  # kinds of FormWorksheet.put_cells
+
+_CACHE_LIMIT = 10_000  # entries per memo, cleared when full: the repeating entries of a batch are a few hundred
+# Text that xlsxwriter's data escaping (XML specials, control characters, _xHHHH_) would change.
+_DATA_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
+_ATTRIBUTE_SPECIAL = re.compile(r'["&<>\n]')
+_FORMULA_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"})
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_SQREF_OPTIONS = frozenset({"cells", "multi_range"})  # data-validation options that only make its sqref
+_new_tuple = tuple.__new__  # builds a cell namedtuple without the Python-level __new__ of namedtuple
+# Conditional-format rules whose XML is all _write_cf_rule does (a dataBar rule also records itself).
+_PURE_CF_RULES = frozenset({"cellIs", "expression", "aboveAverage", "top10", "duplicateValues", "uniqueValues",
+                            "containsText", "notContainsText", "beginsWith", "endsWith", "timePeriod",
+                            "containsBlanks", "notContainsBlanks", "containsErrors", "notContainsErrors"})
+
+# Memos shared by all workbooks of a process: every value is a pure function of its key.
+_formulas: dict[tuple, str] = {}
+_validations: dict[tuple, tuple[str, str]] = {}
+_checked_validations: dict[tuple, dict] = {}
+_cf_rules: dict[tuple, str] = {}
+_global_names: set[str] = set()
+_column_names: dict[int, str] = {}
+
+
+def fast_paths_supported(version: str | None = None) -> bool:
+    """True when ``version`` (default: the installed xlsxwriter's) is one the fast paths were tested with."""
+    version = xlsxwriter.__version__ if version is None else version
+    return version.startswith(TESTED_VERSIONS)
+
+
+class _Unhashable(Exception):
+    """An option value the memos cannot key on safely (the caller then lets xlsxwriter write it)."""
+
+
+def _freeze(value):
+    """A hashable key that tells apart every option value xlsxwriter would write differently.
+
+    Types are part of the key (``1``, ``1.0`` and ``True`` are written differently); floats are keyed by
+    their repr so that ``-0.0`` is not ``0.0``.
+    """
+    kind = type(value)
+    if kind is float:
+        return kind, repr(value)
+    if kind in _SCALARS:
+        return kind, value
+    if kind is list or kind is tuple:
+        return kind, tuple(_freeze(item) for item in value)
+    if kind is dict:
+        try:
+            return kind, tuple(sorted((key, _freeze(item)) for key, item in value.items()))
+        except TypeError:  # keys that do not sort
+            raise _Unhashable from None
+    raise _Unhashable
+
+
+def _flat_key(options: dict, skip: frozenset = frozenset()) -> tuple:
+    """:func:`_freeze` of ``options`` without the keys in ``skip``, quicker for dicts of plain values.
+
+    Keys keep their insertion order: the same options built in another order only miss the memo.
+    """
+    key = []
+    for name, value in options.items():
+        if name in skip:
+            continue
+        kind = value.__class__
+        if kind is float:
+            value = repr(value)
+        elif kind not in _SCALARS:
+            value = _freeze(value)
+        key.append((name, kind, value))
+    return tuple(key)
+
+
+def _remember(memo: dict, key, value) -> None:
+    if len(memo) >= _CACHE_LIMIT:
+        memo.clear()
+    memo[key] = value
+
+
+def _captured(xml_writer, method, *args) -> str:
+    """What ``method(*args)`` writes to ``xml_writer``'s file, captured instead of written."""
+    target = xml_writer.fh
+    xml_writer.fh = StringIO()
+    try:
+        method(*args)
+        return xml_writer.fh.getvalue()
+    finally:
+        xml_writer.fh = target
+
+
+def _data(xml_writer, data) -> object:
+    """``data`` escaped as xlsxwriter's ``_xml_data_element`` escapes it; plain text is returned as is."""
+    if type(data) is str and _DATA_SPECIAL.search(data) is None:
+        return data
+    return xml_writer._escape_control_characters(xml_writer._escape_data(data))
+
+
+def _attribute(xml_writer, value) -> object:
+    """``value`` escaped as an XML attribute, as xlsxwriter escapes it."""
+    if type(value) is str and _ATTRIBUTE_SPECIAL.search(value) is None:
+        return value
+    return xml_writer._escape_attributes(value)
+
+
+_cell_range = lru_cache(maxsize=65536)(xl_range)  # only for ranges already checked to be inside the sheet
+
+
+def _cell_name(row: int, col: int) -> str:
+    """``xl_rowcol_to_cell(row, col)`` for a cell inside the sheet."""
+    return (_column_names.get(col) or _column_name(col)) + str(row + 1)
+
+
+def _plain(texts: list, special: re.Pattern) -> bool:
+    """True when every one of ``texts`` is a str that ``special`` (one character or a run without spaces) misses."""
+    try:
+        return special.search(" ".join(texts)) is None
+    except TypeError:  # not all texts are strings
+        return False
+
+
+def _unchanged(text):
+    return text
+
+
+def _column_name(col: int) -> str:
+    name = _column_names.get(col)
+    if name is None:
+        name = _column_names[col] = xl_col_to_name(col)
+    return name
+
+
+def put_cells(worksheet, cells) -> None:
+    """Write ``(row, col, kind, value, fmt, cached)`` cells to any xlsxwriter worksheet, in order.
+
+    Fast on a :class:`FormWorksheet` (see :meth:`FormWorksheet.put_cells`), through the public API otherwise.
+    """
+    if isinstance(worksheet, FormWorksheet):
+        worksheet.put_cells(cells)
+    else:
+        for cell in cells:
+            write_cell(worksheet, *cell)
+
+
+def put_merged(worksheet, first_row: int, first_col: int, last_row: int, last_col: int, fmt=None) -> None:
+    """Merge a range of blanks with ``fmt`` on any xlsxwriter worksheet (``merge_range(..., "", fmt)``)."""
+    if isinstance(worksheet, FormWorksheet):
+        worksheet.put_merged(first_row, first_col, last_row, last_col, fmt)
+    else:
+        worksheet.merge_range(first_row, first_col, last_row, last_col, "", fmt)
+
+
+def write_cell(worksheet, row: int, col: int, kind: str, value, fmt=None, cached=None) -> None:
+    """Write one cell of a kind (:data:`BLANK`, :data:`STRING`, :data:`NUMBER`, :data:`FORMULA`) with the public API."""
+    if kind == BLANK:
+        worksheet.write_blank(row, col, None, fmt)
+    elif kind == STRING:
+        worksheet.write_string(row, col, value, fmt)
+    elif kind == NUMBER:
+        worksheet.write_number(row, col, value, fmt)
+    elif kind == FORMULA:
+        worksheet.write_formula(row, col, value, fmt, cached)
+    else:
+        raise ValueError(f"unknown cell kind {kind!r}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Worksheet
+
+
+class FormWorksheet(Worksheet):
+    """A worksheet with memoized formula/validation/conditional-format XML, a fast row writer and bulk puts."""
+
+    _fast = False
+
+    def _initialize(self, init_data) -> None:
+        super()._initialize(init_data)
+        self._fast = fast_paths_supported()
+
+    # Bulk API -------------------------------------------------------------------------------------------
+
+    def put_cells(self, cells) -> None:
+        """Write ``(row, col, kind, value, fmt, cached)`` cells, in order, as the ``write_*`` methods would.
+
+        ``kind`` is :data:`BLANK` (value ignored), :data:`STRING`, :data:`NUMBER` or :data:`FORMULA` (``cached``
+        is its result); strings are always strings, never formulas, numbers or URLs. Cells are stored
+        directly, without the per-call argument parsing; anything unusual goes through xlsxwriter itself.
+        """
+        if not self._fast or self.constant_memory:
+            for cell in cells:
+                write_cell(self, *cell)
+            return
+        table, shared = self.table, self.str_table._get_shared_string_index
+        rowmax, colmax, longest = self.xls_rowmax, self.xls_colmax, self.xls_strmax // 2
+        low_row, low_col, high_row, high_col = rowmax, colmax, -1, -1
+        blanks: dict[object, tuple] = {}  # one (immutable) blank tuple per format
+        for row, col, kind, value, fmt, cached in cells:
+            if not (0 <= row < rowmax and 0 <= col < colmax):
+                write_cell(self, row, col, kind, value, fmt, cached)
+                continue
+            if kind == STRING and value.__class__ is str and len(value) <= longest:
+                cell = _new_tuple(CellStringTuple, (shared(value), fmt))
+            elif kind == BLANK:
+                if fmt is None:
+                    continue
+                cell = blanks.get(fmt)
+                if cell is None:
+                    cell = blanks[fmt] = _new_tuple(CellBlankTuple, (fmt,))
+            elif kind == NUMBER and value.__class__ is float and value - value == 0.0:  # not NaN or infinite
+                cell = _new_tuple(CellNumberTuple, (value, fmt))
+            else:
+                write_cell(self, row, col, kind, value, fmt, cached)
+                continue
+            table[row][col] = cell
+            if row < low_row:
+                low_row = row
+            if row > high_row:
+                high_row = row
+            if col < low_col:
+                low_col = col
+            if col > high_col:
+                high_col = col
+        if high_row >= 0:
+            self._check_dimensions(low_row, low_col)
+            self._check_dimensions(high_row, high_col)
+
+    def put_merged(self, first_row: int, first_col: int, last_row: int, last_col: int, fmt=None) -> None:
+        """Merge a range whose cells are all blank with ``fmt``: ``merge_range(..., "", fmt)`` without its overheads.
+
+        Write the anchor's value afterwards (with :meth:`put_cells`), as with ``merge_range``.
+        """
+        if not self._fast or self.constant_memory or self.write_handlers:
+            self.merge_range(first_row, first_col, last_row, last_col, "", fmt)
+            return
+        first_row, last_row = min(first_row, last_row), max(first_row, last_row)
+        first_col, last_col = min(first_col, last_col), max(first_col, last_col)
+        cells = [(row, col) for row in range(first_row, last_row + 1) for col in range(first_col, last_col + 1)]
+        merged, tables = self.merged_cells, self.table_cells
+        inside = 0 <= first_row and 0 <= first_col and last_row < self.xls_rowmax and last_col < self.xls_colmax
+        if len(cells) < 2 or not inside or any(merged.get(cell) or tables.get(cell) for cell in cells):
+            # A single cell, out of bounds or overlapping: xlsxwriter warns, refuses or raises.
+            self.merge_range(first_row, first_col, last_row, last_col, "", fmt)
+            return
+        self._check_dimensions(first_row, first_col)
+        self._check_dimensions(last_row, last_col)
+        cell_range = _cell_range(first_row, first_col, last_row, last_col)
+        merged.update(dict.fromkeys(cells, cell_range))
+        self.merge.append([first_row, first_col, last_row, last_col])
+        if fmt is not None:
+            table, blank = self.table, _new_tuple(CellBlankTuple, (fmt,))
+            for row, col in cells:
+                table[row][col] = blank
+
+    def write_string(self, *args, **kwargs):
+        """``Worksheet.write_string``; a call with a (row, col) pair skips the A1-notation check."""
+        if self._fast and args and args[0].__class__ is int:
+            return self._write_string(*args, **kwargs)
+        return super().write_string(*args, **kwargs)
+
+    @convert_range_args
+    def data_validation(self, first_row: int, first_col: int, last_row: int, last_col: int, options=None):
+        """``Worksheet.data_validation``; options of plain values seen before are not checked again."""
+        if not self._fast or not options or any(v.__class__ not in _SCALARS for v in options.values()):
+            return super().data_validation(first_row, first_col, last_row, last_col, options)
+        key = (self.date_1904, self.remove_timezone, _flat_key(options))
+        checked = _checked_validations.get(key)
+        if checked is None:
+            count = len(self.validations)
+            result = super().data_validation(first_row, first_col, last_row, last_col, options)
+            if result == 0 and len(self.validations) == count + 1:
+                _remember(_checked_validations, key, {k: v for k, v in self.validations[-1].items() if k != "cells"})
+            return result
+        if self._check_dimensions(first_row, first_col, True, True) or \
+                self._check_dimensions(last_row, last_col, True, True):
+            return -1
+        self.validations.append({**checked, "cells": [[first_row, first_col, last_row, last_col]]})
+        return 0
+
+    # Memoized internals ---------------------------------------------------------------------------------
+
+    def _prepare_formula(self, formula, expand_future_functions=False):
+        if not self._fast or type(formula) is not str:
+            return super()._prepare_formula(formula, expand_future_functions)
+        key = (formula, bool(expand_future_functions), bool(self.use_future_functions))
+        prepared = _formulas.get(key)
+        if prepared is None:
+            prepared = super()._prepare_formula(formula, expand_future_functions)
+            _remember(_formulas, key, prepared)
+        return prepared
+
+    def _write_data_validation(self, options) -> None:
+        if not self._fast:
+            return super()._write_data_validation(options)
+        sqref = _attribute(self, _sqref(options))
+        try:
+            key = (self.use_future_functions, _flat_key(options, _SQREF_OPTIONS))
+        except _Unhashable:
+            return super()._write_data_validation(options)
+        parts = _validations.get(key)
+        if parts is None:
+            xml = _captured(self, super()._write_data_validation, options)
+            marker = f' sqref="{sqref}"'
+            at = xml.find(' sqref="')  # the first one: attribute values before it cannot hold a quote
+            if xml[at:at + len(marker)] != marker:
+                self.fh.write(xml)
+                return None
+            parts = (xml[:at], xml[at + len(marker):])
+            _remember(_validations, key, parts)
+        self.fh.write(f'{parts[0]} sqref="{sqref}"{parts[1]}')
+        return None
+
+    def _write_cf_rule(self, params) -> None:
+        if not self._fast or params.get("type") not in _PURE_CF_RULES:
+            return super()._write_cf_rule(params)
+        try:
+            key = (self.use_future_functions, _flat_key(params))
+        except _Unhashable:
+            return super()._write_cf_rule(params)
+        xml = _cf_rules.get(key)
+        if xml is None:
+            xml = _captured(self, super()._write_cf_rule, params)
+            _remember(_cf_rules, key, xml)
+        self.fh.write(xml)
+        return None
+
+    def _write_merge_cells(self) -> None:
+        if not self._fast or not self.merge:
+            return super()._write_merge_cells()
+        refs = "".join([f'<mergeCell ref="{_cell_name(r1, c1)}:{_cell_name(r2, c2)}"/>'
+                        for r1, c1, r2, c2 in self.merge])
+        self.fh.write(f'<mergeCells count="{len(self.merge)}">{refs}</mergeCells>')
+        return None
+
+    # Sheet data -----------------------------------------------------------------------------------------
+
+    def _calculate_spans(self) -> None:
+        rowmin, rowmax, colmin, colmax = self.dim_rowmin, self.dim_rowmax, self.dim_colmin, self.dim_colmax
+        if not self._fast or None in (rowmin, colmin):
+            return super()._calculate_spans()
+        blocks: dict[int, tuple[int, int]] = {}
+        for source in (self.table, self.comments):
+            for row, cells in source.items():
+                if not rowmin <= row <= rowmax:
+                    continue
+                cols = [col for col in cells if colmin <= col <= colmax]
+                if cols:
+                    block = row // 16
+                    low, high = blocks.get(block, (colmax, colmin))
+                    blocks[block] = (min(low, min(cols)), max(high, max(cols)))
+        self.row_spans = {block: f"{low + 1}:{high + 1}" for block, (low, high) in blocks.items()}
+        return None
+
+    def _write_rows(self) -> None:
+        rowmin, rowmax, colmin = self.dim_rowmin, self.dim_rowmax, self.dim_colmin
+        if not self._fast or None in (rowmin, colmin):
+            return super()._write_rows()
+        self._calculate_spans()
+        table, row_info, comments, spans = self.table, self.row_info, self.comments, self.row_spans
+        rows = sorted(row for row in {*table, *row_info, *comments} if rowmin <= row <= rowmax)
+        styles: dict[object, str] = {None: ""}
+        out: list[str] = []
+        for row in rows:
+            cells = table.get(row)
+            if not cells and row not in row_info and row not in comments:
+                continue
+            info = row_info.get(row)
+            span = spans.get(row // 16)
+            if cells:
+                out.append(self._row_tag(row, span, info, ">"))
+                self._write_row_cells(out, row, cells, info, styles)
+                out.append("</row>")
+            else:
+                out.append(self._row_tag(row, span, info, "/>"))
+        self.fh.write("".join(out))
+        return None
+
+    def _write_row_cells(self, out: list[str], row: int, cells: dict, info, styles: dict) -> None:
+        """Append the ``<c>`` elements of a row to ``out``, as ``Worksheet._write_cell`` writes them.
+
+        Cell types other than blanks, numbers, shared strings and formulas are written by xlsxwriter.
+        """
+        colmin, colmax, row_name = self.dim_colmin, self.dim_colmax, str(row + 1)
+        row_format = info.row_format if info is not None and info.row_format else None
+        for col in sorted(cells):
+            if not colmin <= col <= colmax:
+                continue
+            cell = cells[col]
+            fmt = cell.format
+            if not fmt:  # the row's format, else the column's
+                fmt = row_format or (self.col_info[col].column_format if col in self.col_info else None)
+            style = styles.get(fmt)
+            if style is None:
+                style = styles[fmt] = f' s="{_attribute(self, fmt._get_xf_index())}"'
+            kind = cell.__class__
+            ref = _column_names.get(col) or _column_name(col)
+            if kind is CellStringTuple or kind is CellRichStringTuple:
+                out.append(f'<c r="{ref}{row_name}"{style} t="s"><v>{cell.string}</v></c>')
+            elif kind is CellBlankTuple:
+                out.append(f'<c r="{ref}{row_name}"{style}/>')
+            elif kind is CellNumberTuple or kind is CellDatetimeTuple:
+                out.append(f'<c r="{ref}{row_name}"{style}><v>{cell.number:.16G}</v></c>')
+            elif kind is CellFormulaTuple:
+                out.append(self._formula_xml(ref + row_name, style, cell))
+            else:
+                self.fh.write("".join(out))
+                out.clear()
+                self._write_cell(row, col, cell)
+
+    def _row_tag(self, row: int, span, info, end: str) -> str:
+        """The ``<row>`` start (or empty, ``end="/>"``) tag, as ``Worksheet._write_row`` writes it."""
+        if info is None:
+            height = row_format = None
+            hidden = level = collapsed = 0
+        else:
+            height, row_format, hidden = info.height, info.row_format, info.hidden
+            level, collapsed = info.level, info.collapsed
+        if height is None:
+            height = self.default_row_height
+        xml = f'<row r="{row + 1}"'
+        xf_index = row_format._get_xf_index() if row_format else 0
+        if span:
+            xml += f' spans="{span}"'
+        if xf_index:
+            xml += f' s="{xf_index}"'
+        if row_format:
+            xml += ' customFormat="1"'
+        custom = height != self.original_row_height or height != self.default_row_height
+        if custom:
+            xml += f' ht="{height * 0.75:.16g}"'
+        if hidden:
+            xml += ' hidden="1"'
+        if custom:
+            xml += ' customHeight="1"'
+        if level:
+            xml += f' outlineLevel="{level}"'
+        if collapsed:
+            xml += ' collapsed="1"'
+        if self.excel_version == 2010:
+            xml += ' x14ac:dyDescent="0.25"'
+        return xml + end
+
+    def _formula_xml(self, ref: str, style: str, cell) -> str:
+        """The ``<c>`` element of a formula cell with its cached result."""
+        value, kind = cell.value, ""
+        if isinstance(value, bool):
+            kind, value = ' t="b"', 1 if value else 0
+        elif isinstance(value, str) and value != "":
+            kind = ' t="e"' if value in _FORMULA_ERRORS else ' t="str"'
+        formula, value = self._escape_data(cell.formula), self._escape_data(value)
+        return f'<c r="{ref}"{style}{kind}><f>{formula}</f><v>{value}</v></c>'
+
+
+def _sqref(options) -> str:
+    """The ``sqref`` of a data validation, as ``Worksheet._write_data_validation`` computes it."""
+    if options.get("multi_range"):
+        return options["multi_range"]
+    return " ".join(xl_range(min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)) for r1, c1, r2, c2 in options["cells"])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Workbook and package
+
+
+class FormWorkbook(xlsxwriter.Workbook):
+    """``xlsxwriter.Workbook`` with faster defined names, package parts and :class:`FormWorksheet` sheets."""
+
+    worksheet_class = FormWorksheet
+
+    def __init__(self, filename=None, options=None) -> None:
+        super().__init__(filename, options)
+        self._fast = fast_paths_supported()
+
+    def define_name(self, name: str, formula: str):
+        """``Workbook.define_name``; a workbook-scoped name already accepted once is stored without re-checking."""
+        if self._fast and name.__class__ is str and formula.__class__ is str and name in _global_names:
+            if formula.startswith("="):
+                formula = formula.lstrip("=")
+            self.defined_names.append([name, -1, formula, False])
+            return 0
+        result = super().define_name(name, formula)
+        # Whether a name without "!" is accepted depends on the name alone.
+        if self._fast and result == 0 and name.__class__ is str and "!" not in name:
+            if len(_global_names) >= _CACHE_LIMIT:
+                _global_names.clear()
+            _global_names.add(name)
+        return result
+
+    def _sort_defined_names(self, names):
+        if not self._fast:
+            return super()._sort_defined_names(names)
+        # The key Workbook._sort_defined_names appends, sorts on and removes again; the index keeps it stable.
+        keyed = [(item[0].replace("_xlnm.", "").lower() + "::" + item[2].lstrip("'").lower(), index, item)
+                 for index, item in enumerate(names)]
+        keyed.sort()
+        names[:] = [item for _, _, item in keyed]
+        return names
+
+    def _write_defined_names(self) -> None:
+        if not self._fast:
+            return super()._write_defined_names()
+        names = self.defined_names
+        if not names:
+            return None
+        plain = _plain([item[0] for item in names], _ATTRIBUTE_SPECIAL) and \
+            _plain([item[2] for item in names], _DATA_SPECIAL)
+        if plain:
+            escape_name = escape_range = _unchanged
+        else:
+            escape_name, escape_range = partial(_attribute, self), partial(_data, self)
+        out = ["<definedNames>"]
+        for name, sheet_id, sheet_range, hidden in names:
+            local = f' localSheetId="{_attribute(self, sheet_id)}"' if sheet_id != -1 else ""
+            flag = ' hidden="1"' if hidden else ""
+            out.append(f'<definedName name="{escape_name(name)}"{local}{flag}>'
+                       f'{escape_range(sheet_range)}</definedName>')
+        out.append("</definedNames>")
+        self.fh.write("".join(out))
+        return None
+
+    def _extract_named_ranges(self, defined_names):
+        if not self._fast:
+            return super()._extract_named_ranges(defined_names)
+        named_ranges = []
+        for item in defined_names:
+            name, index, sheet_range = item[0], item[1], item[2]
+            if name == "_xlnm._FilterDatabase" or "!" not in sheet_range:
+                continue
+            if name.startswith("_xlnm."):
+                name = sheet_range.split("!", 1)[0] + "!" + name.replace("_xlnm.", "")
+            elif index != -1:
+                name = sheet_range.split("!", 1)[0] + "!" + name
+            named_ranges.append(name)
+        return named_ranges
+
+    def _get_packager(self):
+        return _FormPackager() if self._fast else super()._get_packager()
+
+
+class _FormApp(App):
+    """app.xml with the titles of parts (a line per defined name) written in one go."""
+
+    def _write_titles_of_parts(self) -> None:
+        escape = _unchanged if _plain(self.part_names, _DATA_SPECIAL) else partial(_data, self)
+        parts = "".join([f"<vt:lpstr>{escape(name)}</vt:lpstr>" for name in self.part_names])
+        self.fh.write(f'<TitlesOfParts><vt:vector size="{len(self.part_names)}" baseType="lpstr">{parts}'
+                      "</vt:vector></TitlesOfParts>")
+
+
+class _FormSharedStrings(SharedStrings):
+    """sharedStrings.xml with plain strings written without the escaping passes they do not need."""
+
+    def _write_sst_strings(self) -> None:
+        out = []
+        for string in self.string_table.string_array:
+            if _DATA_SPECIAL.search(string) is not None:  # escapes, or a rich string ("<r>…")
+                out.append(_captured(self, self._write_si, string))
+            elif string[:1].isspace() or string[-1:].isspace():
+                out.append(f'<si><t xml:space="preserve">{string}</t></si>')
+            else:
+                out.append(f"<si><t>{string}</t></si>")
+        self.fh.write("".join(out))
+
+
+class _FormPackager(Packager):
+    """The stock packager; app.xml and sharedStrings.xml are built by :class:`_FormApp` and
+    :class:`_FormSharedStrings`, put in place of the classes the stock methods instantiate."""
+
+    def _write_shared_strings_file(self) -> None:
+        with _standing_in(packager_module, "SharedStrings", _FormSharedStrings):
+            super()._write_shared_strings_file()
+
+    def _write_app_file(self) -> None:
+        with _standing_in(packager_module, "App", _FormApp):
+            super()._write_app_file()
+
+
+@contextmanager
+def _standing_in(module, name: str, replacement: type) -> Iterator[None]:
+    """``module.name`` is ``replacement`` inside the block (rendering is single-threaded per process)."""
+    original = getattr(module, name)
+    setattr(module, name, replacement)
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
