@@ -63,8 +63,15 @@ def all_rules() -> list[Rule]:
     return sorted(_RULES.values(), key=lambda r: (r.code.split("-")[0], r.code))
 
 
+_loaded = False
+
+
 def _load_all() -> None:
-    # Importing the stage modules registers their codes; imported lazily to keep start-up light.
+    # Importing the stage modules registers their codes; imported lazily to keep start-up light. Once
+    # done it is not repeated: a report looks a code up for every finding, and import_module is not free.
+    global _loaded
+    if _loaded:
+        return
     import importlib
 
     for module in ("master", "intake", "template", "fill", "read", "rules", "reconcile", "ledger", "consolidate"):
@@ -73,3 +80,4 @@ def _load_all() -> None:
         except ModuleNotFoundError as exc:
             if exc.name != f"jixiao_xl.{module}":
                 raise
+    _loaded = True

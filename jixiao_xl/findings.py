@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 COLUMNS = (
@@ -60,8 +60,7 @@ class Finding:
 
     def as_row(self) -> dict[str, str]:
         """The finding as an ordered dict of the contract columns, every value a string."""
-        data = asdict(self)
-        return {name: _text(data[name]) for name in COLUMNS}
+        return {name: _text(getattr(self, name)) for name in COLUMNS}
 
 
 def _text(value: object) -> str:

@@ -7,6 +7,7 @@ run in worker processes (``--jobs``); the ledger is written only from this proce
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
@@ -25,7 +26,7 @@ from .rules import RuleConfig, check_submission
 from .safety import flush_to_disk, sweep_stale_temporaries
 from .sendback import findings_of as sendback_findings_of
 from .sendback import latest_per_unit, needs_sendback, write_sendbacks
-from .submission import Submission
+from .submission import Submission, submission_from_dict
 from .template import DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, builtin_template, load_spec
 
 
@@ -154,7 +155,7 @@ def run_import(master: Master, options: ImportOptions,
             order = {str(path): n for n, path in enumerate(files)}
             result.submissions.sort(key=lambda s: order.get(s.file, len(order)))
             result.findings += reconcile_batch(result.submissions, master)
-            result.findings += outstanding_findings(ledger.latest_by_unit(), master)
+            result.findings += outstanding_findings(ledger.accepted_unit_codes(), master)
             for folder in (options.out_dir, options.out_dir / SENDBACK_FOLDER):
                 sweep_stale_temporaries(folder)
             if options.sendbacks:
@@ -176,10 +177,11 @@ def _outcome(task: _Task, isolated: Isolated) -> _Checked:
 def _write_sendbacks(pool: IsolatedPool, ledger: Ledger, options: ImportOptions, result: ImportResult) -> list[Path]:
     """One 退回修改 workbook per unit whose latest return of this run has errors or warnings.
 
-    Rendered in the workers. The parent loads each full submission from the ledger and keeps only a few
-    in flight, so its memory stays flat; workers never touch SQLite (a connection opened in a child forked
-    while the parent was inside SQLite could deadlock). A workbook that cannot be rendered becomes a
-    G-SENDBACK finding.
+    Rendered in the workers. The parent reads each full submission's JSON from the ledger and keeps only a
+    few in flight, so its memory stays flat; the worker decodes it (a JSON text crosses the process boundary
+    far more cheaply than the object tree, and the parent's CPU is left to the workers). Workers never touch
+    SQLite (a connection opened in a child forked while the parent was inside SQLite could deadlock). A
+    workbook that cannot be rendered becomes a G-SENDBACK finding.
     """
     todo = []
     by_file: dict[str, list[Finding]] = {}  # one pass: a province's run has 20,000 files and as many findings
@@ -194,7 +196,7 @@ def _write_sendbacks(pool: IsolatedPool, ledger: Ledger, options: ImportOptions,
 
     def job(item: tuple) -> _SendbackJob:
         _light_sub, import_id, problems = item
-        return _SendbackJob(ledger.submission_of(import_id), problems, out_dir, options.password)
+        return _SendbackJob(ledger.submission_json_of(import_id), problems, out_dir, options.password)
 
     written: list[Path] = []
     for (light, _import_id, _problems), future in in_window(pool, _sendback_one, todo, 2 * max(1, options.jobs), job):
@@ -212,9 +214,10 @@ def _write_sendbacks(pool: IsolatedPool, ledger: Ledger, options: ImportOptions,
 
 @dataclass(frozen=True)
 class _SendbackJob:
-    """What a worker needs to render one unit's 退回修改 workbook (the full submission, loaded by the parent)."""
+    """What a worker needs to render one unit's 退回修改 workbook (the full submission's ledger JSON, read by
+    the parent)."""
 
-    submission: Submission
+    submission_json: str
     problems: tuple[Finding, ...]
     out_dir: Path
     password: str
@@ -223,7 +226,8 @@ class _SendbackJob:
 def _sendback_one(job: _SendbackJob) -> list[Path]:
     """Render one unit's 退回修改 workbook (inside a worker)."""
     master, specs = _WORKER["master"], _WORKER["specs"]
-    return write_sendbacks(job.out_dir, master, [job.submission], job.problems, *specs, password=job.password,
+    submission = submission_from_dict(json.loads(job.submission_json))
+    return write_sendbacks(job.out_dir, master, [submission], job.problems, *specs, password=job.password,
                            durable=False)
 
 

@@ -230,14 +230,20 @@ def _probe_bytes(data: bytes, zip_names: Sequence[str] | None) -> _Probe:
 def _probe_path(path: str | os.PathLike[str], may_inflate: bool) -> _Probe:
     """Facts about the file at ``path``; zip parts are inflated (bounded) only when ``may_inflate``."""
     with open(path, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        head = fh.read(HEAD_BYTES)
-        probe = _Probe(head=head, complete=len(head) >= size)
-        if head.startswith(ZIP_MAGICS):
-            probe.mimetype = _stored_mimetype(head)
-            _probe_zip(fh, probe, may_inflate)
-        elif head.startswith(OLE_MAGIC):
-            _probe_ole(fh, size, probe)
+        return _probe_source(fh, os.fstat(fh.fileno()).st_size, may_inflate)
+
+
+def _probe_source(fh: IO[bytes], size: int, may_inflate: bool, opened: zipfile.ZipFile | None = None) -> _Probe:
+    """Facts about a whole file open as ``fh`` (``size`` bytes); ``opened``: its zip directory, when the
+    caller has already read it from the same bytes."""
+    fh.seek(0)
+    head = fh.read(HEAD_BYTES)
+    probe = _Probe(head=head, complete=len(head) >= size)
+    if head.startswith(ZIP_MAGICS):
+        probe.mimetype = _stored_mimetype(head)
+        _probe_zip(fh, probe, may_inflate, opened)
+    elif head.startswith(OLE_MAGIC):
+        _probe_ole(fh, size, probe)
     return probe
 
 
@@ -280,15 +286,16 @@ def _zip_kind(probe: _Probe) -> FileKind:
     return FileKind.ZIP_OTHER
 
 
-def _probe_zip(source: IO[bytes], probe: _Probe, may_inflate: bool) -> None:
+def _probe_zip(source: IO[bytes], probe: _Probe, may_inflate: bool, opened: zipfile.ZipFile | None = None) -> None:
     """Fill in zip facts from the central directory; fall back to local headers if it is unreadable.
 
-    The directory is parsed only when its end record promises a size within the default limits.
+    The directory is parsed only when its end record promises a size within the default limits;
+    ``opened`` is that directory already parsed from the same bytes (it is not parsed again).
     """
     try:
         if not _directory_within_limits(source):
             raise zipfile.BadZipFile("directory missing or over the limits")
-        with zipfile.ZipFile(source) as zf:
+        with opened or zipfile.ZipFile(source) as zf:
             infos = zf.infolist()
             probe.zip_names = tuple(i.filename for i in infos)
             probe.zip_encrypted = any(i.flag_bits & 0x1 for i in infos)
@@ -677,6 +684,12 @@ def sha256_file(path: str | os.PathLike[str], chunk_size: int = 1 * MiB) -> str:
     return digest.hexdigest()
 
 
+def _file_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The whole content of the file at ``path``."""
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
 # A central directory larger than this per allowed entry is refused before zipfile parses it.
 _MAX_DIRECTORY_BYTES_PER_ENTRY = 1024
 
@@ -694,23 +707,39 @@ def check_zip(path: str | os.PathLike[str], limits: Limits = Limits()) -> list[F
     try:
         with open(path, "rb") as fh:
             directory = _read_end_record(fh, os.fstat(fh.fileno()).st_size)
+            # A directory that fails to parse is reported as a corrupt zip (inside), not as I-UNREADABLE.
+            findings, opened = _check_zip_directory(file, fh, directory, limits)
     except OSError as exc:
         return [_unreadable(file, exc)]
+    if opened is not None:
+        opened.close()
+    return findings
+
+
+def _check_zip_source(file: str, source: IO[bytes], limits: Limits) -> tuple[list[Finding], zipfile.ZipFile | None]:
+    """:func:`check_zip` of a whole file open as ``source``, and its zip directory when it was parsed."""
+    return _check_zip_directory(file, source, _read_end_record(source, source.seek(0, io.SEEK_END)), limits)
+
+
+def _check_zip_directory(file: str, source: IO[bytes], directory: tuple[int, int] | None,
+                         limits: Limits) -> tuple[list[Finding], zipfile.ZipFile | None]:
+    """The checks of :func:`check_zip` given the end record, and the zip directory (still open) once parsed."""
     if directory is None:
-        return [_zip_corrupt(file, "找不到压缩包目录")]
+        return [_zip_corrupt(file, "找不到压缩包目录")], None
     count, directory_bytes = directory
     if count > limits.max_entries:
-        return [_bomb_entries(file, count, limits)]
+        return [_bomb_entries(file, count, limits)], None
     if directory_bytes > max(limits.max_entries, 1) * _MAX_DIRECTORY_BYTES_PER_ENTRY:
-        return [_bomb_directory(file, directory_bytes)]
+        return [_bomb_directory(file, directory_bytes)], None
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
+        zf = zipfile.ZipFile(source)
+        infos = zf.infolist()
     except Exception as exc:  # noqa: BLE001 - any defect in the directory means "unreadable"
-        return [_zip_corrupt(file, type(exc).__name__)]
+        return [_zip_corrupt(file, type(exc).__name__)], None
     if len(infos) > limits.max_entries:
-        return [_bomb_entries(file, len(infos), limits)]
-    return [f.with_source(file, "") for f in _size_findings(infos, limits) + _path_findings(infos)]
+        zf.close()
+        return [_bomb_entries(file, len(infos), limits)], None
+    return [f.with_source(file, "") for f in _size_findings(infos, limits) + _path_findings(infos)], zf
 
 
 def _read_end_record(fh: IO[bytes], size: int) -> tuple[int, int] | None:
@@ -793,10 +822,13 @@ def _path_findings(infos: list[zipfile.ZipInfo]) -> list[Finding]:
         value=bad[0])]
 
 
+_DRIVE = re.compile(r"[A-Za-z]:")
+
+
 def _unsafe_member(name: str) -> bool:
     """True for a zip member name that is absolute (``/x``, ``C:x``) or contains a ``..`` segment."""
     normal = name.replace("\\", "/")
-    return normal.startswith("/") or bool(re.match(r"[A-Za-z]:", normal)) or ".." in normal.split("/")
+    return normal.startswith("/") or bool(_DRIVE.match(normal)) or ".." in normal.split("/")
 
 
 def _bomb_entries(file: str, count: int, limits: Limits) -> Finding:
@@ -886,13 +918,20 @@ def _inspect(path: str | os.PathLike[str], file: str, name: str, size: int, limi
         with open(path, "rb") as fh:
             kind = sniff(fh.read(HEAD_BYTES))
         return _intake(file, name, size, "", kind, [_too_big(size, limits)])
-    sha = sha256_file(path)
+    # One read of the whole file (at most max_file_bytes) serves the hash, the zip checks and the probe.
+    data = _file_bytes(path)
+    sha = hashlib.sha256(data).hexdigest()
+    source = io.BytesIO(data)
     findings: list[Finding] = []
-    with open(path, "rb") as fh:
-        is_zip = fh.read(4) in ZIP_MAGICS
-    if is_zip:
-        findings.extend(check_zip(path, limits))
-    probe = _probe_path(path, may_inflate=not has_errors(findings))
+    opened = None
+    if data[:4] in ZIP_MAGICS:
+        zip_findings, opened = _check_zip_source(file, source, limits)
+        findings.extend(zip_findings)
+    try:
+        probe = _probe_source(source, len(data), not has_errors(findings), opened)
+    finally:
+        if opened is not None:
+            opened.close()
     kind = _classify(probe)
     findings.extend(_kind_findings(kind, probe, name))
     return _intake(file, name, size, sha, kind, findings)

@@ -35,7 +35,7 @@ from . import catalogue
 from .errors import InputError
 from .findings import COLUMNS, SEVERITIES, Finding
 from .model import Indicator
-from .submission import Submission, submission_from_dict, submission_to_dict
+from .submission import Submission, submission_from_dict, submission_json
 
 BUSY_TIMEOUT_MS = 30_000
 STATUSES = ("received", "parsed", "failed")
@@ -330,8 +330,7 @@ class Encoded(NamedTuple):
 
 def encode(sub: Submission) -> Encoded:
     """The JSON texts :meth:`Ledger.complete` stores for ``sub`` (workers call this so the parent need not)."""
-    return Encoded(json.dumps(submission_to_dict(sub), ensure_ascii=False, separators=(",", ":")),
-                   _digest_json(digest(sub)))
+    return Encoded(submission_json(sub), _digest_json(digest(sub)))
 
 
 class Batch:
@@ -621,6 +620,17 @@ class Ledger:
             f"{_SELECT_ROWS} WHERE status = 'parsed' AND superseded_by IS NULL AND unit_code != '' ORDER BY id")
         return {row.unit_code: row for row in map(_row, rows)}
 
+    def accepted_unit_codes(self) -> list[str]:
+        """The units of :meth:`latest_by_unit`, in the same order, without reading the rows themselves.
+
+        ``unit_name`` and ``completed_at`` lie behind ``submission_json`` in every row, so reading whole rows
+        walks each stored submission's overflow pages; the code alone comes from the start of the row.
+        """
+        rows = self._db.execute(
+            "SELECT unit_code FROM imports WHERE status = 'parsed' AND superseded_by IS NULL AND unit_code != ''"
+            " ORDER BY id")
+        return list(dict.fromkeys(code for code, in rows))
+
     def history(self, unit_code: str | None = None) -> list[ImportRow]:
         """Every import (any status), oldest first; only one unit's when ``unit_code`` is given."""
         if unit_code is None:
@@ -643,12 +653,16 @@ class Ledger:
 
     def submission_of(self, import_id: int, indicator_locations: bool = True) -> Submission:
         """The submission stored with a completed import (see submission_from_dict for the flag)."""
+        return submission_from_dict(json.loads(self.submission_json_of(import_id)), indicator_locations)
+
+    def submission_json_of(self, import_id: int) -> str:
+        """The stored JSON text of a completed import's submission, undecoded (:meth:`submission_of` decodes it)."""
         values = self._db.execute("SELECT submission_json FROM imports WHERE id = ?", (import_id,)).fetchone()
         if values is None:
             raise LedgerError(f"台账中没有第 {import_id} 号导入。")
         if values[0] is None:
             raise LedgerError(f"第 {import_id} 号导入尚未完成解析（可能上次导入中断），请重新导入该文件。")
-        return submission_from_dict(json.loads(values[0]), indicator_locations)
+        return values[0]
 
     def digest_of(self, import_id: int) -> Digest:
         """The consolidation digest of a completed import (computed from the full submission when it has none)."""

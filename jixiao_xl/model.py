@@ -161,6 +161,13 @@ class Master:
         """The projects of one unit, in master order."""
         return self._projects_by_unit.get(unit_code, ())
 
+    def projects_with_code(self, code: str) -> tuple[Project, ...]:
+        """The projects whose 项目编码 is exactly ``code``, in master order (normally one, or none)."""
+        found = self._projects_by_code.get(code)
+        if found is None:
+            return ()
+        return found if isinstance(found, tuple) else (found,)
+
     def goals_of(self, unit_code: str) -> tuple[DeptGoal, ...]:
         """The department-level goals of one unit, ordered by 序号."""
         return tuple(sorted(self._goals_by_unit.get(unit_code, ()), key=lambda g: g.seq))
@@ -181,6 +188,19 @@ class Master:
     @cached_property
     def _projects_by_unit(self) -> dict[str, tuple[Project, ...]]:
         return _group(self.projects)
+
+    @cached_property
+    def _projects_by_code(self) -> dict[str, Project | tuple[Project, ...]]:
+        # A code held by one project maps to it directly: a province has 100,000 codes, and a tuple for
+        # each would cost every process that builds the index several megabytes more.
+        index: dict[str, Project | tuple[Project, ...]] = {}
+        for project in self.projects:
+            held = index.get(project.code)
+            if held is None:
+                index[project.code] = project
+            else:
+                index[project.code] = (*held, project) if isinstance(held, tuple) else (held, project)
+        return index
 
     @cached_property
     def _goals_by_unit(self) -> dict[str, tuple[DeptGoal, ...]]:
@@ -204,7 +224,8 @@ def _group(rows) -> dict:
 
 
 @lru_cache(maxsize=None)
-def _field_names(cls: type) -> tuple[str, ...]:
+def field_names(cls: type) -> tuple[str, ...]:
+    """The field names of a dataclass, in declaration order (cached per class)."""
     return tuple(f.name for f in fields(cls))
 
 
@@ -218,7 +239,7 @@ def to_plain(value: Any, decimal: Callable[[Decimal], Any] = lambda d: d) -> Any
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     if is_dataclass(value) and not isinstance(value, type):
-        return {name: to_plain(getattr(value, name), decimal) for name in _field_names(type(value))}
+        return {name: to_plain(getattr(value, name), decimal) for name in field_names(type(value))}
     if isinstance(value, Mapping):
         return {k: to_plain(v, decimal) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

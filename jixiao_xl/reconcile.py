@@ -254,7 +254,7 @@ def _unit_findings(sub: Submission, master: Master) -> tuple[Unit | None, list[F
 def _owner_hint(sub: Submission, master: Master) -> str:
     """When every known project of the return belongs to one master unit: a sentence naming that unit."""
     codes = {_code(rp.project.code) for rp in sub.projects} - {""}
-    owners = {p.unit_code for p in master.projects if p.code in codes}
+    owners = {p.unit_code for code in codes for p in master.projects_with_code(code)}
     if len(owners) != 1:
         return ""
     return f"表中的项目在主数据中属于单位{_unit_label(master, owners.pop())}，可能是该单位的表格。"
@@ -310,7 +310,6 @@ def _match_projects(sub: Submission, master: Master, unit: Unit) -> _Matching:
     result = _Matching()
     issued = list(master.projects_of(unit.code))
     free = list(range(len(issued)))
-    known = {p.code for p in master.projects if p.code}
     first: dict[str, ReturnedProject] = {}
     unpaired = []
     for rp in sub.projects:
@@ -329,7 +328,7 @@ def _match_projects(sub: Submission, master: Master, unit: Unit) -> _Matching:
     for rp in unpaired:
         name = compact(_text(rp.project.name))
         hit = None
-        if _code(rp.project.code) not in known and name:
+        if not _known_code(master, _code(rp.project.code)) and name:
             hit = next((i for i in free if compact(issued[i].name) == name), None)
         if hit is None:
             result.extra.append(rp)
@@ -338,6 +337,17 @@ def _match_projects(sub: Submission, master: Master, unit: Unit) -> _Matching:
         result.pairs.append((rp, issued[hit]))
     result.missing = [issued[i] for i in free]
     return result
+
+
+def _known_code(master: Master, code: str) -> bool:
+    """True when some master project has this (non-blank) 项目编码."""
+    return bool(code) and bool(master.projects_with_code(code))
+
+
+def _owner_of(master: Master, code: str) -> Project | None:
+    """The first master project with this (non-blank) 项目编码, or None."""
+    held = master.projects_with_code(code) if code else ()
+    return held[0] if held else None
 
 
 def _project_findings(sub: Submission, master: Master, unit: Unit) -> list[Finding]:
@@ -398,7 +408,7 @@ def _extra_finding(sub: Submission, master: Master, unit: Unit, rp: ReturnedProj
     """X-PROJECT-EXTRA for a sheet whose project is not the unit's (saying whose it is, when known)."""
     code = _code(rp.project.code)
     name = _text(rp.project.name)
-    owner = next((p for p in master.projects if code and p.code == code), None)
+    owner = _owner_of(master, code)
     shown = f"项目“{name}”（编码 {code or _BLANK}）"
     if owner is not None and owner.unit_code != unit.code:
         message = (f"{shown}在主数据中属于单位{_unit_label(master, owner.unit_code)}，不是本单位"
@@ -741,7 +751,8 @@ def _dup_project_findings(distinct: Sequence[Submission], master: Master) -> lis
         units = {_code(sub.unit_code) for sub, _ in places}
         if len(units) < 2:
             continue
-        owner = next((p.unit_code for p in master.projects if p.code == code), None)
+        first = _owner_of(master, code)
+        owner = first.unit_code if first is not None else None
         wrong = [(sub, rp) for sub, rp in places if _code(sub.unit_code) != owner] if owner in units else places
         findings += [_dup_project_finding(sub, rp, code, places, owner, master) for sub, rp in wrong]
     return findings

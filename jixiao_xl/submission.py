@@ -17,12 +17,14 @@ so the ledger can keep every import and consolidation can run from the ledger al
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, is_dataclass
 from decimal import Decimal
-from typing import Any, Mapping
+from operator import attrgetter
+from typing import Any, Callable, Mapping
 
 from .findings import Finding
-from .model import DeptGoal, DeptIndicator, Indicator, PlanPoint, Project, to_plain
+from .model import DeptGoal, DeptIndicator, Indicator, PlanPoint, Project, field_names, to_plain
 
 FOUND_BY = ("name", "meta", "label", "template")
 
@@ -108,6 +110,45 @@ def _typed(value: Any) -> Any:
 def submission_to_dict(sub: Submission) -> dict:
     """A JSON-ready dict; Decimals become ``{"decimal": "6.00"}`` so they come back exact."""
     return to_plain(sub, lambda d: {"decimal": str(d)})
+
+
+def submission_json(sub: Submission) -> str:
+    """``json.dumps(submission_to_dict(sub))``, compact and not ASCII-escaped, to the same text.
+
+    The JSON encoder walks the tree itself and asks :func:`_plain_default` only about dataclasses,
+    Decimals and non-dict mappings, instead of a Python call for every value of the tree first.
+    """
+    return json.dumps(sub, default=_plain_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def _plain_default(value: Any) -> Any:
+    """One level of :func:`~jixiao_xl.model.to_plain` for what the JSON encoder cannot write by itself."""
+    convert = _CONVERTERS.get(type(value))
+    if convert is None:
+        convert = _CONVERTERS[type(value)] = _converter(type(value))
+    return convert(value)
+
+
+def _converter(cls: type) -> Callable[[Any], Any]:
+    """How :func:`_plain_default` turns an instance of ``cls`` into something the JSON encoder writes."""
+    if issubclass(cls, Decimal):
+        return lambda value: {"decimal": str(value)}
+    if is_dataclass(cls):
+        names = field_names(cls)
+        if len(names) == 1:  # attrgetter of one name gives the value, not a tuple
+            return lambda value: {names[0]: getattr(value, names[0])}
+        values = attrgetter(*names) if names else (lambda value: ())
+        return lambda value: dict(zip(names, values(value)))
+    if issubclass(cls, Mapping):
+        return dict
+
+    def refuse(value: Any) -> Any:
+        raise TypeError(f"Object of type {cls.__name__} is not JSON serializable")
+
+    return refuse
+
+
+_CONVERTERS: dict[type, Callable[[Any], Any]] = {}
 
 
 def _project_from(data: dict) -> Project:

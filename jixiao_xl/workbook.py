@@ -140,6 +140,7 @@ class Sheet:
 
 
 Address = CellAddress | tuple[CellAddress, CellAddress]
+_UNPARSED = object()
 
 
 class DefinedNames(Mapping[str, "Address | None"]):
@@ -159,11 +160,11 @@ class DefinedNames(Mapping[str, "Address | None"]):
         self._joined: str | None = None
 
     def __getitem__(self, name: str) -> Address | None:
-        try:
-            return self._parsed[name]
-        except KeyError:
+        # Most names are looked up once: a miss is the common case, so no KeyError is raised for it.
+        address = self._parsed.get(name, _UNPARSED)
+        if address is _UNPARSED:
             address = self._parsed[name] = self._parse(self._references[name])
-            return address
+        return address
 
     def get(self, name: str, default: Address | None = None) -> Address | None:
         """The address a name refers to; ``default`` when there is no such name (None when it is not a cell)."""

@@ -32,7 +32,7 @@ from jixiao_xl.read import read_file
 from jixiao_xl.reconcile import reconcile_submission
 from jixiao_xl.rules import RuleConfig, check_submission
 from jixiao_xl.sendback import write_sendbacks
-from jixiao_xl.submission import Submission, submission_from_dict, submission_to_dict
+from jixiao_xl.submission import Submission, submission_from_dict, submission_json, submission_to_dict
 from jixiao_xl.template import DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, builtin_template, load_spec
 
 LIMITS = Limits(timeout_seconds=20)
@@ -78,8 +78,10 @@ def process(data: bytes, name: str = "报回.xlsx") -> Submission:
         for f in findings:
             assert f.file == str(path)
             catalogue.get(f.rule)  # every code is in the catalogue
-        # What the ledger stores must survive its JSON round trip.
-        submission_from_dict(json.loads(json.dumps(submission_to_dict(sub), ensure_ascii=False)))
+        # What the ledger stores must survive its JSON round trip, and its fast encoder must write the same text.
+        plain = json.dumps(submission_to_dict(sub), ensure_ascii=False, separators=(",", ":"))
+        assert submission_json(sub) == plain
+        submission_from_dict(json.loads(plain))
         if sub.readable and sub.unit_code == "435001" and findings:
             write_sendbacks(Path(folder) / "退回修改", MASTER, [sub], findings, *SPECS)
         return sub

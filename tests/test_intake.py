@@ -560,6 +560,23 @@ def test_too_big_is_refused_without_hashing(tmp_path, monkeypatch):
     assert result.sha256 == "" and result.kind is FileKind.XLSX and not result.readable
 
 
+def test_a_workbook_is_read_and_its_zip_directory_parsed_once(tmp_path, monkeypatch):
+    """Intake hashes, checks and probes one in-memory copy: one read of the file, one zip directory parse."""
+    path = tmp_path / "435001.xlsx"
+    path.write_bytes(xlsx_bytes())
+    parsed = []
+
+    class CountingZipFile(zipfile.ZipFile):
+        def __init__(self, *args, **kwargs):
+            parsed.append(args[0])
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(zipfile, "ZipFile", CountingZipFile)
+    result = inspect_file(path)
+    assert result.readable and result.kind is FileKind.XLSX and not result.findings
+    assert len(parsed) == 1
+
+
 def test_permission_error_while_reading_is_a_finding(tmp_path, monkeypatch):
     path = tmp_path / "435001.xlsx"
     path.write_bytes(xlsx_bytes())
@@ -568,7 +585,7 @@ def test_permission_error_while_reading_is_a_finding(tmp_path, monkeypatch):
         """Fail like a file locked by another program."""
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("jixiao_xl.intake.sha256_file", denied)
+    monkeypatch.setattr("jixiao_xl.intake._file_bytes", denied)
     result = inspect_file(path)
     assert [f.rule for f in result.findings] == ["I-UNREADABLE"] and not result.readable
     assert "Permission denied" in result.findings[0].message

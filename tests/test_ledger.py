@@ -135,6 +135,15 @@ def test_unreadable_file_is_failed_and_supersedes_nothing(ledger, master):
     assert ledger.latest_by_unit()["435001"].id == good.import_id
 
 
+def test_accepted_unit_codes_are_the_units_of_latest_by_unit(ledger, master):
+    ledger.record(make_submission(master, "435001", "v1"), "/in/v1.xlsx", 10, [])
+    ledger.record(make_submission(master, "435001", "v2"), "/in/v2.xlsx", 11, [])
+    ledger.record(Submission(file="x.xlsx", sha256="1" * 64, kind="xlsx", unit_code="435002"), "/in/x.xlsx", 3,
+                  [Finding("I-CORRUPT", "error", "文件已损坏")])
+    ledger.record(make_submission(master, "435001", "v3", file="other.xlsx"), "/in/v3.xlsx", 12, [])
+    assert ledger.accepted_unit_codes() == list(ledger.latest_by_unit()) == ["435001"]
+
+
 def test_findings_are_stored_and_read_back_equal(ledger, master):
     sub = make_submission(master, "435001")
     findings = sample_findings(sub, 7)
@@ -150,6 +159,45 @@ def test_submission_json_round_trip(ledger, master):
     assert back == sub
     assert back.projects[0].project.budget == Decimal("6.000") and str(back.projects[0].project.budget) == "6.000"
     assert back.projects[0].where("budget") == Location("1.光纤租赁和短信机费用", "B4", "name", "6.000")
+
+
+def test_submission_json_of_is_the_stored_text(ledger, master):
+    from jixiao_xl.submission import submission_json
+
+    sub = make_submission(master, "435001")
+    result = ledger.record(sub, "/in/a.xlsx", 1, [])
+    assert ledger.submission_json_of(result.import_id) == submission_json(sub)
+    received = ledger.record_received("f" * 64, "/in/b.xlsx", 1, "xlsx")
+    with pytest.raises(LedgerError, match="尚未完成解析"):
+        ledger.submission_json_of(received.import_id)
+    with pytest.raises(LedgerError, match="没有第 999 号导入"):
+        ledger.submission_json_of(999)
+
+
+def test_submission_json_is_the_plain_dict_dumped(master):
+    """The ledger's fast encoder writes exactly what dumping submission_to_dict writes, odd values included."""
+    import json
+    import types
+
+    from jixiao_xl.findings import Finding
+    from jixiao_xl.model import DeptGoal, DeptIndicator
+    from jixiao_xl.submission import ReturnedDept, submission_json, submission_to_dict
+
+    sub = make_submission(master, "435001")
+    first = sub.projects[0]
+    odd = dataclasses.replace(first.project, budget=Decimal("1E+3"), fiscal=None, indicators=(
+        Indicator("产出指标", "数量指标", "名称\"引号\n换行", operator="≥", value=Decimal("-0.50"), weight=Decimal("10")),
+        Indicator("", "", "定性", operator="定性", value="好", weight=None),
+    ))
+    locations = types.MappingProxyType({**first.locations, "ind0.name": Location(first.sheet, "C10", "label", "\u0007")})
+    projects = (dataclasses.replace(first, project=odd, locations=locations, notes={"ind0.value": ("改写", "单位")}),
+                *sub.projects[1:])
+    dept = ReturnedDept("部门整体绩效目标", "总体目标", (DeptGoal("435001", 1, "分项", "内容"),),
+                        (DeptIndicator("435001", 1, "产出指标", "质量指标", "合格率", "≥", Decimal("95"), "%"),),
+                        {"overall_goal": Location("部门整体绩效目标", "B4", "meta", "总体目标")}, {})
+    sub = dataclasses.replace(sub, projects=projects, dept=dept,
+                              findings=(Finding("P-NUMBER", "error", "不是数字", file=sub.file, value="x"),))
+    assert submission_json(sub) == json.dumps(submission_to_dict(sub), ensure_ascii=False, separators=(",", ":"))
 
 
 def test_rows_are_never_deleted(ledger, master):

@@ -584,3 +584,14 @@ def test_sample_round_trips_through_the_workbook(tmp_path: Path) -> None:
     again = load_master(path)
     assert again == sample and again.fingerprint == sample.fingerprint
     assert [f.rule for f in check_master(path)] == [f.rule for f in check_master(sample_dir())]
+
+
+def test_projects_with_code_finds_every_holder_in_master_order() -> None:
+    one = Project(U1, "P-1", "项目一", Decimal("1"))
+    shared_a = Project(U1, "P-2", "项目二", Decimal("2"))
+    shared_b = Project(U2, "P-2", "项目二（另一单位）", Decimal("3"))
+    master = Master(Settings(year=2025), units=(Unit(U1, "甲"), Unit(U2, "乙")), projects=(shared_a, one, shared_b))
+    assert master.projects_with_code("P-1") == (one,)
+    assert master.projects_with_code("P-2") == (shared_a, shared_b)
+    assert master.projects_with_code("P-3") == ()
+    assert master.projects_with_code(" P-1") == ()  # codes are compared exactly, as the caller cleaned them
