@@ -3,8 +3,7 @@
     python bench/cycle.py                      # 20,000 units × 5 projects × 7 indicators, --jobs 2
     python bench/cycle.py --units 400          # a smaller cycle (about a minute)
 
-Steps, each a real ``jixiao-xl`` command in its own process (each loads the master workbook first;
-generate parses it and fills a fresh cache of parsed masters, the later commands load it from there):
+Steps, each a real ``jixiao-xl`` command in its own process (each loads the master workbook first):
 ``generate``, the returns (the issued workbooks copied to a folder, as if every unit sent its
 form back unchanged; the synthetic master carries the seed's own mistakes, so about 40 % of the units get
 findings and a 退回修改 workbook), ``import`` and ``consolidate``. The master workbook is built once and
@@ -132,9 +131,6 @@ def cycle(units: int, projects: int, indicators: int, jobs: int) -> dict:
     work = WORK / f"cycle-{units}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    # A fresh cache of parsed masters: generate parses the master and fills it, the later commands read
-    # it from there, as a bureau's later commands would.
-    os.environ["JIXIAO_XL_CACHE"] = str(work / "mastercache")
     issued, returns, checked = work / "下发", work / "returns", work / "核对"
     ledger, summary = work / "ledger.sqlite", work / "汇总表.xlsx"
     jobs_args = ["--jobs", str(jobs)]

@@ -333,26 +333,15 @@ def prepare_master_file(shape: dict, path: str) -> dict:
 
 
 @step
-def master_load(path: str, cache_dir: str) -> dict:
-    """jixiao_xl.master.load_master on a master workbook (calamine read, build, fingerprint).
-
-    Timed with the cache of parsed masters off; then, for reference, the same load from that cache
-    (``cached_seconds``; filled by an untimed first load).
-    """
+def master_load(path: str) -> dict:
+    """jixiao_xl.master.load_master on a master workbook (calamine read, build, fingerprint)."""
     from jixiao_xl.master import load_master
 
     def work():
         master = load_master(Path(path))
         return {"units": len(master.units), "projects": len(master.projects),
                 "indicators": sum(len(p.indicators) for p in master.projects)}
-    os.environ["JIXIAO_XL_CACHE"] = "off"
-    result = timed(work)
-    os.environ["JIXIAO_XL_CACHE"] = str(_fresh_dir(Path(cache_dir)))
-    load_master(Path(path))
-    started = time.perf_counter()
-    load_master(Path(path))
-    result["cached_seconds"] = time.perf_counter() - started
-    return result
+    return timed(work)
 
 
 def synthetic_submission(master, unit, projects, goals, dept_indicators, rng: random.Random):
@@ -798,7 +787,7 @@ def run_suite(plan: dict, mode: str) -> dict:
     r["prepare_master_file"] = run_step("prepare_master_file", "prepare master.xlsx (cached)", shape=c_shape,
                                         path=str(master_file))
     r["master_load"] = run_step("master_load", f"load_master {c_shape['units'] * c_shape['projects']:,} projects",
-                                path=str(master_file), cache_dir=str(work / "mastercache"))
+                                path=str(master_file))
     if plan.get("scale_units"):
         big = {"units": plan["scale_units"], "projects": plan["projects"], "indicators": plan["indicators"]}
         r["scale_generate"] = run_step("scale_generate", f"generate 20 units of a {plan['scale_units']:,}-unit master",
@@ -911,9 +900,6 @@ def table(suite: dict) -> str:
     m = r["master_load"]
     lines.append(f"| load_master ({m['projects']:,} projects) | 1 | 1 | {m['projects']:,} | {m['seconds']:.2f} | "
                  f"{_ms(m, m['projects']):.3f} |  | {m['peak_rss_mb']:.0f} | | {m['tree_peak_mb_bound']:.0f} |")
-    if "cached_seconds" in m:
-        lines.append(f"| load_master from the cache of parsed masters (same file) | 1 | 1 | {m['projects']:,} | "
-                     f"{m['cached_seconds']:.2f} | {m['cached_seconds'] * 1000 / m['projects']:.3f} |  | | | |")
     if "scale_generate" in r:
         row(f"generate, 20 units of a {suite['plan']['scale_units']:,}-unit master", "scale_generate", 1)
         row("import check (isolate), same 20 files", "scale_check", 1)
@@ -970,7 +956,6 @@ def main(argv: list[str] | None = None) -> int:
                              "projects) and the 20,000-unit probes (skip them with --no-scale)")
     parser.add_argument("--step", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    os.environ["JIXIAO_XL_CACHE"] = "off"  # steps measure parsing; master_load also times the cache itself
     if args.step:
         spec = json.loads(args.step)
         result = STEPS[spec["step"]](**spec["args"])

@@ -48,7 +48,9 @@ TESTED_VERSIONS = ("3.3.",)  # version prefixes whose internals tests/test_fastx
 
 BLANK, STRING, NUMBER, FORMULA = "blank", "string", "number", "formula"  # kinds of FormWorksheet.put_cells
 
-_CACHE_LIMIT = 10_000  # entries per memo, cleared when full: the repeating entries of a batch are a few hundred
+# Entries per memo, cleared when full. The entries that repeat across a batch are a few hundred; the rest
+# (a validation naming one project's budget) never come back, and 10,000 of them cost a worker 45 MB.
+_CACHE_LIMIT = 2_000
 # Text that xlsxwriter's data escaping (XML specials, control characters, _xHHHH_) would change.
 _DATA_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 _ATTRIBUTE_SPECIAL = re.compile(r'["&<>\n]')

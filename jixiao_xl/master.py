@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .errors import InputError
-from . import catalogue, mastercache, taxonomy
+from . import catalogue, taxonomy
 from .findings import Finding
 from .model import (
     DEFAULT_PLAN_NODES,
@@ -807,17 +807,9 @@ def load_master(path: str | Path) -> Master:
     """Read and build the master at ``path`` (.xlsx, CSV folder or .json); :class:`MasterError` if unreadable.
 
     The same master as ``build_master(read_tables(path))``, built sheet by sheet as the rows stream in,
-    so that neither every grid nor every row's cells are held at once. A big master file is parsed once
-    and then read from the cache of parsed masters (:mod:`jixiao_xl.mastercache`).
+    so that neither every grid nor every row's cells are held at once.
     """
     path = Path(path)
-    if not path.is_file():
-        return _parse_master(path)
-    with _collector_paused():  # unpickling a cached master builds as many objects as parsing it
-        return mastercache.load_cached(path, _parse_master)
-
-
-def _parse_master(path: Path) -> Master:
     source = _open_source(path)
     if source.missing():
         raise MasterError(_missing_sheets_message(path, source.missing()))

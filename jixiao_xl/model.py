@@ -22,8 +22,8 @@ DEFAULT_SPARE_ROWS = 3
 def _reduce_to_constructor(self):
     """Pickle a slotted model object as its constructor call with the fields in order.
 
-    Twice as fast to pickle and unpickle as the slot state dataclasses write by default, which matters
-    for the cached province master (a million objects) and for what the worker processes send back.
+    Twice as fast to pickle and unpickle as the slot state dataclasses write by default, for what
+    crosses between the parent and the worker processes.
     """
     return type(self), tuple(getattr(self, name) for name in self.__slots__)
 

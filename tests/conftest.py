@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import pytest
-
-# No test reads or writes the user's cache of parsed masters; tests/test_mastercache.py opts in.
-os.environ["JIXIAO_XL_CACHE"] = "off"
 
 _TESTS = str(Path(__file__).resolve().parent)
 if _TESTS not in sys.path:  # the helpers (lo.py) live beside the tests
