@@ -38,7 +38,7 @@ from .ledger import AcceptedReturn, DigestProject, IndicatorTally, Ledger, tally
 from .model import Master, Project
 from .safety import FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, neutralise_formula, write_atomic
 from .status import display_width, return_state
-from .tablesheet import TableSheet
+from .tablesheet import TableSheet, TableWorkbook
 
 MASTER_ORIGIN = "主数据（未报送）"
 MASTER_SOURCE = "主数据"
@@ -686,11 +686,9 @@ def _plan_chart(workbook, ws, table: Table, nodes: Sequence[str], formats: _Form
 
 
 def _write_xlsx(c: Consolidation, path: Path) -> None:
-    import xlsxwriter
-
     tmp = atomic_target(path)
     try:
-        workbook = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_numbers": False,
+        workbook = TableWorkbook(str(tmp), {"constant_memory": True, "strings_to_numbers": False,
                                                   "strings_to_formulas": False,
                                                   "strings_to_urls": False})
         workbook.set_properties({"title": f"{c.year}年度绩效目标汇总表", "author": "jixiao-xl",

@@ -615,17 +615,17 @@ class _FormPackager(Packager):
     :class:`_FormSharedStrings`, put in place of the classes the stock methods instantiate."""
 
     def _write_shared_strings_file(self) -> None:
-        with _standing_in(packager_module, "SharedStrings", _FormSharedStrings):
+        with standing_in(packager_module, "SharedStrings", _FormSharedStrings):
             super()._write_shared_strings_file()
 
     def _write_app_file(self) -> None:
-        with _standing_in(packager_module, "App", _FormApp):
+        with standing_in(packager_module, "App", _FormApp):
             super()._write_app_file()
 
 
 @contextmanager
-def _standing_in(module, name: str, replacement: type) -> Iterator[None]:
-    """``module.name`` is ``replacement`` inside the block (rendering is single-threaded per process)."""
+def standing_in(module, name: str, replacement) -> Iterator[None]:
+    """``module.name`` is ``replacement`` inside the block (writing a workbook is single-threaded per process)."""
     original = getattr(module, name)
     setattr(module, name, replacement)
     try:

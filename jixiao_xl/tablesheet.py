@@ -15,11 +15,17 @@ XML with the cell API's, so a change in them shows up there.
 from __future__ import annotations
 
 import re
+import zipfile
 from decimal import Decimal
+from functools import partial
 from typing import Iterable, Sequence
 
+import xlsxwriter
+from xlsxwriter import workbook as workbook_module
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
+
+from .fastxlsx import standing_in
 
 MAX_TEXT = 32767  # Excel's limit, in UTF-16 code units
 _ROWS_PER_WRITE = 1000
@@ -132,3 +138,16 @@ class TableSheet(Worksheet):
             self._check_dimensions(row - 1, len(cells) - 1)
             self.previous_row = row - 1
         return row
+
+
+class TableWorkbook(xlsxwriter.Workbook):
+    """A workbook of large tables, zipped at compression level 1 instead of zlib's default 6.
+
+    汇总表 at province size is 80 MB of sheet XML: level 6 spends a quarter of the write compressing it,
+    level 1 a third of that, for a file about a quarter larger (22 → 28 MB at 100,000 projects). The sheet
+    XML itself is unchanged.
+    """
+
+    def _store_workbook(self) -> None:
+        with standing_in(workbook_module, "ZipFile", partial(zipfile.ZipFile, compresslevel=1)):
+            super()._store_workbook()

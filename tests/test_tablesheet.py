@@ -9,7 +9,7 @@ import pytest
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
-from jixiao_xl.tablesheet import MAX_TEXT, TableSheet
+from jixiao_xl.tablesheet import MAX_TEXT, TableSheet, TableWorkbook
 
 ROWS = [
     ("435001", "巨鹿县行政审批局本级", Decimal("6.00"), 5, Decimal("33.33")),
@@ -37,8 +37,8 @@ def _sheet_xml(path) -> str:
         return zf.read("xl/worksheets/sheet1.xml").decode()
 
 
-def _write(path, bulk: bool) -> None:
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+def _write(path, bulk: bool, workbook_class=xlsxwriter.Workbook) -> None:
+    workbook = workbook_class(str(path), {"constant_memory": True})
     ws = workbook.add_worksheet("表", worksheet_class=TableSheet)
     plain, money = workbook.add_format({"border": 1}), workbook.add_format({"num_format": "#,##0.00"})
     formats = [plain, plain, money, None, money]
@@ -64,6 +64,16 @@ def test_bulk_rows_match_the_cell_api(tmp_path):
     sheet = CalamineWorkbook.from_path(str(tmp_path / "bulk.xlsx")).get_sheet_by_name("表").to_python()
     assert sheet[2][:2] == ["A & B <c>", "  前后空格  "] and sheet[4][0] == "\u3000全角空格开头"
     assert sheet[1][2] == 6 and sheet[3][3] == "True" and sheet[5][4] == "文本在数字列"
+
+
+def test_table_workbook_changes_only_the_compression(tmp_path):
+    _write(tmp_path / "stock.xlsx", bulk=True)
+    _write(tmp_path / "table.xlsx", bulk=True, workbook_class=TableWorkbook)
+    with zipfile.ZipFile(tmp_path / "stock.xlsx") as stock, zipfile.ZipFile(tmp_path / "table.xlsx") as table:
+        assert stock.namelist() == table.namelist()
+        assert all(stock.read(name) == table.read(name) for name in stock.namelist())
+        assert all(info.compress_type == zipfile.ZIP_DEFLATED for info in table.infolist())
+    assert zipfile.ZipFile is xlsxwriter.workbook.ZipFile  # put back after the write
 
 
 def test_markup_in_text_stays_text(tmp_path):
