@@ -52,7 +52,7 @@ BLANK, STRING, NUMBER, FORMULA = "blank", "string", "number", "formula"  # kinds
 # (a validation naming one project's budget) never come back, and 10,000 of them cost a worker 45 MB.
 _CACHE_LIMIT = 2_000
 # Text that xlsxwriter's data escaping (XML specials, control characters, _xHHHH_) would change.
-_DATA_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
+DATA_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 _ATTRIBUTE_SPECIAL = re.compile(r'["&<>\n]')
 _FORMULA_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"})
 _SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -140,7 +140,7 @@ def _captured(xml_writer, method, *args) -> str:
 
 def _data(xml_writer, data) -> object:
     """``data`` escaped as xlsxwriter's ``_xml_data_element`` escapes it; plain text is returned as is."""
-    if type(data) is str and _DATA_SPECIAL.search(data) is None:
+    if type(data) is str and DATA_SPECIAL.search(data) is None:
         return data
     return xml_writer._escape_control_characters(xml_writer._escape_data(data))
 
@@ -551,7 +551,7 @@ class FormWorkbook(xlsxwriter.Workbook):
         if not names:
             return None
         plain = _plain([item[0] for item in names], _ATTRIBUTE_SPECIAL) and \
-            _plain([item[2] for item in names], _DATA_SPECIAL)
+            _plain([item[2] for item in names], DATA_SPECIAL)
         if plain:
             escape_name = escape_range = _unchanged
         else:
@@ -589,7 +589,7 @@ class _FormApp(App):
     """app.xml with the titles of parts (a line per defined name) written in one go."""
 
     def _write_titles_of_parts(self) -> None:
-        escape = _unchanged if _plain(self.part_names, _DATA_SPECIAL) else partial(_data, self)
+        escape = _unchanged if _plain(self.part_names, DATA_SPECIAL) else partial(_data, self)
         parts = "".join([f"<vt:lpstr>{escape(name)}</vt:lpstr>" for name in self.part_names])
         self.fh.write(f'<TitlesOfParts><vt:vector size="{len(self.part_names)}" baseType="lpstr">{parts}'
                       "</vt:vector></TitlesOfParts>")
@@ -601,7 +601,7 @@ class _FormSharedStrings(SharedStrings):
     def _write_sst_strings(self) -> None:
         out = []
         for string in self.string_table.string_array:
-            if _DATA_SPECIAL.search(string) is not None:  # escapes, or a rich string ("<r>…")
+            if DATA_SPECIAL.search(string) is not None:  # escapes, or a rich string ("<r>…")
                 out.append(_captured(self, self._write_si, string))
             elif string[:1].isspace() or string[-1:].isspace():
                 out.append(f'<si><t xml:space="preserve">{string}</t></si>')

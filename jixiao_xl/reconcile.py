@@ -341,7 +341,7 @@ def _match_projects(sub: Submission, master: Master, unit: Unit) -> _Matching:
 
 def _known_code(master: Master, code: str) -> bool:
     """True when some master project has this (non-blank) 项目编码."""
-    return bool(code) and bool(master.projects_with_code(code))
+    return _owner_of(master, code) is not None
 
 
 def _owner_of(master: Master, code: str) -> Project | None:

@@ -25,15 +25,13 @@ from xlsxwriter import workbook as workbook_module
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-from .fastxlsx import standing_in
+from .fastxlsx import DATA_SPECIAL, standing_in
 
 MAX_TEXT = 32767  # Excel's limit, in UTF-16 code units
 _ROWS_PER_WRITE = 1000
 _CACHED_TEXTS = 20_000  # per column
 _NUMBER_TYPES = frozenset({Decimal, int})  # bool, an int subclass, is text
 
-# Text that needs more than plain copying: XML specials, control characters, Excel's own _xHHHH_ escapes.
-_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 _EXCEL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
 
@@ -61,7 +59,7 @@ def _escaped(text: str) -> str:
 def text_element(text: str) -> str:
     """The ``<t>`` element of an inline string, whitespace-preserving when the text starts or ends with it."""
     text = _truncate(text)
-    if _SPECIAL.search(text):
+    if DATA_SPECIAL.search(text):  # XML specials, control characters, Excel's _xHHHH_ escapes
         text = _escaped(text)
     if text[:1].isspace() or text[-1:].isspace():
         return f'<t xml:space="preserve">{text}</t>'
