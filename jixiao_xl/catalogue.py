@@ -22,15 +22,21 @@ CATEGORIES = {
 }
 
 
+# Who a finding is for: the unit that filled the form (it reaches 退回修改 and the unit's notices), or only
+# the bureau (an issued blank returned unfilled, a form from another template batch): the unit cannot act on it.
+AUDIENCES = ("unit", "bureau")
+
+
 @dataclass(frozen=True)
 class Rule:
-    """A finding code: what it means, how to fix it, and where the rule comes from."""
+    """A finding code: what it means, how to fix it, where the rule comes from, and who it is for."""
 
     code: str
     severity: str
     title: str
     fix: str = ""
     source: str = ""
+    audience: str = "unit"
 
     @property
     def category(self) -> str:
@@ -41,9 +47,11 @@ class Rule:
 _RULES: dict[str, Rule] = {}
 
 
-def define(code: str, severity: str, title: str, fix: str = "", source: str = "") -> Rule:
+def define(code: str, severity: str, title: str, fix: str = "", source: str = "", audience: str = "unit") -> Rule:
     """Register a rule code (idempotent for an identical definition) and return it."""
-    rule = Rule(code, severity, title, fix, source)
+    if audience not in AUDIENCES:
+        raise ValueError(f"rule {code}: audience must be one of {AUDIENCES}, not {audience!r}")
+    rule = Rule(code, severity, title, fix, source, audience)
     existing = _RULES.get(code)
     if existing is not None and existing != rule:
         raise ValueError(f"rule {code} defined twice with different texts")
@@ -55,6 +63,13 @@ def get(code: str) -> Rule:
     """The rule registered under ``code``."""
     _load_all()
     return _RULES[code]
+
+
+def for_bureau_only(code: str) -> bool:
+    """True for a code whose findings are shown to the bureau but never sent back to the unit."""
+    _load_all()
+    rule = _RULES.get(code)
+    return rule is not None and rule.audience == "bureau"
 
 
 def all_rules() -> list[Rule]:

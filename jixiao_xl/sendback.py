@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
+from . import catalogue
 from .safety import FIXED_DOCUMENT_TIME
 from .fill import DEFAULT_PASSWORD, RenderRequest, render_unit
 from .findings import SEVERITIES, SEVERITY_ZH, Finding
@@ -68,9 +69,11 @@ def latest_per_unit(submissions: Iterable[Submission]) -> list[Submission]:
 
 
 def findings_of(sub: Submission, findings: Iterable[Finding]) -> list[Finding]:
-    """The findings about this submission's file: same file name and, when both are known, same sha256."""
+    """The findings the unit must act on about this submission's file: same file name and, when both are
+    known, same sha256; findings meant for the bureau only are left out."""
     return [f for f in findings
-            if f.file == sub.file and (not f.sha256 or not sub.sha256 or f.sha256 == sub.sha256)]
+            if f.file == sub.file and (not f.sha256 or not sub.sha256 or f.sha256 == sub.sha256)
+            and not catalogue.for_bureau_only(f.rule)]
 
 
 def needs_sendback(findings: Iterable[Finding]) -> bool:
