@@ -125,8 +125,8 @@ def raw_name(path: str | os.PathLike[str]) -> bytes:
     return os.fsencode(path)
 
 
-
 def _readable(part: str) -> str:
+    """One part of a path as text: unchanged when it is UTF-8, else read as GB18030, else with U+FFFD."""
     if not _SURROGATES.search(part):
         return part
     raw = os.fsencode(part)
