@@ -36,7 +36,8 @@ from .errors import InputError
 from .findings import SEVERITY_ZH, Finding
 from .ledger import AcceptedReturn, DigestProject, IndicatorTally, Ledger, tally_indicators
 from .model import Master, Project
-from .safety import FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, neutralise_formula, write_atomic
+from .safety import (FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, neutralise_formula, safe_file_stem, sheet_name,
+                     write_atomic)
 from .status import display_width, return_state
 from .tablesheet import TableSheet, TableWorkbook
 from .sheetwriter import print_as_list
@@ -566,7 +567,7 @@ def table_csv(table: Table) -> str:
     """One table as CSV text: header, data rows, total rows; formula-like text neutralised."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(table.headers)
+    writer.writerow([neutralise_formula(h) for h in table.headers])
     for row in (*table.rows, *table.totals):
         writer.writerow([neutralise_formula(_text(v)) for v in row])
     return buffer.getvalue()
@@ -576,7 +577,7 @@ def _write_csv(c: Consolidation, path: Path) -> Path:
     folder = path.parent / path.stem
     folder.mkdir(parents=True, exist_ok=True)
     for table in c.tables:
-        write_atomic(folder / f"{table.name}.csv", table_csv(table).encode("utf-8-sig"))
+        write_atomic(folder / f"{safe_file_stem(table.name)}.csv", table_csv(table).encode("utf-8-sig"))
     return folder
 
 
@@ -698,7 +699,7 @@ def _write_xlsx(c: Consolidation, path: Path) -> None:
         formats = _Formats(workbook)
         charts = []
         for table in c.tables:
-            ws = workbook.add_worksheet(table.name, worksheet_class=TableSheet)
+            ws = workbook.add_worksheet(sheet_name(table.name), worksheet_class=TableSheet)
             _write_table(ws, table, formats)
             if table.name == SUMMARY:
                 charts.append((SUMMARY_CHART, _summary_chart(workbook, ws, table, c.money_unit)))

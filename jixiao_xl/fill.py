@@ -22,7 +22,7 @@ from . import __version__, taxonomy
 from .findings import SEVERITY_ZH, Finding
 from .fastxlsx import FormWorkbook
 from .model import DeptGoal, DeptIndicator, Indicator, Master, Project, Unit
-from .safety import FIXED_DOCUMENT_TIME, write_atomic
+from .safety import FIXED_DOCUMENT_TIME, sheet_name, write_atomic
 from .sheetwriter import (FormatCache, Formula, SheetCanvas, cell_ref, display_width, print_as_list, quote_sheet,
                           wrapped_row_height)
 from .template import INDICATOR_FIELDS, CellSpec, FormSpec
@@ -40,7 +40,6 @@ PROJECT_INPUTS = frozenset({"project.purpose", "project.annual_goal", "plan.amou
                             "footer.date"} | {f"ind.{n}" for n in INDICATOR_FIELDS})
 DEPT_INPUTS = frozenset({"dept.overall_goal", "goal.name", "goal.goal", "footer.filler", "footer.phone", "footer.date"}
                         | {f"dind.{n}" for n in ("level1", "level2", "name", "operator", "value", "unit", "basis")})
-_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9]")
@@ -111,15 +110,11 @@ def render_bytes(request: RenderRequest) -> bytes:
 
 def sheet_names_for(projects: tuple[Project, ...]) -> list[str]:
     """Unique, valid (≤31 characters) sheet names derived from the projects, in order."""
-    used = {GUIDE_SHEET, DEPT_SHEET, LISTS_SHEET, META_SHEET}
+    used = [GUIDE_SHEET, DEPT_SHEET, LISTS_SHEET, META_SHEET]
     names = []
     for index, project in enumerate(projects, start=1):
-        base = _SHEET_FORBIDDEN.sub("_", f"{index}.{project.name or project.code}").strip("'") or f"{index}"
-        name, n = base[:31], 2
-        while name.lower() in {u.lower() for u in used}:
-            suffix = f"({n})"
-            name, n = base[: 31 - len(suffix)] + suffix, n + 1
-        used.add(name)
+        name = sheet_name(f"{index}.{project.name or project.code}", used, fallback=f"{index}")
+        used.append(name)
         names.append(name)
     return names
 

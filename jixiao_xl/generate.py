@@ -16,7 +16,7 @@ from .errors import InputError
 from .fill import DEFAULT_PASSWORD, RenderRequest, render_text, render_unit
 from .model import Master, Unit
 from .parallel import freeze_shared_objects, make_executor, run_all
-from .safety import flush_to_disk, safe_file_stem, write_atomic
+from .safety import flush_to_disk, neutralise_formula, restore_formula_text, safe_file_stem, write_atomic
 from .template import DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, builtin_template, load_spec
 
 MANIFEST = "manifest.csv"
@@ -52,14 +52,20 @@ class GenerateOptions:
     deadline: str = ""
 
 
+def unit_file_stem(unit: Unit) -> str:
+    """The stem every file made for a unit starts with: "<编码>-<名称>", safe on Windows and Linux, inside the
+    output folder, short enough in bytes for what is added to it."""
+    return safe_file_stem(f"{unit.code}-{unit.name}")
+
+
 def workbook_name(unit: Unit) -> str:
-    """The file name of a unit's workbook: safe on Windows, inside the output folder, ≤ 100 characters."""
-    return safe_file_stem(f"{unit.code}-{unit.name}", limit=95) + ".xlsx"
+    """The file name of a unit's workbook."""
+    return unit_file_stem(unit) + ".xlsx"
 
 
 def notice_name(unit: Unit) -> str:
     """The file name of a unit's cover notice."""
-    return safe_file_stem(f"{unit.code}-{unit.name}", limit=90) + "-通知.txt"
+    return unit_file_stem(unit) + "-通知.txt"
 
 
 def generation_time(master_path: Path | None) -> datetime:
@@ -156,13 +162,15 @@ def _write_manifest(path: Path, issued: list[Issued], master: Master, spec: Form
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(MANIFEST_COLUMNS)
     for item in issued:
-        writer.writerow(item.row(master, spec, generated_at))
+        writer.writerow([neutralise_formula(cell) for cell in item.row(master, spec, generated_at)])
     write_atomic(path, buffer.getvalue().encode("utf-8-sig"))
 
 
 def read_manifest(path: Path) -> list[dict[str, str]]:
-    """The rows of a manifest written by :func:`generate` (empty when there is none)."""
+    """The rows of a manifest written by :func:`generate` (empty when there is none), cells as they were
+    before formula-like text was neutralised."""
     if not Path(path).exists():
         return []
     with open(path, encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
+        return [{key: restore_formula_text(value) if isinstance(value, str) else value for key, value in row.items()}
+                for row in csv.DictReader(handle)]

@@ -23,7 +23,7 @@ from .read import read_intake, unreadable
 from .reconcile import outstanding_findings, reconcile_batch, reconcile_submission, same_file_finding
 from .report import ReportPaths, write_reports
 from .rules import RuleConfig, check_submission
-from .safety import flush_to_disk, sweep_stale_temporaries
+from .safety import display_name, display_names, flush_to_disk, sweep_stale_temporaries
 from .sendback import findings_of as sendback_findings_of
 from .sendback import latest_per_unit, needs_sendback, write_sendbacks
 from .submission import Submission, submission_from_dict
@@ -131,7 +131,7 @@ def guard_output(options: ImportOptions) -> None:
 def run_import(master: Master, options: ImportOptions,
                on_file: Callable[[Path], None] = lambda path: None) -> ImportResult:
     """Import every file of ``options.paths``; returns what was found and written."""
-    missing = [str(p) for p in options.paths if not Path(p).exists()]
+    missing = [display_name(p) for p in options.paths if not Path(p).exists()]
     if missing:
         raise InputError(f"找不到 {'、'.join(missing)}。请检查路径。")
     guard_output(options)
@@ -152,7 +152,7 @@ def run_import(master: Master, options: ImportOptions,
                     _complete(ledger, task, _outcome(task, future.result()), result)
                     batch.done()
                     on_file(Path(task.intake.path))
-            order = {str(path): n for n, path in enumerate(files)}
+            order = {shown: n for n, shown in enumerate(display_names(files).values())}
             result.submissions.sort(key=lambda s: order.get(s.file, len(order)))
             result.findings += reconcile_batch(result.submissions, master)
             result.findings += outstanding_findings(ledger.accepted_unit_codes(), master)
@@ -238,11 +238,12 @@ def _receive(ledger: Ledger, files: Sequence[Path], result: ImportResult, on_fil
     A file that intake refuses (encrypted, a bomb, not a workbook …) is completed at once, unread.
     """
     tasks = []
-    seen: dict[str, Path] = {}
+    seen: dict[str, str] = {}
+    shown = display_names(files)
     # Every "received" row is committed before any file is parsed: the workers start after this returns.
     with ledger.batch(max_records=256) as group:
         for path in files:
-            task = _receive_one(ledger, path, seen, result, limits)
+            task = _receive_one(ledger, path, shown[str(path)], seen, result, limits)
             if task is not None and task.intake.readable:
                 tasks.append(task)
             else:
@@ -253,9 +254,11 @@ def _receive(ledger: Ledger, files: Sequence[Path], result: ImportResult, on_fil
     return tasks
 
 
-def _receive_one(ledger: Ledger, path: Path, seen: dict[str, Path], result: ImportResult, limits: Limits) -> _Task | None:
-    """Intake one file and record it as received; None when there is nothing to read (already reported)."""
-    intake = _hashed(inspect_file(path, limits))
+def _receive_one(ledger: Ledger, path: Path, shown: str, seen: dict[str, str], result: ImportResult,
+                 limits: Limits) -> _Task | None:
+    """Intake one file (``shown``: its path as reports show it) and record it as received; None when there is
+    nothing to read (already reported)."""
+    intake = _hashed(inspect_file(path, limits, shown))
     digest = intake.sha256
     if not digest:
         # Not even readable byte by byte (vanished, no permission): reported, nothing to record.
@@ -266,16 +269,16 @@ def _receive_one(ledger: Ledger, path: Path, seen: dict[str, Path], result: Impo
         # The same bytes twice in one batch: read once, so the ledger row, its findings and its
         # submission all name the first file (otherwise whichever worker finished first would).
         result.duplicates += 1
-        result.findings.append(same_file_finding(path, seen[digest], digest))
+        result.findings.append(same_file_finding(shown, seen[digest], digest))
         return None
-    seen[digest] = path
-    received = ledger.record_received(digest, path, intake.size, intake.kind.value)
+    seen[digest] = shown
+    received = ledger.record_received(digest, path, intake.size, intake.kind.value, shown=shown)
     if received.duplicate:
         result.duplicates += 1
         row = ledger.get(received.import_id)
         result.findings.append(Finding("L-DUPLICATE", "info",
                                        f"与 {row.received_at if row else '之前'} 导入的“{row.file_name if row else ''}”内容完全相同，本次不重复导入。",
-                                       file=str(path), sha256=digest, unit_code=row.unit_code if row else ""))
+                                       file=shown, sha256=digest, unit_code=row.unit_code if row else ""))
         return None
     return _Task(intake, received.import_id)
 

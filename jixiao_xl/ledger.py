@@ -35,6 +35,7 @@ from . import catalogue
 from .errors import InputError
 from .findings import COLUMNS, SEVERITIES, Finding
 from .model import Indicator
+from .safety import display_name, raw_name
 from .submission import Submission, submission_from_dict, submission_json
 
 BUSY_TIMEOUT_MS = 30_000
@@ -136,8 +137,15 @@ def _v4_digest_table(db: sqlite3.Connection) -> None:
                         for import_id, text in batch])
 
 
+# The path of a return as the file system's bytes: a name that is not UTF-8 is stored as text in a readable
+# form (GB18030 or with replacement characters), which cannot give the original back. NULL for older rows.
+_ORIGINAL_PATH_BYTES = """
+ALTER TABLE imports ADD COLUMN original_path_bytes BLOB;
+"""
+
 # A migration is an SQL script, or a function run inside the migration's transaction.
-MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (_V1, _V2, _V3, _v4_digest_table)
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (_V1, _V2, _V3, _v4_digest_table,
+                                                                      _ORIGINAL_PATH_BYTES)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -511,21 +519,24 @@ class Ledger:
     # -- recording ------------------------------------------------------------------------------------
 
     def record_received(self, sha256: str, path: str | Path, size: int, kind: str,
-                        received_at: datetime | str | None = None) -> Received:
+                        received_at: datetime | str | None = None, shown: str | None = None) -> Received:
         """Write the "received" row of a file before it is parsed (its own transaction).
 
+        The path is stored as text in its readable form (``shown``, else :func:`safety.display_name`) and as
+        the file system's bytes (``original_path_bytes``), whatever encoding the name was written in.
         Returns the existing import when the same bytes were seen before: ``duplicate`` when that import was
         completed, ``resumed`` when it was left at ``received`` (a crash) and should be completed now.
         """
+        shown = display_name(path) if shown is None else shown
         with self._transaction() as db:
             existing = db.execute("SELECT id, status FROM imports WHERE sha256 = ?", (sha256,)).fetchone()
             if existing is not None:
                 resumed = existing[1] == "received"
                 return Received(existing[0], duplicate=not resumed, resumed=resumed)
             cursor = db.execute(
-                "INSERT INTO imports (sha256, file_name, original_path, size, kind, received_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (sha256, Path(path).name, str(path), int(size), str(kind), _iso(received_at)))
+                "INSERT INTO imports (sha256, file_name, original_path, size, kind, received_at, original_path_bytes)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (sha256, Path(shown).name, shown, int(size), str(kind), _iso(received_at), raw_name(path)))
             return Received(int(cursor.lastrowid), duplicate=False)
 
     def complete(self, import_id: int, sub: Submission, findings: Iterable[Finding], status: str,

@@ -157,9 +157,9 @@ def unreadable(intake: Intake, failure: Finding | None = None) -> Submission:
     """The submission of a file that could not be read: its identity and the findings that say why."""
     extra = ()
     if failure is not None:
-        extra = (Finding(failure.rule, failure.severity, failure.message, file=intake.path, sha256=intake.sha256,
+        extra = (Finding(failure.rule, failure.severity, failure.message, file=intake.file, sha256=intake.sha256,
                          value=failure.value),)
-    return Submission(file=intake.path, sha256=intake.sha256, kind=intake.kind.value,
+    return Submission(file=intake.file, sha256=intake.sha256, kind=intake.kind.value,
                       findings=tuple(intake.findings) + extra)
 
 
@@ -169,9 +169,9 @@ def read_intake(intake: Intake, money_unit: str, specs: tuple[FormSpec, FormSpec
         data = open_workbook(Path(intake.path), intake.kind.value)
     except Exception as exc:  # noqa: BLE001 - a file calamine cannot open is a finding, not a crash
         finding = Finding("I-CORRUPT", "error", f"文件已损坏或格式异常，无法读取（{type(exc).__name__}）；请在 Excel/WPS 中打开后另存为 .xlsx 再提交。",
-                          file=intake.path, sha256=intake.sha256, value=type(exc).__name__)
+                          file=intake.file, sha256=intake.sha256, value=type(exc).__name__)
         return unreadable(intake, finding)
-    sub = read_workbook(data, intake.path, intake.sha256, money_unit, *specs)
+    sub = read_workbook(data, intake.file, intake.sha256, money_unit, *specs)
     return Submission(**{**sub.__dict__, "findings": tuple(intake.findings) + sub.findings})
 
 

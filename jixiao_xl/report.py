@@ -21,7 +21,7 @@ from . import catalogue
 from .findings import COLUMNS, SEVERITIES, SEVERITY_ZH, Finding, count_by_severity, to_csv, to_json
 from .model import Master
 from .resources import text_templates_dir
-from .safety import FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, write_atomic
+from .safety import FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, sheet_name, write_atomic
 from .sheetwriter import print_as_list, wrapped_row_height
 from .submission import Submission
 
@@ -52,7 +52,6 @@ UNKNOWN_UNIT_SHEET = "单位未识别"
 # Above this many units with findings, report.xlsx gets no sheet per unit: thousands of sheets make the
 # workbook slow to open and to page through; 问题清单's filter on 单位编码 does the same job.
 UNIT_SHEET_LIMIT = 200
-_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
 
 STATUS_UNREAD = "无法读取"
 STATUS_ERRORS = "有错误，需退回修改"
@@ -332,16 +331,11 @@ def _findings_by_unit(findings: Sequence[Finding]) -> dict[str, list[Finding]]:
 
 def unit_sheet_names(units: Sequence[tuple[str, str]]) -> dict[str, str]:
     """单位编码 → a valid, unique (case-insensitive) sheet name of at most 31 characters from code and name."""
-    used = {n.lower() for n in (OVERVIEW_SHEET, FINDINGS_SHEET, RULES_SHEET, UNKNOWN_UNIT_SHEET, "history")}
+    used = [OVERVIEW_SHEET, FINDINGS_SHEET, RULES_SHEET, UNKNOWN_UNIT_SHEET]
     names = {}
     for code, name in units:
-        base = _SHEET_FORBIDDEN.sub("_", f"{code} {name}".strip()).strip("'").strip() or "单位"
-        candidate, n = base[:31], 2
-        while candidate.lower() in used:
-            suffix = f"({n})"
-            candidate, n = base[: 31 - len(suffix)] + suffix, n + 1
-        used.add(candidate.lower())
-        names[code] = candidate
+        names[code] = sheet_name(f"{code} {name}".strip(), used, fallback="单位")
+        used.append(names[code])
     return names
 
 

@@ -11,7 +11,7 @@ import click
 from ..cli import cli
 from ..console import progress
 from ..errors import EXIT_OK, InputError
-from ..safety import write_atomic
+from ..safety import display_name, write_atomic
 
 
 @cli.command("read")
@@ -29,7 +29,7 @@ def read_command(paths: tuple[Path, ...], json_path: Path | None, money_unit: st
     from ..parallel import default_jobs
     from ..read import default_specs, read_intake, submission_report, unreadable
 
-    missing = [str(p) for p in paths if not p.exists()]
+    missing = [display_name(p) for p in paths if not p.exists()]
     if missing:
         raise InputError(f"找不到 {'、'.join(missing)}。请检查路径。")
     files = collect_files(paths)
