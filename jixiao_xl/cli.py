@@ -71,7 +71,7 @@ def _help_option(func):
 
 @click.group(cls=ChineseGroup, context_settings=CONTEXT)
 @click.version_option(__version__, "--version", message="jixiao-xl %(version)s", help="显示版本号并退出。")
-@click.option("--workspace", "workspace", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--workspace", "workspace", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
               help="工作区文件夹（默认：环境变量 JIXIAO_WORKSPACE，否则当前文件夹或其上级中含 jixiao.toml 的文件夹）。")
 @click.option("--debug", is_flag=True, help="出错时显示完整的程序调用栈（供开发人员排查）。")
 @_help_option

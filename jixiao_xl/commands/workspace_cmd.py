@@ -43,9 +43,11 @@ def pick(explicit, from_workspace, outside):
 @click.option("--force", is_flag=True, help="文件夹不是空的时也继续：只补建缺少的部分，已有的配置和主数据不会被覆盖。")
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
 def init_command(folder: Path, sample: bool, year: int | None, force: bool) -> int:
-    """建立一年的工作区 FOLDER：jixiao.toml、主数据.xlsx、下发/ 收件/ 原件/ 核对/ 汇总/ 公开/ 和台账 ledger.sqlite。
+    """建立一年的工作区 FOLDER：配置、主数据、各文件夹和台账，以后的命令都不需要路径参数。
 
     \b
+    FOLDER 中写出 jixiao.toml（配置）、主数据.xlsx（空白，或加 --sample 为示例数据）、
+    下发/ 收件/ 原件/ 核对/ 汇总/ 公开/ 和台账 ledger.sqlite。
     之后在该文件夹（或其子文件夹）中运行 generate、import、status、consolidate 等命令，都不需要路径参数；
     也可以在别处用 --workspace FOLDER 或环境变量 JIXIAO_WORKSPACE 指定工作区。
     """
