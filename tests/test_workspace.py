@@ -371,3 +371,14 @@ def test_without_a_ledger_record_returns_are_read_as_before(tmp_path, inside):
     assert result.exit_code == 1, result.output
     findings = json.loads((tmp_path / "checked" / "findings.json").read_text(encoding="utf-8"))
     assert [f["rule"] for f in findings if f["rule"] == "X-VERSION"] == ["X-VERSION"]  # default template expected
+
+
+def test_a_workspace_without_its_ledger_is_not_given_a_new_one(tmp_path, inside):
+    root = _workspace_with(tmp_path, inside)
+    (root / "ledger.sqlite").unlink()
+    inside(root / "汇总")
+    for command in ("status", "consolidate"):
+        result = invoke(command)
+        assert result.exit_code == 2, result.output
+        assert f"找不到台账 {root.resolve() / 'ledger.sqlite'}（工作区 {root.resolve()}）" in result.output
+    assert not (root / "ledger.sqlite").exists() and list((root / "汇总").iterdir()) == []
