@@ -153,6 +153,11 @@ def test_discovery_from_a_subfolder_option_and_environment(tmp_path, inside):
     assert "M-PLAN-SHORT" in by_env.output
     wrong = invoke("--workspace", str(elsewhere), "master", "check")
     assert wrong.exit_code == 2 and "不是 jixiao-xl 工作区" in wrong.output
+    option_over_env = invoke("--workspace", str(root), "master", "check", env={"JIXIAO_WORKSPACE": str(elsewhere)})
+    assert "M-PLAN-SHORT" in option_over_env.output
+    inside(root)
+    env_over_cwd = invoke("master", "check", env={"JIXIAO_WORKSPACE": str(elsewhere)})
+    assert env_over_cwd.exit_code == 2 and f"环境变量 JIXIAO_WORKSPACE 指定的 {elsewhere}" in env_over_cwd.output
 
 
 def test_explicit_flags_win_over_the_workspace(tmp_path, inside):
