@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 
 from .errors import InputError
 from .fill import DEFAULT_PASSWORD, RenderRequest, render_text, render_unit
+from .ledger import IssuedRow, Ledger, TemplateBlob
 from .model import Master, Unit
 from .parallel import freeze_shared_objects, make_executor, run_all
 from .safety import flush_to_disk, neutralise_formula, restore_formula_text, safe_file_stem, write_atomic
@@ -50,6 +51,8 @@ class GenerateOptions:
     jobs: int = 1
     password: str = DEFAULT_PASSWORD
     deadline: str = ""
+    ledger_path: Path | None = None  # where every issued workbook and its templates are recorded (None: nowhere)
+    force: bool = False  # issued although the master check found errors (recorded with each workbook)
 
 
 def unit_file_stem(unit: Unit) -> str:
@@ -122,8 +125,11 @@ def _generate_one(unit: Unit) -> Issued:
 def generate(master: Master, master_path: Path | None, options: GenerateOptions,
              on_done: Callable[[Issued], None] = lambda issued: None) -> list[Issued]:
     """Render every selected unit's workbook into ``options.out_dir`` and write the manifest."""
-    project_spec = load_spec(options.project_template or builtin_template(PROJECT_TEMPLATE))
-    dept_spec = load_spec(options.dept_template or builtin_template(DEPARTMENT_TEMPLATE))
+    project_path = options.project_template or builtin_template(PROJECT_TEMPLATE)
+    dept_path = options.dept_template or builtin_template(DEPARTMENT_TEMPLATE)
+    project_spec, dept_spec = load_spec(project_path), load_spec(dept_path)
+    # The bytes are read now, next to compiling, so the ledger keeps the very template the forms were made from.
+    blobs = (_template_blob(project_path, project_spec), _template_blob(dept_path, dept_spec))
     if project_spec.kind != "project":
         raise InputError(f"{options.project_template} 不是项目支出绩效目标表模板（缺少 ind.* 明细行）。")
     if dept_spec.kind != "department":
@@ -145,7 +151,34 @@ def generate(master: Master, master_path: Path | None, options: GenerateOptions,
     # manifest (durable) says they exist.
     flush_to_disk(options.out_dir / name for unit in units for name in (workbook_name(unit), notice_name(unit)))
     _write_manifest(options.out_dir / MANIFEST, issued, master, project_spec, generated_at)
+    if options.ledger_path is not None:
+        record_issued(options.ledger_path, issued, blobs, master, options, generated_at)
     return issued
+
+
+def _template_blob(path: Path, spec: FormSpec) -> TemplateBlob:
+    content = Path(path).read_bytes()
+    return TemplateBlob(hashlib.sha256(content).hexdigest(), Path(path).name, spec.template_id, spec.version,
+                        spec.kind, content)
+
+
+def record_issued(ledger_path: Path, issued: Sequence[Issued], blobs: tuple[TemplateBlob, TemplateBlob],
+                  master: Master, options: GenerateOptions, generated_at: datetime) -> None:
+    """Record every issued workbook in the ledger, with the bytes of the two templates it was made from."""
+    project, dept = blobs
+    with Ledger.open(ledger_path) as ledger:
+        for blob in blobs:
+            ledger.store_template(blob)
+        with ledger.batch(max_records=1000) as group:
+            for item in issued:
+                ledger.record_issued(IssuedRow(
+                    unit_code=item.unit_code, unit_name=item.unit_name, file_name=item.file,
+                    file_path=str((options.out_dir / item.file).resolve()), sha256=item.sha256,
+                    template_id=project.template_id, template_version=project.version, template_sha256=project.sha256,
+                    dept_template_id=dept.template_id, dept_template_version=dept.version,
+                    dept_template_sha256=dept.sha256, master_fingerprint=master.fingerprint,
+                    generated_at=generated_at.isoformat(timespec="seconds"), forced=options.force))
+                group.done()
 
 
 def _check_file_names(units: list[Unit]) -> None:

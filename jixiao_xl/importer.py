@@ -27,7 +27,9 @@ from .safety import display_name, display_names, flush_to_disk, sweep_stale_temp
 from .sendback import findings_of as sendback_findings_of
 from .sendback import latest_per_unit, needs_sendback, write_sendbacks
 from .submission import Submission, submission_from_dict
-from .template import DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, builtin_template, load_spec
+from .template import (DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, TemplateSet, as_template_set, builtin_template,
+                       load_spec, template_set)
+from .workspace import Workspace
 
 
 SENDBACK_FOLDER = "退回修改"
@@ -48,6 +50,7 @@ class ImportOptions:
     rules_path: Path | None = None
     password: str = "jixiao"
     sendbacks: bool = True
+    workspace: Workspace | None = None  # the workspace the run belongs to (its folders: 原件/, 核对/ …), if any
 
 
 @dataclass
@@ -87,15 +90,15 @@ class _Task:
 _WORKER: dict = {}
 
 
-def _init_worker(master: Master, specs: tuple[FormSpec, FormSpec], config: RuleConfig) -> None:
-    _WORKER.update(master=master, specs=specs, config=config)
+def _init_worker(master: Master, templates: TemplateSet | tuple[FormSpec, FormSpec], config: RuleConfig) -> None:
+    _WORKER.update(master=master, templates=as_template_set(templates), config=config)
 
 
 def _check_one(intake: Intake) -> _Checked:
     """Read one accepted file, run the rules and reconcile it with the master (inside an isolated worker)."""
-    master, specs, config = _WORKER["master"], _WORKER["specs"], _WORKER["config"]
-    sub = read_intake(intake, master.settings.money_unit, specs)
-    return _Checked(sub, _check(sub, master, specs, config))
+    master, templates, config = _WORKER["master"], _WORKER["templates"], _WORKER["config"]
+    sub = read_intake(intake, master.settings.money_unit, templates)
+    return _Checked(sub, _check(sub, master, templates, config))
 
 
 def _check_for_ledger(intake: Intake) -> _Checked:
@@ -108,11 +111,12 @@ def _check_for_ledger(intake: Intake) -> _Checked:
     return _Checked(_light(checked.submission), checked.findings, encode(checked.submission))
 
 
-def _check(sub: Submission, master: Master, specs: tuple[FormSpec, FormSpec], config: RuleConfig) -> tuple[Finding, ...]:
+def _check(sub: Submission, master: Master, templates: TemplateSet | tuple[FormSpec, FormSpec],
+           config: RuleConfig) -> tuple[Finding, ...]:
     findings = list(sub.findings)
     if sub.readable:
         findings += check_submission(sub, config)
-        findings += reconcile_submission(sub, master, (specs[0].template_id, specs[0].version))
+        findings += reconcile_submission(sub, master, as_template_set(templates).expected(sub.unit_code))
     return tuple(findings)
 
 
@@ -135,16 +139,18 @@ def run_import(master: Master, options: ImportOptions,
     if missing:
         raise InputError(f"找不到 {'、'.join(missing)}。请检查路径。")
     guard_output(options)
-    specs = (load_spec(options.project_template or builtin_template(PROJECT_TEMPLATE)),
-             load_spec(options.dept_template or builtin_template(DEPARTMENT_TEMPLATE)))
+    default = (load_spec(options.project_template or builtin_template(PROJECT_TEMPLATE)),
+               load_spec(options.dept_template or builtin_template(DEPARTMENT_TEMPLATE)))
     config = RuleConfig.from_settings(master.settings, options.rules_path)
     limits = Limits()
     files = collect_files(options.paths)
     result = ImportResult(files=len(files))
     with Ledger.open(options.ledger_path) as ledger:
+        # Each return is read, checked and sent back with the templates its unit was issued (kept in the ledger).
+        templates = template_set(default, ledger.template_blobs(), ledger.issued_latest().values())
         tasks = _receive(ledger, files, result, on_file, limits)
         freeze_shared_objects()
-        pool = IsolatedPool(min(options.jobs, max(len(tasks), 1)), limits, _init_worker, (master, specs, config))
+        pool = IsolatedPool(min(options.jobs, max(len(tasks), 1)), limits, _init_worker, (master, templates, config))
         try:
             with ledger.batch() as batch:
                 for task, future in in_window(pool, _check_for_ledger, tasks, 4 * max(1, options.jobs),
@@ -225,8 +231,9 @@ class _SendbackJob:
 
 def _sendback_one(job: _SendbackJob) -> list[Path]:
     """Render one unit's 退回修改 workbook (inside a worker)."""
-    master, specs = _WORKER["master"], _WORKER["specs"]
+    master, templates = _WORKER["master"], _WORKER["templates"]
     submission = submission_from_dict(json.loads(job.submission_json))
+    specs = templates.for_sendback(submission.unit_code, (submission.template_id, submission.template_version))
     return write_sendbacks(job.out_dir, master, [submission], job.problems, *specs, password=job.password,
                            durable=False)
 
