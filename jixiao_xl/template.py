@@ -419,7 +419,7 @@ def _check_syntax(text: str, ref: str, path: Path, sheet: str, findings: list[Fi
         quoted = clip(segment)
         if code == T_CODE.code:
             findings.append(_finding(T_CODE, path, sheet, ref, f"单元格 {ref} 中的“{quoted}”是{what}，不允许使用：{ALLOWED_ZH}。"
-                                     "请删除它；模板未被使用。", quoted))
+                                     "请删除它。", quoted))
         else:
             findings.append(_finding(T_SYNTAX, path, sheet, ref, f"单元格 {ref} 的占位符“{quoted}”写法有误：只能写字段名"
                                      "（字母、数字、下划线和点），如 {{ unit.name }}。", quoted))

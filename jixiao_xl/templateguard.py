@@ -14,7 +14,8 @@ A template is an .xlsx that colleagues and provinces pass around, so it gets the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import posixpath
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -232,6 +233,27 @@ def _as_template_finding(finding: Finding, file: str) -> Finding:
 _EXPANDED = frozenset({"mergeCell", "hyperlink"})
 
 
+@dataclass
+class _PackageScan:
+    """What the scan of a package collects: expanded ranges per member, and what names the sheets."""
+
+    ranges: list[tuple[str, str, str]] = field(default_factory=list)  # (member, element, ref)
+    sheets: dict[str, dict[str, str]] = field(default_factory=dict)  # member → relationship id → sheet name
+    relations: dict[str, dict[str, str]] = field(default_factory=dict)  # .rels member → id → target
+
+    def sheet_of(self, member: str) -> str:
+        """The sheet name of a worksheet part, through the workbook's relationships ("" when unknown)."""
+        for workbook, names in self.sheets.items():
+            folder, _, file = workbook.rpartition("/")
+            targets = self.relations.get(f"{folder}/_rels/{file}.rels".lstrip("/"), {})
+            for relation, name in names.items():
+                target = targets.get(relation, "")
+                resolved = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+                if resolved == member:
+                    return name
+        return ""
+
+
 def _expanded_range_findings(path: Path) -> list[Finding]:
     """T-RANGE for merged areas and hyperlink ranges beyond the bounds or larger than the whole area.
 
@@ -240,25 +262,25 @@ def _expanded_range_findings(path: Path) -> list[Finding]:
     """
     import zipfile
 
-    ranges: list[tuple[str, str]] = []
+    scan = _PackageScan()
     try:
         with zipfile.ZipFile(path) as package:
             for info in package.infolist():
                 if info.is_dir():
                     continue
                 with package.open(info) as stream:
-                    problem = _scan_member(stream, ranges)
+                    problem = _scan_member(stream, info.filename, scan)
                 if problem:
                     return [Finding(T_UNSAFE.code, "error", f"模板文件的 {info.filename} 含有 {problem}，正常的 .xlsx "
                                     "不会这样，已拒绝打开。", file=str(path), value=info.filename)]
     except (OSError, zipfile.BadZipFile, RuntimeError, ValueError, EOFError) as exc:
         return [Finding(T_UNREADABLE.code, "error", f"模板无法打开（{type(exc).__name__}）：请确认是未加密的 .xlsx 文件。",
                         file=str(path))]
-    return _range_findings(path, ranges)
+    return _range_findings(path, scan)
 
 
-def _scan_member(stream, ranges: list[tuple[str, str]]) -> str:
-    """Add the (element, ref) of every expanded range in one package member; a refusal reason, or ""."""
+def _scan_member(stream, member: str, scan: _PackageScan) -> str:
+    """Collect what :class:`_PackageScan` holds from one package member; a refusal reason, or ""."""
     from xml.sax import SAXParseException
     from xml.sax.handler import ContentHandler
 
@@ -269,7 +291,12 @@ def _scan_member(stream, ranges: list[tuple[str, str]]) -> str:
         def startElement(self, name, attrs):  # noqa: N802 - the SAX interface
             local = name.rpartition(":")[2]
             if local in _EXPANDED:
-                ranges.append((local, attrs.get("ref", "")))
+                scan.ranges.append((member, local, attrs.get("ref", "")))
+            elif local == "sheet":
+                relation = next((attrs[key] for key in attrs.keys() if key.rpartition(":")[2] == "id"), "")
+                scan.sheets.setdefault(member, {})[relation] = attrs.get("name", "")
+            elif local == "Relationship":
+                scan.relations.setdefault(member, {})[attrs.get("Id", "")] = attrs.get("Target", "")
 
     try:
         defusedxml.sax.parse(stream, Collector())
@@ -280,25 +307,25 @@ def _scan_member(stream, ranges: list[tuple[str, str]]) -> str:
     return ""
 
 
-def _range_findings(path: Path, ranges: list[tuple[str, str]]) -> list[Finding]:
+def _range_findings(path: Path, scan: _PackageScan) -> list[Finding]:
     from openpyxl.utils.cell import range_boundaries
 
     findings, area, outside = [], 0, []
-    for element, ref in ranges:
+    for member, element, ref in scan.ranges:
         for part in ref.split():
             try:
                 min_col, min_row, max_col, max_row = range_boundaries(part)
             except (ValueError, TypeError):
                 continue  # openpyxl cannot expand what it cannot read; it reports the sheet itself
             if None in (min_col, min_row, max_col, max_row) or max_col > MAX_TEMPLATE_COLUMNS or max_row > MAX_TEMPLATE_ROWS:
-                outside.append((element, part))
+                outside.append((member, element, part))
             else:
                 area += (max_col - min_col + 1) * (max_row - min_row + 1)
     what = {"mergeCell": "合并区域", "hyperlink": "超链接范围"}
-    for element, part in outside[:5]:
+    for member, element, part in outside[:5]:
         findings.append(Finding(T_RANGE.code, "error", f"{what[element]} {part} 超出模板允许的范围 {_BOUNDS_ZH}，"
                                 f"模板未打开；请取消该{what[element]}或把它缩小到表格本身。" + _more(outside),
-                                file=str(path), cell=part, value=part))
+                                file=str(path), sheet=scan.sheet_of(member), cell=part, value=part))
     if not outside and area > MAX_TEMPLATE_ROWS * MAX_TEMPLATE_COLUMNS:
         findings.append(Finding(T_RANGE.code, "error", f"合并区域和超链接范围合计 {area} 个单元格，超过模板整个允许范围"
                                 f" {_BOUNDS_ZH}，说明它们大量重叠，正常的表格不会这样；模板未打开。",
