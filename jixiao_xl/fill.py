@@ -376,8 +376,6 @@ class ProjectSheet(_FormSheet):
         self.grid = _grid_rows(project.indicators, request.master.settings)
         super().__init__(request, request.project_spec, ws, sheet, formats, len(self.grid), budget)
         if self.spec.plan_cell is not None and len(self.nodes) > self.spec.plan_span:
-            from .errors import InputError
-
             raise InputError(f"支出计划节点有 {len(self.nodes)} 个，模板只留了 {self.spec.plan_span} 列；请减少节点或修改模板。")
 
     def draw(self) -> list[Placement]:

@@ -319,7 +319,9 @@ def _compile(path: Path) -> tuple[FormSpec | None, list[Finding]]:
     if not beyond:  # calamine would allocate the whole rectangle up to the farthest value
         _check_covered(path, ws.title, covered, findings)
     cells = []
-    for row in ws.iter_rows(min_row=1, max_row=used_rows, min_col=1, max_col=used_cols):
+    # The used rectangle, bounded: its empty positions become cells too, as they always have (their style
+    # is written into the form).
+    for row in ws.iter_rows(min_row=1, max_row=used_rows, min_col=1, max_col=used_cols) if used_rows else ():
         for cell in row:
             spec = _cell_spec(cell, covered, path, ws.title, findings)
             if spec is not None:

@@ -342,13 +342,13 @@ def _more(items: list) -> str:
 
 
 def outside_bounds(ws) -> tuple[int, int, list[tuple[int, int, str]]]:
-    """(rows, columns) of the used range inside the bounds, and the 1-based (row, column, text) of every
-    cell with a value beyond them.
+    """(rows, columns) of the used range inside the bounds (0, 0 for an empty sheet), and the 1-based
+    (row, column, text) of every cell with a value beyond them.
 
     Only the cells the sheet really holds are looked at: ``ws.iter_rows()`` would create every position of
     the rectangle up to the farthest cell (one cell at XFD1048576 makes that 17 billion).
     """
-    rows = cols = 1
+    rows = cols = 0
     beyond = []
     # openpyxl keeps a sheet's cells in ``_cells`` keyed by (row, column); it has no public way to list
     # the existing cells without materialising the empty ones.
