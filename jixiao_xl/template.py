@@ -319,13 +319,9 @@ def _compile(path: Path) -> tuple[FormSpec | None, list[Finding]]:
     if not beyond:  # calamine would allocate the whole rectangle up to the farthest value
         _check_covered(path, ws.title, covered, findings)
     cells = []
-    # The used rectangle, bounded: its empty positions become cells too, as they always have (their style
-    # is written into the form).
-    for row in ws.iter_rows(min_row=1, max_row=used_rows, min_col=1, max_col=used_cols) if used_rows else ():
-        for cell in row:
-            spec = _cell_spec(cell, covered, path, ws.title, findings)
-            if spec is not None:
-                cells.append(spec)
+    for spec in _rectangle_specs(ws, used_rows, used_cols, covered, path, findings):
+        if spec is not None:
+            cells.append(spec)
     kind = _kind(cells, path, ws.title, findings)
     row_fields = PROJECT_ROW_FIELDS if kind == "project" else DEPARTMENT_ROW_FIELDS
     allowed = (PROJECT_FIELDS | PLAN_FIELDS if kind == "project" else DEPARTMENT_FIELDS) | row_fields
@@ -391,6 +387,26 @@ def _check_covered(path: Path, sheet: str, covered: set[tuple[int, int]], findin
                 ref = _a1(r - 1, c - 1)
                 findings.append(_finding(T_COVERED, path, sheet, ref, f"单元格 {ref} 在合并区域内但不是左上角，"
                                          "占位符写在这里不会显示，请移到合并区域左上角。", text))
+
+
+def _rectangle_specs(ws, rows: int, cols: int, covered, path: Path, findings: list[Finding]):
+    """The spec of every position of the used rectangle (bounded), row by row.
+
+    Empty positions become cells too, as they always have (their style is written into the form); they all
+    look like a new cell of this workbook, so that look is computed once instead of once per position.
+    """
+    from openpyxl.cell import Cell
+
+    blank = _style(Cell(ws))
+    # openpyxl keeps the cells it read in ``_cells``; ``iter_rows`` would create every empty one.
+    existing = ws._cells
+    for row in range(1, rows + 1):
+        for col in range(1, cols + 1):
+            cell = existing.get((row, col))
+            if cell is not None:
+                yield _cell_spec(cell, covered, path, ws.title, findings)
+            elif blank != Style():
+                yield CellSpec(row - 1, col - 1, blank)
 
 
 def _cell_spec(cell, covered, path: Path, sheet: str, findings: list[Finding]) -> CellSpec | None:
