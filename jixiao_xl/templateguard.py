@@ -112,7 +112,7 @@ def cell_syntax(text: str) -> CellSyntax:
                 names.append(name)
             else:
                 problems.append(problem)
-    if not problems and not _only_placeholders(env.parse(text)):
+    if not problems and not _parses_to_placeholders(env, text):
         problems.append((T_CODE.code, text, "不允许的写法"))  # the lexer and the parser disagree: refuse
     return CellSyntax(tuple(names), tuple(problems))
 
@@ -179,17 +179,22 @@ def _describe(expression) -> str:
         if isinstance(expression, node_type) or expression.find(node_type) is not None:
             return label
     for node in (expression, *expression.find_all((nodes.Name, nodes.Getattr))):
-        if isinstance(node, (nodes.Name, nodes.Getattr)) and (getattr(node, "name", "") or getattr(node, "attr", "")).startswith("_"):
+        label = node.name if isinstance(node, nodes.Name) else node.attr if isinstance(node, nodes.Getattr) else ""
+        if label.startswith("_"):
             return "以下划线开头的名称"
     if isinstance(expression, nodes.Literal):
         return "常量"
     return "运算或表达式"
 
 
-def _only_placeholders(tree) -> bool:
-    """True when a parsed cell is output only: static text and dotted names."""
-    from jinja2 import nodes
+def _parses_to_placeholders(env, text: str) -> bool:
+    """True when jinja2 parses the whole cell to output only: static text and dotted names."""
+    from jinja2 import TemplateSyntaxError, nodes
 
+    try:
+        tree = env.parse(text)
+    except TemplateSyntaxError:
+        return False
     return all(isinstance(statement, nodes.Output)
                and all(isinstance(n, nodes.TemplateData) or _dotted_name(n) for n in statement.nodes)
                for statement in tree.body)
@@ -248,7 +253,10 @@ class _PackageScan:
             targets = self.relations.get(f"{folder}/_rels/{file}.rels".lstrip("/"), {})
             for relation, name in names.items():
                 target = targets.get(relation, "")
-                resolved = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+                if target.startswith("/"):
+                    resolved = target.lstrip("/")
+                else:
+                    resolved = posixpath.normpath(posixpath.join(folder, target))
                 if resolved == member:
                     return name
         return ""
@@ -317,7 +325,8 @@ def _range_findings(path: Path, scan: _PackageScan) -> list[Finding]:
                 min_col, min_row, max_col, max_row = range_boundaries(part)
             except (ValueError, TypeError):
                 continue  # openpyxl cannot expand what it cannot read; it reports the sheet itself
-            if None in (min_col, min_row, max_col, max_row) or max_col > MAX_TEMPLATE_COLUMNS or max_row > MAX_TEMPLATE_ROWS:
+            whole_rows_or_columns = None in (min_col, min_row, max_col, max_row)
+            if whole_rows_or_columns or max_col > MAX_TEMPLATE_COLUMNS or max_row > MAX_TEMPLATE_ROWS:
                 outside.append((member, element, part))
             else:
                 area += (max_col - min_col + 1) * (max_row - min_row + 1)

@@ -248,7 +248,8 @@ def test_a_cell_longer_than_excel_allows_is_reported(tmp_path):
 
 def test_a_zip_bomb_posing_as_a_template_is_refused_unparsed(tmp_path, master):
     bomb = tmp_path / "bomb.xlsx"
-    with zipfile.ZipFile(builtin_template(PROJECT_TEMPLATE)) as zin, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zout:
+    source = builtin_template(PROJECT_TEMPLATE)
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             zout.writestr(info, zin.read(info))
         zout.writestr("xl/media/padding.bin", bytes(8 * 1024 * 1024))  # 8 MiB of zeros: ratio about 1000:1
