@@ -198,13 +198,13 @@ def test_formatting_beyond_the_bounds_is_dropped_not_reported(tmp_path, master):
     assert load_spec(path).width == load_spec(builtin_template(PROJECT_TEMPLATE)).width
 
 
-def _rewrite_sheet(source: Path, target: Path, change) -> Path:
-    """A copy of ``source`` whose first worksheet XML went through ``change``: openpyxl would expand the
-    ranges these tests need cell by cell while building them, and cuts long text when it is assigned."""
+def _rewrite_sheet(source: Path, target: Path, change, member: str = "xl/worksheets/sheet1.xml") -> Path:
+    """A copy of ``source`` whose first worksheet XML (or ``member``) went through ``change``: openpyxl would
+    expand the ranges these tests need cell by cell while building them, and cuts long text when assigned."""
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             data = zin.read(info)
-            if info.filename == "xl/worksheets/sheet1.xml":
+            if info.filename == member:
                 data = change(data.decode("utf-8")).encode("utf-8")
             zout.writestr(info, data)
     return target
@@ -216,6 +216,19 @@ def test_a_merge_over_the_whole_sheet_is_refused_before_openpyxl_expands_it(tmp_
     result = _invoke("template", "check", path)
     assert result.exit_code == 1
     assert "!K1:XFD1048576 T-RANGE：合并区域 K1:XFD1048576 超出模板允许的范围" in result.output
+
+
+def test_a_merge_on_an_ignored_second_sheet_is_refused_too_and_names_that_sheet(tmp_path):
+    # openpyxl loads every sheet, so a far merge on a sheet the template does not use would still hang it.
+    def second_sheet(ws):
+        extra = ws.parent.create_sheet("附表")
+        extra.merge_cells("A1:B2")
+    source = _template(tmp_path, second_sheet, name="two.xlsx")
+    path = _rewrite_sheet(source, tmp_path / "two-far.xlsx", lambda xml: xml.replace('"A1:B2"', '"A1:XFD1048576"'),
+                          member="xl/worksheets/sheet2.xml")
+    result = _invoke("template", "check", path)
+    assert result.exit_code == 1
+    assert "[错误] 附表!A1:XFD1048576 T-RANGE：合并区域 A1:XFD1048576 超出模板允许的范围" in result.output
 
 
 def test_a_hyperlink_range_over_the_whole_sheet_is_refused(tmp_path):
