@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime
@@ -19,6 +20,7 @@ from typing import Mapping
 import jinja2
 
 from . import __version__, taxonomy
+from .errors import InputError
 from .findings import SEVERITY_ZH, Finding
 from .fastxlsx import FormWorkbook
 from .model import DeptGoal, DeptIndicator, Indicator, Master, Project, Unit
@@ -26,6 +28,7 @@ from .safety import FIXED_DOCUMENT_TIME, sheet_name, write_atomic
 from .sheetwriter import (FormatCache, Formula, SheetCanvas, cell_ref, display_width, print_as_list, quote_sheet,
                           wrapped_row_height)
 from .template import INDICATOR_FIELDS, CellSpec, FormSpec
+from .templateguard import ALLOWED_ZH, MAX_CELL_CHARS, cell_environment, cell_syntax, clip
 
 DEFAULT_PASSWORD = "jixiao"
 INPUT_FILL = "FFF2CC"
@@ -40,6 +43,8 @@ PROJECT_INPUTS = frozenset({"project.purpose", "project.annual_goal", "plan.amou
                             "footer.date"} | {f"ind.{n}" for n in INDICATOR_FIELDS})
 DEPT_INPUTS = frozenset({"dept.overall_goal", "goal.name", "goal.goal", "footer.filler", "footer.phone", "footer.date"}
                         | {f"dind.{n}" for n in ("level1", "level2", "name", "operator", "value", "unit", "basis")})
+# Far above what any real workbook takes (well under a second): a bound, not a performance target.
+RENDER_SECONDS_PER_WORKBOOK = 120.0
 
 
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9]")
@@ -108,6 +113,26 @@ def render_bytes(request: RenderRequest) -> bytes:
     return buffer.getvalue()
 
 
+class RenderRefused(InputError):
+    """A workbook that cannot be rendered within its budgets, or from a template cell that is not allowed."""
+
+
+class RenderBudget:
+    """The time one workbook may take to render, checked between cells and rows (see templateguard)."""
+
+    def __init__(self, unit: Unit, seconds: float) -> None:
+        self.unit = unit
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+
+    def check(self, sheet: str) -> None:
+        """Raise :class:`RenderRefused` once the workbook has taken longer than its budget."""
+        if time.monotonic() >= self.deadline:
+            raise RenderRefused(
+                f"单位 {self.unit.code} {self.unit.name} 的工作簿生成超过 {self.seconds:g} 秒仍未完成（进行到工作表 {sheet}），"
+                "已停止。请检查模板是否画得过大，以及主数据中该单位的项目和指标是否异常多。")
+
+
 def sheet_names_for(projects: tuple[Project, ...]) -> list[str]:
     """Unique, valid (≤31 characters) sheet names derived from the projects, in order."""
     used = [GUIDE_SHEET, DEPT_SHEET, LISTS_SHEET, META_SHEET]
@@ -136,13 +161,15 @@ def _render(request: RenderRequest, target: io.BytesIO) -> None:
     sheet_names = sheet_names_for(projects)
     placements: list[Placement] = []
     budget_refs, grid_names = [], []
+    budget = RenderBudget(unit, RENDER_SECONDS_PER_WORKBOOK)
     for index, (project, name) in enumerate(zip(projects, sheet_names), start=1):
+        budget.check(name)
         ws = wb.add_worksheet(name)
-        layout = ProjectSheet(request, project, index, ws, name, formats)
+        layout = ProjectSheet(request, project, index, ws, name, formats, budget)
         placements += layout.draw()
         budget_refs.append(layout.money_refs())
         grid_names.append(layout.grid_name())
-    dept = DepartmentSheet(request, projects, budget_refs, wb.add_worksheet(DEPT_SHEET), formats)
+    dept = DepartmentSheet(request, projects, budget_refs, wb.add_worksheet(DEPT_SHEET), formats, budget)
     placements += dept.draw()
     grid_names.append(dept.grid_name())
     _write_guide(guide, request, projects, sheet_names, formats)
@@ -200,8 +227,10 @@ class _FormSheet:
 
     inputs: frozenset[str] = frozenset()
 
-    def __init__(self, request: RenderRequest, spec: FormSpec, ws, sheet: str, formats: FormatCache, rows: int):
+    def __init__(self, request: RenderRequest, spec: FormSpec, ws, sheet: str, formats: FormatCache, rows: int,
+                 budget: RenderBudget):
         self.request = request
+        self.budget = budget
         self.spec = spec
         self.ws = ws
         self.sheet = sheet
@@ -246,13 +275,36 @@ class _FormSheet:
         for cell in self.spec.cells:
             if cell.row == self.spec.repeat_row or skip(cell):
                 continue
+            self.budget.check(self.sheet)
             row = self.out_row(cell.row)
             if cell.field:
                 self.bind(cell, row, cell.col)
             elif cell.mixed:
-                self.canvas.put(row, cell.col, _cell_template(cell.text).render(**context), self.fmt(cell))
+                self.canvas.put(row, cell.col, self.mixed_text(cell, row, context), self.fmt(cell))
             else:
                 self.canvas.put(row, cell.col, cell.text or None, self.fmt(cell))
+
+    def mixed_text(self, cell: CellSpec, row: int, context: dict) -> str:
+        """A mixed cell rendered in the sandbox, refused beyond Excel's cell limit or the time budget.
+
+        The output is collected piece by piece, so a cell that would grow without bound stops at the limit.
+        """
+        from jinja2.exceptions import SecurityError
+
+        size, pieces = 0, []
+        try:
+            for piece in _cell_template(cell.text).generate(**context):
+                size += len(piece)
+                if size > MAX_CELL_CHARS:
+                    raise RenderRefused(
+                        f"单位 {self.request.unit.code} 的工作表 {self.sheet} 单元格 {cell_ref(row, cell.col)} 按模板生成的文字"
+                        f"超过 Excel 单元格上限 {MAX_CELL_CHARS} 个字符，已停止生成。请减少模板该单元格中的文字或占位符，"
+                        "或检查主数据中对应字段是否过长。")
+                self.budget.check(self.sheet)
+                pieces.append(piece)
+        except SecurityError as exc:
+            raise _refused_cell(cell.text) from exc
+        return "".join(pieces)
 
     def static_merges(self) -> None:
         """Template merges, shifted below the repeating row; merges inside the row repeat per row."""
@@ -312,15 +364,14 @@ class ProjectSheet(_FormSheet):
 
     inputs = PROJECT_INPUTS
 
-    def __init__(self, request: RenderRequest, project: Project, index: int, ws, sheet: str, formats: FormatCache):
+    def __init__(self, request: RenderRequest, project: Project, index: int, ws, sheet: str, formats: FormatCache,
+                 budget: RenderBudget):
         self.project = project
         self.prefix = f"p{index:02d}"
         self.nodes = request.master.settings.plan_nodes
         self.grid = _grid_rows(project.indicators, request.master.settings)
-        super().__init__(request, request.project_spec, ws, sheet, formats, len(self.grid))
+        super().__init__(request, request.project_spec, ws, sheet, formats, len(self.grid), budget)
         if self.spec.plan_cell is not None and len(self.nodes) > self.spec.plan_span:
-            from .errors import InputError
-
             raise InputError(f"支出计划节点有 {len(self.nodes)} 个，模板只留了 {self.spec.plan_span} 列；请减少节点或修改模板。")
 
     def draw(self) -> list[Placement]:
@@ -456,6 +507,7 @@ class ProjectSheet(_FormSheet):
     def _grid(self) -> None:
         cells = self.spec.row_cells()
         for k, indicator in enumerate(self.grid):
+            self.budget.check(self.sheet)
             row = self.first_grid_row + k
             for cell in cells:
                 if cell.field:
@@ -642,7 +694,7 @@ class DepartmentSheet(_FormSheet):
 
     inputs = DEPT_INPUTS
 
-    def __init__(self, request: RenderRequest, projects, budget_refs, ws, formats: FormatCache):
+    def __init__(self, request: RenderRequest, projects, budget_refs, ws, formats: FormatCache, budget: RenderBudget):
         master = request.master
         self.projects = projects
         self.budget_refs = budget_refs
@@ -651,7 +703,7 @@ class DepartmentSheet(_FormSheet):
         self.overall = overall[0].goal if overall else ""
         self.indicators = master.dept_indicators_of(request.unit.code)
         self.grid = self._grid_rows(master.settings.spare_rows)
-        super().__init__(request, request.dept_spec, ws, DEPT_SHEET, formats, len(self.grid))
+        super().__init__(request, request.dept_spec, ws, DEPT_SHEET, formats, len(self.grid), budget)
 
     def _grid_rows(self, spare: int) -> list[tuple[DeptGoal | None, DeptIndicator | None]]:
         rows = []
@@ -709,6 +761,7 @@ class DepartmentSheet(_FormSheet):
     def _grid(self) -> None:
         cells = self.spec.row_cells()
         for k, (goal, indicator) in enumerate(self.grid):
+            self.budget.check(self.sheet)
             row = self.first_grid_row + k
             for cell in cells:
                 if not cell.field:
@@ -769,13 +822,21 @@ class DepartmentSheet(_FormSheet):
 # 填报说明, _lists, _meta
 
 
-_CELL_ENV = jinja2.Environment(autoescape=False, undefined=jinja2.ChainableUndefined)
-
-
 @lru_cache(maxsize=256)
 def _cell_template(text: str) -> jinja2.Template:
-    """A template cell's mixed text, compiled once per process (compiling dominates otherwise)."""
-    return _CELL_ENV.from_string(text)
+    """A template cell's mixed text, compiled once per process (compiling dominates otherwise).
+
+    Checked against the template whitelist again here, whatever produced the spec, and compiled in
+    jinja2's immutable sandbox: a cell that is more than text and ``{{ name.attr }}`` is never run.
+    """
+    if cell_syntax(text).problems:
+        raise _refused_cell(text)
+    return cell_environment().from_string(text)
+
+
+def _refused_cell(text: str) -> RenderRefused:
+    return RenderRefused(f"模板单元格“{clip(text)}”含有不允许的写法，已停止生成：{ALLOWED_ZH}。"
+                         "请用 jixiao-xl template check 检查并修改模板。")
 
 
 @lru_cache(maxsize=1)
