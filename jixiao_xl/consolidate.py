@@ -6,9 +6,15 @@ contributes the master's values, marked 来源 = 主数据（未报送） (or is
 ``include_unreturned=False``). Five tables come out — 总表, 支出计划, 绩效指标, 明细, 核对 — and every
 number in 明细 names the file, sheet and cell it was read from.
 
+Locked means locked: a returned project paired with the master (:func:`~jixiao_xl.reconcile.pair_projects`)
+counts the master's 项目编码, 项目名称, 预算数, 财政资金 and 其他资金 (:mod:`jixiao_xl.issued`), read from the
+master at consolidation time, and the return's own entries (支出计划, indicators). A locked amount the
+return holds changed is not summed: 核对 lists it (表内填报 vs 下发数, with its cell) and 明细 says so in its
+cell column. A project the master does not have counts as returned.
+
 Every amount is a :class:`~decimal.Decimal` and every total is an exact Decimal sum (:func:`exact_sum`
-refuses to round). Each unit's returned 预算数合计 is checked against the master's; a difference is an
-``L-TOTAL-MISMATCH`` error in :attr:`Consolidation.findings` and on the 核对 sheet.
+refuses to round). Each unit's 预算数合计 is checked against the master's; a difference (a missing or an
+extra project sheet) is an ``L-TOTAL-MISMATCH`` error in :attr:`Consolidation.findings` and on 核对.
 
 :func:`write_consolidation` writes the tables as one .xlsx (xlsxwriter in constant-memory mode, rows
 rendered in bulk by :class:`~jixiao_xl.tablesheet.TableSheet`; atomic, byte-identical for identical inputs,
