@@ -20,7 +20,10 @@ from .safety import flush_to_disk, safe_file_stem, write_atomic
 from .template import DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, builtin_template, load_spec
 
 MANIFEST = "manifest.csv"
-MANIFEST_COLUMNS = ("单位编码", "单位名称", "文件", "sha256", "项目数", "预算数合计", "金额单位", "模板", "模板版本", "生成时间")
+MANIFEST_COLUMNS = ("单位编码", "单位名称", "文件", "sha256", "项目数", "预算数合计", "金额单位", "模板", "模板版本", "生成时间",
+                    "强制下发")
+# 强制下发: 是 when `generate --force` issued the workbook although the master's issued data had errors.
+FORCED, NOT_FORCED = "是", "否"
 
 
 @dataclass(frozen=True)
@@ -34,9 +37,10 @@ class Issued:
     projects: int
     budget_total: Decimal
 
-    def row(self, master: Master, spec: FormSpec, generated_at: datetime) -> list[str]:
+    def row(self, master: Master, spec: FormSpec, generated_at: datetime, forced: bool = False) -> list[str]:
         return [self.unit_code, self.unit_name, self.file, self.sha256, str(self.projects), str(self.budget_total),
-                master.settings.money_unit, spec.template_id, spec.version, generated_at.isoformat(timespec="seconds")]
+                master.settings.money_unit, spec.template_id, spec.version, generated_at.isoformat(timespec="seconds"),
+                FORCED if forced else NOT_FORCED]
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class GenerateOptions:
     jobs: int = 1
     password: str = DEFAULT_PASSWORD
     deadline: str = ""
+    forced: bool = False  # issued with --force despite errors in the master's issued data (marked in the manifest)
 
 
 def workbook_name(unit: Unit) -> str:
@@ -138,7 +143,7 @@ def generate(master: Master, master_path: Path | None, options: GenerateOptions,
     # The workbooks and notices were written without a per-file fsync; flush them all before the
     # manifest (durable) says they exist.
     flush_to_disk(options.out_dir / name for unit in units for name in (workbook_name(unit), notice_name(unit)))
-    _write_manifest(options.out_dir / MANIFEST, issued, master, project_spec, generated_at)
+    _write_manifest(options.out_dir / MANIFEST, issued, master, project_spec, generated_at, options.forced)
     return issued
 
 
@@ -151,12 +156,13 @@ def _check_file_names(units: list[Unit]) -> None:
         names[name] = unit.code
 
 
-def _write_manifest(path: Path, issued: list[Issued], master: Master, spec: FormSpec, generated_at: datetime) -> None:
+def _write_manifest(path: Path, issued: list[Issued], master: Master, spec: FormSpec, generated_at: datetime,
+                    forced: bool = False) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(MANIFEST_COLUMNS)
     for item in issued:
-        writer.writerow(item.row(master, spec, generated_at))
+        writer.writerow(item.row(master, spec, generated_at, forced))
     write_atomic(path, buffer.getvalue().encode("utf-8-sig"))
 
 

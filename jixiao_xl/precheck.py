@@ -4,15 +4,21 @@ A cost indicator above its budget or a "≥" on a damage rate is as wrong in the
 cheaper to fix there: every unit's form would otherwise be pre-filled with it. This stage presents the
 master's projects to :mod:`rules` as if they had been returned, with each value located at its cell of
 the master workbook, and leaves out the rules that ``master check`` already covers with its own M- codes.
+
+:func:`check_before_issue` is what ``generate`` runs first: the master check and these rules together,
+split by :func:`jixiao_xl.issued.is_issued_data` into the bureau's own issued data (an error there stops
+the forms going out) and what the units will fill (reported, never blocking).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Iterable
 
-from .findings import Finding
-from .master import MasterError, Table, Tables, build_master, read_tables
+from .findings import Finding, has_errors
+from .issued import is_issued_data
+from .master import MasterError, Table, Tables, build_master, check_tables, read_tables
 from .model import Master
 from .rules import RuleConfig, catalogue_rules, check_dept, check_project
 from .submission import Location, ReturnedDept, ReturnedProject
@@ -36,6 +42,43 @@ def check_master_rules(path: str | Path) -> list[Finding]:
     except MasterError:
         return []  # master check reports why
     return rule_findings(master, tables, str(path))
+
+
+@dataclass(frozen=True)
+class IssueCheck:
+    """The master checked before issuing: findings in the issued (locked) data, and in what units fill."""
+
+    issued: tuple[Finding, ...]
+    for_units: tuple[Finding, ...]
+
+    @property
+    def blocks(self) -> bool:
+        """True when the issued data has errors: such a master must not be issued (unless forced)."""
+        return has_errors(self.issued)
+
+    @property
+    def issued_errors(self) -> int:
+        """How many errors the issued data has."""
+        return sum(1 for f in self.issued if f.severity == "error")
+
+
+def check_before_issue(path: str | Path, unit_codes: Iterable[str] = ()) -> IssueCheck:
+    """The master check and the domain rules of the master at ``path``, split into issued data and what the
+    units fill; with ``unit_codes``, only findings of those units (and those of no unit) count.
+
+    Raises :class:`~jixiao_xl.master.MasterError` when the master cannot be read at all.
+    """
+    tables = read_tables(path, require_sheets=False)
+    findings = check_tables(tables, file=str(path))
+    try:
+        findings += rule_findings(build_master(tables), tables, str(path))
+    except MasterError:
+        pass  # the master check above says why
+    wanted = frozenset(unit_codes)
+    if wanted:
+        findings = [f for f in findings if not f.unit_code or f.unit_code in wanted]
+    return IssueCheck(tuple(f for f in findings if is_issued_data(f)),
+                      tuple(f for f in findings if not is_issued_data(f)))
 
 
 def rule_findings(master: Master, tables: Tables, file: str = "") -> list[Finding]:

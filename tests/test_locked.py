@@ -117,3 +117,90 @@ def test_consolidation_sums_the_issued_budget_and_shows_the_edit_beside_it(issue
     assert "150" in edit["说明"] and "500" in edit["说明"]
     detail = [r for r in rows_of(book["明细"]) if r["项目编码"] == PROJECT]
     assert detail[0]["预算数"] == 500 and "B4" in detail[0]["预算数-单元格"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A bad master is not issued
+
+
+def sample_master(root: Path, edit=None) -> Path:
+    """The bundled sample as master.xlsx, with ``edit(项目 sheet)`` applied (row 2 is the first project)."""
+    path = root / "master.xlsx"
+    assert invoke("master", "init", "--sample", path).exit_code == 0
+    if edit is not None:
+        wb = openpyxl.load_workbook(path)
+        edit(wb["项目"])
+        wb.save(path)
+    return path
+
+
+def blank_budget(ws) -> None:
+    assert ws["D1"].value == "预算数"
+    ws["D3"] = None
+
+
+def duplicated_code(ws) -> None:
+    assert ws["B1"].value == "项目编码"
+    ws["B5"] = ws["B4"].value
+
+
+def manifest_rows(folder: Path) -> list[dict]:
+    with open(folder / "manifest.csv", encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize("edit, place, rule", [(blank_budget, "项目!D3", "M-REQUIRED"),
+                                               (duplicated_code, "项目!B5", "M-DUP-PROJECT")])
+def test_a_master_with_errors_in_issued_data_is_not_issued(tmp_path, edit, place, rule):
+    master = sample_master(tmp_path, edit)
+    out = tmp_path / "issued"
+    result = invoke("generate", "--master", master, "--out", out, "--jobs", "1")
+    assert result.exit_code == 1, result.output
+    assert f"[错误] {place} {rule}：" in result.output
+    assert "未生成任何文件" in result.output and "--force" in result.output
+    assert not out.exists()
+    out.mkdir()
+    assert invoke("generate", "--master", master, "--out", out, "--jobs", "1").exit_code == 1
+    assert list(out.iterdir()) == []
+
+
+def test_force_issues_a_bad_master_and_the_manifest_says_so(tmp_path):
+    master = sample_master(tmp_path, blank_budget)
+    out = tmp_path / "issued"
+    result = invoke("generate", "--master", master, "--out", out, "--jobs", "1", "--force")
+    assert result.exit_code == 0, result.output
+    assert "[错误] 项目!D3 M-REQUIRED：" in result.output
+    assert "已按 --force 强制下发" in result.output.splitlines()[-1]
+    [row] = manifest_rows(out)
+    assert row["强制下发"] == "是" and row["单位编码"] == "435001"
+    assert (out / row["文件"]).is_file()
+
+
+def test_the_sample_is_issued_and_what_units_will_fix_is_summarised(tmp_path):
+    master = sample_master(tmp_path)
+    out = tmp_path / "issued"
+    result = invoke("generate", "--master", master, "--out", out, "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert "单位填报部分" in result.output and "不影响下发" in result.output
+    assert "R-C1 成本指标高于项目预算数（元与万元换算后比较）：1 处" in result.output
+    assert "M-PLAN-SHORT 支出计划最后节点不等于预算数：1 处" in result.output
+    assert "[错误]" not in result.output and "--force" not in result.output
+    assert len(result.output.splitlines()) < 20  # counts by rule, not every finding
+    with open(out / "manifest.csv", encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle))
+    assert tuple(header) == MANIFEST_COLUMNS and header[:10] == [
+        "单位编码", "单位名称", "文件", "sha256", "项目数", "预算数合计", "金额单位", "模板", "模板版本", "生成时间"]
+    assert [row["强制下发"] for row in manifest_rows(out)] == ["否"]
+
+
+def test_only_the_selected_units_issued_data_counts(tmp_path):
+    master = master_with_a_500_project()
+    broken = replace(master, projects=tuple(replace(p, budget=None) if p.code == PROJECT else p
+                                            for p in master.projects))
+    write_master(tmp_path / "master.xlsx", broken)
+    out = tmp_path / "issued"
+    whole = invoke("generate", "--master", tmp_path / "master.xlsx", "--out", out, "--jobs", "1")
+    assert whole.exit_code == 1 and not out.exists()
+    one = invoke("generate", "--master", tmp_path / "master.xlsx", "--out", out, "--jobs", "1", "--unit", "435001")
+    assert one.exit_code == 0, one.output
+    assert [row["单位编码"] for row in manifest_rows(out)] == ["435001"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -26,23 +27,65 @@ from ..parallel import default_jobs
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="并行进程数（默认等于 CPU 核数）。")
 @click.option("--password", default="jixiao", show_default=True, help="工作表保护密码。")
 @click.option("--deadline", default="", help="报送截止日期，写入填报说明和通知，例如 “2025年3月15日”。")
+@click.option("--force", is_flag=True,
+              help="主数据中下发给单位的内容（单位、项目编码和名称、预算数、资金来源）有错误时仍然生成，并在 manifest.csv 中标明。")
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
 def generate_command(master_path: Path, template: Path | None, dept_template: Path | None, out_dir: Path,
-                     units: tuple[str, ...], jobs: int | None, password: str, deadline: str) -> int:
-    """按模板为每个单位生成绩效目标表工作簿（已锁定、带下拉框和即时校验）。"""
+                     units: tuple[str, ...], jobs: int | None, password: str, deadline: str, force: bool) -> int:
+    """先检查主数据，再按模板为每个单位生成绩效目标表工作簿（已锁定、带下拉框和即时校验）。
+
+    主数据中下发给单位、表内锁定的内容（单位、项目编码和名称、预算数、财政资金、其他资金、设置）有错误时不生成任何文件，
+    退出码 1；预填的绩效指标、支出计划、绩效目标中的问题由单位填报时改正，只汇总提示，不影响下发。
+    """
     from ..generate import GenerateOptions, generate
     from ..master import load_master
+    from ..precheck import check_before_issue
 
     master = load_master(master_path)
+    check = check_before_issue(master_path, units)
+    _echo_issue_check(check, master_path)
+    if check.blocks and not force:
+        click.echo(f"主数据 {master_path} 中下发给单位的内容有 {check.issued_errors} 处错误，未生成任何文件。"
+                   "请按上面列出的单元格改正主数据后重新运行；确需先下发的，加 --force 强制生成。")
+        return EXIT_FINDINGS
     options = GenerateOptions(out_dir=out_dir, project_template=template, dept_template=dept_template, units=units,
-                              jobs=jobs or default_jobs(), password=password, deadline=deadline)
+                              jobs=jobs or default_jobs(), password=password, deadline=deadline,
+                              forced=check.blocks)
     count = len(units) if units else len(master.units)
     with progress(count, "生成工作簿") as bar:
         issued = generate(master, master_path, options, on_done=lambda item: bar.advance())
     projects = sum(item.projects for item in issued)
     click.echo(f"已为 {len(issued)} 个单位生成工作簿（共 {projects} 个项目表），保存在：{out_dir}")
     click.echo(f"下发清单：{out_dir / 'manifest.csv'}")
+    if options.forced:
+        click.echo(f"注意：已按 --force 强制下发，主数据中下发内容仍有 {check.issued_errors} 处错误；"
+                   "下发清单的“强制下发”列已标为“是”。改正主数据后请重新生成并下发。")
     return EXIT_OK
+
+
+def _echo_issue_check(check, master_path: Path) -> None:
+    """Print the errors in the issued data one by one, and what the units will be asked to fix as counts by rule."""
+    if check.issued:
+        click.echo(f"主数据 {master_path} 中下发给单位、表内锁定的内容有问题：")
+        echo_findings(check.issued, limit=_SHOWN_ISSUED)
+    if check.for_units:
+        click.echo(f"单位填报部分（预填的绩效指标、支出计划、绩效目标等）有 {len(check.for_units)} 处问题"
+                   f"（{severity_summary(check.for_units)}），不影响下发，单位报回后核对时会要求改正"
+                   f"（逐条查看：jixiao-xl master check {master_path}）：")
+        for line in rule_counts(check.for_units):
+            click.echo(f"  {line}")
+
+
+_SHOWN_ISSUED = 200
+
+
+def rule_counts(findings) -> list[str]:
+    """'R-C3 成本指标…：6 处' per rule, most frequent first."""
+    from .. import catalogue
+
+    counts = Counter(f.rule for f in findings)
+    return [f"{code} {catalogue.get(code).title}：{n} 处" for code, n in
+            sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
 
 
 @cli.group("template")
