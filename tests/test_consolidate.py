@@ -335,3 +335,15 @@ def test_consolidation_reports_open_errors(sample, ledger):
     ledger.record(sub, "/in/a.xlsx", 1, sample_findings(sub, 4))
     (row,) = consolidate(sample, ledger).table("总表").records()
     assert row["未解决错误数"] == 2 and row["报送状态"] == "已报送有错误"
+
+
+def test_a_project_the_master_does_not_have_counts_as_returned(sample, ledger):
+    sub = make_submission(sample, "435001")
+    extra = dataclasses.replace(sub.projects[0], project=dataclasses.replace(
+        sub.projects[0].project, code="X-NEW", name="新增项目", budget=D("1.00"), fiscal=D("1.00")))
+    ledger.record(dataclasses.replace(sub, projects=(*sub.projects, extra)), "/in/435001.xlsx", 1, [])
+    c = consolidate(sample, ledger)
+    assert c.grand_total == D("61.00") and [f.rule for f in c.findings] == ["L-TOTAL-MISMATCH"]
+    assert not [row for row in c.table("核对").records() if row["规则"] == "X-TAMPER"]
+    [detail] = [row for row in c.table("明细").records() if row["项目编码"] == "X-NEW"]
+    assert detail["预算数"] == D("1.00") and detail["预算数-单元格"] == "B4"
