@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .findings import Finding, has_errors
-from .issued import is_issued_data
+from .issued import ISSUED_MASTER_COLUMNS, is_issued_data
 from .master import MasterError, Table, Tables, build_master, check_tables, read_tables
 from .model import Master
 from .rules import RuleConfig, catalogue_rules, check_dept, check_project
@@ -25,6 +25,8 @@ from .submission import Location, ReturnedDept, ReturnedProject
 
 # Rules whose ground the master check already covers (M-LEVEL*, M-REQUIRED, M-OPERATOR, M-FUNDS, M-PLAN-*).
 COVERED_BY_MASTER_CHECK = frozenset({"R-S1", "R-S2", "R-F1", "R-F5"})
+# ... when the master check ran on the 项目 sheet only (M-FUNDS, M-PLAN-*): see check_before_issue.
+_COVERED_BY_SHEETS = frozenset({"R-F1", "R-F5"})
 
 PROJECT_COLUMNS = {"code": "项目编码", "name": "项目名称", "budget": "预算数", "fiscal": "财政资金", "other": "其他资金",
                    "purpose": "预算规模及资金用途", "annual_goal": "年度绩效目标"}
@@ -62,18 +64,19 @@ class IssueCheck:
         return sum(1 for f in self.issued if f.severity == "error")
 
 
-def check_before_issue(path: str | Path, unit_codes: Iterable[str] = ()) -> IssueCheck:
-    """The master check and the domain rules of the master at ``path``, split into issued data and what the
-    units fill; with ``unit_codes``, only findings of those units (and those of no unit) count.
+def check_before_issue(path: str | Path, master: Master, unit_codes: Iterable[str] = ()) -> IssueCheck:
+    """What ``generate`` checks first, split into issued data and what the units fill; with ``unit_codes``,
+    only findings of those units (and those of no unit) count.
 
-    Raises :class:`~jixiao_xl.master.MasterError` when the master cannot be read at all.
+    The sheets the forms lock from (:data:`~jixiao_xl.issued.ISSUED_MASTER_COLUMNS`) get the whole master
+    check, located at their cells. The pre-filled indicators and goals get the domain rules on ``master``
+    (already loaded), R-S1/R-S2 standing in for the master check's M-LEVEL*/M-OPERATOR: their sheets are not
+    held as tables, which at province scale would cost more memory than the forms themselves. ``jixiao-xl
+    master check`` lists every finding with its cell. Raises :class:`~jixiao_xl.master.MasterError` when the
+    master cannot be read at all.
     """
-    tables = read_tables(path, require_sheets=False)
-    findings = check_tables(tables, file=str(path))
-    try:
-        findings += rule_findings(build_master(tables), tables, str(path))
-    except MasterError:
-        pass  # the master check above says why
+    tables = read_tables(path, require_sheets=False, only=ISSUED_MASTER_COLUMNS)
+    findings = check_tables(tables, file=str(path)) + rule_findings(master, tables, str(path), covered=_COVERED_BY_SHEETS)
     wanted = frozenset(unit_codes)
     if wanted:
         findings = [f for f in findings if not f.unit_code or f.unit_code in wanted]
@@ -81,9 +84,11 @@ def check_before_issue(path: str | Path, unit_codes: Iterable[str] = ()) -> Issu
                       tuple(f for f in findings if not is_issued_data(f)))
 
 
-def rule_findings(master: Master, tables: Tables, file: str = "") -> list[Finding]:
-    """Run the rules on every project and department sheet of ``master``, located in ``tables``."""
-    enabled = frozenset(r.code for r in catalogue_rules()) - COVERED_BY_MASTER_CHECK
+def rule_findings(master: Master, tables: Tables, file: str = "",
+                  covered: frozenset[str] = COVERED_BY_MASTER_CHECK) -> list[Finding]:
+    """Run the rules on every project and department sheet of ``master``, located in ``tables`` (where a
+    sheet was not read, without a cell); the ``covered`` rules are left to the master check."""
+    enabled = frozenset(r.code for r in catalogue_rules()) - covered
     config = replace(RuleConfig.from_settings(master.settings), enabled=enabled)
     rows = _RowIndex(tables)
     findings: list[Finding] = []

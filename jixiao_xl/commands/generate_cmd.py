@@ -42,7 +42,7 @@ def generate_command(master_path: Path, template: Path | None, dept_template: Pa
     from ..precheck import check_before_issue
 
     master = load_master(master_path)
-    check = check_before_issue(master_path, units)
+    check = check_before_issue(master_path, master, units)
     _echo_issue_check(check, master_path)
     if check.blocks and not force:
         click.echo(f"主数据 {master_path} 中下发给单位的内容有 {check.issued_errors} 处错误，未生成任何文件。"
