@@ -83,6 +83,7 @@ def test_an_edited_budget_is_one_tamper_finding_and_nothing_else(issued):
     sheet = openpyxl.load_workbook(unit_workbook(issued)).worksheets[1].title
     added = about_the_project(tampered) - about_the_project(clean)
     assert added == {("X-TAMPER", sheet, "B4", "budget")}
+    assert [f["rule"] for f in tampered if (f["sheet"], f["cell"]) == (sheet, "B4")] == ["X-TAMPER"]
     assert about_the_project(clean) <= about_the_project(tampered)
     [tamper] = [f for f in tampered if f["rule"] == "X-TAMPER"]
     assert (tamper["value"], tamper["expected"]) == ("150.00", "500.00")

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
 
 import click
 
 from ..cli import cli
 from ..console import echo_findings, progress, severity_summary
 from ..errors import EXIT_FINDINGS, EXIT_OK
-from ..findings import has_errors
+from ..findings import Finding, has_errors
 from ..parallel import default_jobs
+
+if TYPE_CHECKING:
+    from ..precheck import IssueCheck
+
+SHOWN_ISSUED_FINDINGS = 200  # errors in the issued data printed one by one; `master check` lists them all
 
 
 @cli.command("generate")
@@ -63,23 +69,20 @@ def generate_command(master_path: Path, template: Path | None, dept_template: Pa
     return EXIT_OK
 
 
-def _echo_issue_check(check, master_path: Path) -> None:
+def _echo_issue_check(check: IssueCheck, master_path: Path) -> None:
     """Print the errors in the issued data one by one, and what the units will be asked to fix as counts by rule."""
     if check.issued:
         click.echo(f"主数据 {master_path} 中下发给单位、表内锁定的内容有问题：")
-        echo_findings(check.issued, limit=_SHOWN_ISSUED)
+        echo_findings(check.issued, limit=SHOWN_ISSUED_FINDINGS)
     if check.for_units:
         click.echo(f"单位填报部分（预填的绩效指标、支出计划、绩效目标等）有 {len(check.for_units)} 处问题"
                    f"（{severity_summary(check.for_units)}），不影响下发，单位报回后核对时会要求改正"
                    f"（逐条查看：jixiao-xl master check {master_path}）：")
-        for line in rule_counts(check.for_units):
+        for line in _rule_counts(check.for_units):
             click.echo(f"  {line}")
 
 
-_SHOWN_ISSUED = 200
-
-
-def rule_counts(findings) -> list[str]:
+def _rule_counts(findings: Iterable[Finding]) -> list[str]:
     """'R-C3 成本指标…：6 处' per rule, most frequent first."""
     from .. import catalogue
 
