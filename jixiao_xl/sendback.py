@@ -21,6 +21,7 @@ from .fill import DEFAULT_PASSWORD, RenderRequest, render_unit
 from .findings import SEVERITIES, SEVERITY_ZH, Finding
 from .generate import workbook_name
 from .model import DeptGoal, Master, Unit
+from .reconcile import issued_view
 from .submission import Location, Submission
 from .template import FormSpec
 
@@ -94,8 +95,11 @@ def returned_master(master: Master, unit: Unit, sub: Submission) -> Master:
     """A master holding only this unit, with the projects and department goals as the unit returned them.
 
     Settings (year, money unit, plan nodes, framework...) and the fingerprint stay the master's. A return
-    without project sheets, or without the department sheet, falls back to the master for that part.
+    without project sheets, or without the department sheet, falls back to the master for that part. The
+    locked cells hold what was issued (:func:`~jixiao_xl.reconcile.issued_view`): the unit cannot edit them,
+    so an edited budget comes back as the master's, its X-TAMPER mark beside it.
     """
+    sub = issued_view(sub, master)
     projects = tuple(dataclasses.replace(rp.project, unit_code=unit.code) for rp in sub.projects)
     if not projects:
         projects = master.projects_of(unit.code)

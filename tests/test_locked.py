@@ -205,3 +205,11 @@ def test_only_the_selected_units_issued_data_counts(tmp_path):
     one = invoke("generate", "--master", tmp_path / "master.xlsx", "--out", out, "--jobs", "1", "--unit", "435001")
     assert one.exit_code == 0, one.output
     assert [row["单位编码"] for row in manifest_rows(out)] == ["435001"]
+
+
+def test_the_sendback_form_holds_the_issued_budget_in_its_locked_cell(issued):
+    imported(issued, returned(issued, "to-send-back", budget=150), "r-sendback")
+    sendback = openpyxl.load_workbook(issued / "r-sendback" / "退回修改" / unit_workbook(issued).name)
+    cell = sendback[openpyxl.load_workbook(unit_workbook(issued)).worksheets[1].title]["B4"]
+    assert cell.value == 500 and cell.protection.locked
+    assert "X-TAMPER" in cell.comment.text and "150" in cell.comment.text
