@@ -1,7 +1,8 @@
 """退回修改 workbooks: the unit's form again, filled with what the unit returned, problems marked.
 
 For every unit whose latest return has errors or warnings, the form is rendered anew (same templates,
-same protection) from the RETURNED values rather than the master, so the unit corrects its own entries.
+same protection) from the RETURNED values rather than the master, so the unit corrects its own entries;
+only the locked cells hold the issued (master's) values, since the unit cannot edit them.
 Cells with an error or warning are filled red and carry a comment with the rule and the message; every
 finding of the file (infos and findings without a cell included) is listed on a 问题清单 sheet.
 The returned file itself is only read from memory (the Submission), never opened, moved or written.
