@@ -102,6 +102,7 @@ def test_consolidation_sums_the_issued_budget_and_shows_the_edit_beside_it(issue
                     "--out", out)
     master_total = sum(p.budget for p in master_with_a_500_project().projects)
     assert f"预算数合计 {master_total:.2f}" in result.output, result.output
+    assert "1 处锁定的下发数被改动，已按主数据的下发数汇总" in result.output
     book = openpyxl.load_workbook(out)
     summary = {row["单位编码"]: row for row in rows_of(book["总表"])}
     assert (summary[UNIT]["预算数"], summary[UNIT]["财政资金"], summary[UNIT]["其他资金"]) == (500, 400, 100)
