@@ -20,7 +20,8 @@ from .ledger import Encoded, Ledger, encode
 from .model import Master
 from .parallel import freeze_shared_objects, in_window
 from .read import read_intake, unreadable
-from .reconcile import issued_view, outstanding_findings, reconcile_batch, reconcile_submission, same_file_finding
+from .reconcile import (issued_view, one_finding_per_edit, outstanding_findings, reconcile_batch, reconcile_submission,
+                        same_file_finding)
 from .report import ReportPaths, write_reports
 from .rules import RuleConfig, check_submission
 from .safety import flush_to_disk, sweep_stale_temporaries
@@ -111,8 +112,10 @@ def _check_for_ledger(intake: Intake) -> _Checked:
 def _check(sub: Submission, master: Master, specs: tuple[FormSpec, FormSpec], config: RuleConfig) -> tuple[Finding, ...]:
     findings = list(sub.findings)
     if sub.readable:
+        reconciled = reconcile_submission(sub, master, (specs[0].template_id, specs[0].version))
+        findings = one_finding_per_edit(findings, reconciled)
         findings += check_submission(issued_view(sub, master), config)  # locked values as issued
-        findings += reconcile_submission(sub, master, (specs[0].template_id, specs[0].version))
+        findings += reconciled
     return tuple(findings)
 
 

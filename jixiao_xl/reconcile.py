@@ -414,6 +414,9 @@ def _tamper_findings(sub: Submission, rp: ReturnedProject, issued: Project) -> l
                                 value=_text(got), expected=_text(want)))
     for name, label in _LOCKED_MONEY:
         got, want = getattr(returned, name, None), getattr(issued, name, None)
+        where = rp.where(name)
+        if got is None and where is not None and where.raw.strip() and _as_decimal(where.raw) is None:
+            got = where.raw  # text that is not an amount: say what was typed, not that the cell was cleared
         if not same_money(want, got):
             message = _tamper_message(label, got, want, "如需调整预算，请联系主管部门。", money=True)
             findings.append(_of(sub, "X-TAMPER", message, _where(rp, name), project_code=issued.code, field=name,
@@ -733,6 +736,16 @@ def _issued_totals(dept: ReturnedDept, returned: Sequence[ReturnedProject], issu
         if shown is not None and shown == as_returned != as_issued:
             locations[path] = replace(where, raw=format(as_issued, "f"))
     return replace(dept, locations=locations)
+
+
+def one_finding_per_edit(read: Sequence[Finding], reconciled: Sequence[Finding]) -> list[Finding]:
+    """The reading findings without the P-NUMBER/P-FORMULA at a locked cell that X-TAMPER reports: the one
+    fix for an edited locked cell is to restore the issued value, not to type a number into it."""
+    edited = {(f.sheet, f.cell) for f in reconciled if f.rule == "X-TAMPER" and f.cell}
+    return [f for f in read if f.rule not in _SHADOWED_BY_TAMPER or (f.sheet, f.cell) not in edited]
+
+
+_SHADOWED_BY_TAMPER = frozenset({"P-NUMBER", "P-FORMULA"})
 
 
 def reconcile_batch(subs: Sequence[Submission], master: Master, report_outstanding: bool = False) -> list[Finding]:

@@ -90,6 +90,13 @@ def test_an_edited_budget_is_one_tamper_finding_and_nothing_else(issued):
     assert not [f for f in tampered if f["project_code"] == PROJECT and f["rule"] in ("R-F1", "R-F5")]
 
 
+def test_text_typed_over_a_locked_budget_is_one_finding_that_says_what_was_typed(issued):
+    tampered = imported(issued, returned(issued, "typed", budget="一百五十"), "r-typed")
+    sheet = openpyxl.load_workbook(unit_workbook(issued)).worksheets[1].title
+    [tamper] = [f for f in tampered if (f["sheet"], f["cell"]) == (sheet, "B4")]
+    assert tamper["rule"] == "X-TAMPER" and "被改为 一百五十" in tamper["message"] and "恢复为 500.00" in tamper["message"]
+
+
 def rows_of(sheet) -> list[dict]:
     values = list(sheet.iter_rows(values_only=True))
     return [dict(zip(values[0], row)) for row in values[1:]]
