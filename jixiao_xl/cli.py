@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -70,21 +71,28 @@ def _help_option(func):
 
 @click.group(cls=ChineseGroup, context_settings=CONTEXT)
 @click.version_option(__version__, "--version", message="jixiao-xl %(version)s", help="显示版本号并退出。")
+@click.option("--workspace", "workspace", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
+              help="工作区文件夹（默认：环境变量 JIXIAO_WORKSPACE，否则当前文件夹或其上级中含 jixiao.toml 的文件夹）。")
 @click.option("--debug", is_flag=True, help="出错时显示完整的程序调用栈（供开发人员排查）。")
 @_help_option
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, workspace: Path | None, debug: bool) -> None:
     """jixiao-xl：预算绩效目标表的下发、回收、核对与汇总工具。
 
     \b
-    一年一度的流程：
-      1. master init   建立主数据（单位、项目、绩效指标）
-      2. generate      按模板为每个单位生成已锁定、带下拉框的绩效目标表
-      3. import        收回各单位报回的表格，逐格核对并生成问题清单与退回修改表
-      4. consolidate   全局汇总，每个数字都能追溯到来源单元格
+    一年一个工作区：先用 “jixiao-xl init 文件夹” 建立，然后在该文件夹（或其子文件夹）中
+    运行各个命令，不需要任何路径参数：
+      1. init          建立工作区：jixiao.toml、主数据.xlsx、下发/ 收件/ 原件/ 核对/ 汇总/ 公开/ 和台账
+      2. master check  填好 主数据.xlsx（单位、项目、绩效指标）后检查
+      3. generate      按模板为每个单位生成已锁定、带下拉框的绩效目标表，放到 下发/
+      4. import        导入 收件/ 中各单位报回的表格，逐格核对，报告和退回修改表放到 核对/
+      5. status        各单位的报送情况
+      6. consolidate   全局汇总到 汇总/，每个数字都能追溯到来源单元格
+    在工作区外，用 --master、--out、--ledger 等参数指定路径。
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    ctx.obj["workspace"] = workspace
 
 
 def _translate_click_message(message: str) -> str:

@@ -44,9 +44,11 @@ from .issued import LOCKED_MONEY_FIELDS, LOCKED_PROJECT_FIELDS
 from .ledger import AcceptedReturn, DigestProject, IndicatorTally, Ledger, tally_indicators
 from .model import Master, Project, Unit
 from .reconcile import RULES as RECONCILE_RULES, pair_projects, same_money
-from .safety import FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, neutralise_formula, write_atomic
+from .safety import (FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, neutralise_formula, safe_file_stem, sheet_name,
+                     write_atomic)
 from .status import display_width, return_state
 from .tablesheet import TableSheet, TableWorkbook
+from .sheetwriter import print_as_list
 
 MASTER_ORIGIN = "主数据（未报送）"
 MASTER_SOURCE = "主数据"
@@ -67,6 +69,8 @@ RULE_UNKNOWN_UNIT = catalogue.define(
 
 SUMMARY, PLAN, INDICATORS, DETAIL, CHECKS = "总表", "支出计划", "绩效指标", "明细", "核对"
 SHEETS = (SUMMARY, PLAN, INDICATORS, DETAIL, CHECKS)
+SUMMARY_CHART, PLAN_CHART = "图表-各单位预算数", "图表-累计支出计划"
+HEADER_LINES = 2  # lines a column header may wrap over
 UNKNOWN_CELL = "（位置未知）"  # 明细: a returned value whose cell the reader did not record
 MASTER_CELL = "—"  # 明细: a master value has no cell
 _PLAN_START = 3  # ProjectFigures.numbers: 预算数, 财政资金, 其他资金, then the plan
@@ -643,7 +647,7 @@ def table_csv(table: Table) -> str:
     """One table as CSV text: header, data rows, total rows; formula-like text neutralised."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(table.headers)
+    writer.writerow([neutralise_formula(h) for h in table.headers])
     for row in (*table.rows, *table.totals):
         writer.writerow([neutralise_formula(_text(v)) for v in row])
     return buffer.getvalue()
@@ -653,7 +657,7 @@ def _write_csv(c: Consolidation, path: Path) -> Path:
     folder = path.parent / path.stem
     folder.mkdir(parents=True, exist_ok=True)
     for table in c.tables:
-        write_atomic(folder / f"{table.name}.csv", table_csv(table).encode("utf-8-sig"))
+        write_atomic(folder / f"{safe_file_stem(table.name)}.csv", table_csv(table).encode("utf-8-sig"))
     return folder
 
 
@@ -683,8 +687,11 @@ class _Formats:
 
 def _column_width(table: Table, col: int, sample: int = 500) -> float:
     # The first rows and the totals show how wide a column needs to be; scanning 100,000 rows does not pay.
-    texts = [table.headers[col], *(_text(r[col]) for r in (*table.rows[:sample], *table.totals))]
-    return min(50, max(6, max(display_width(t) for t in texts) + 2))
+    # The header may wrap over two lines (its row is made tall enough), so a long header such as
+    # 支出计划-12月底-单元格 does not widen a column of short cell references and shrink the printed page.
+    texts = [_text(r[col]) for r in (*table.rows[:sample], *table.totals)]
+    header = -(-display_width(table.headers[col]) // HEADER_LINES)
+    return min(50, max(6, header, *(display_width(t) for t in texts)) + 2)
 
 
 def _runs(table: Table) -> Iterator[tuple[str, Iterable[tuple]]]:
@@ -701,6 +708,7 @@ def _write_table(ws: TableSheet, table: Table, formats: _Formats) -> None:
     if len(table.rows) + len(table.totals) >= ws.xls_rowmax:
         raise InputError(f"汇总表“{table.name}”有 {len(table.rows):,} 行，超过 Excel 工作表的行数上限"
                          f"（{ws.xls_rowmax:,} 行）；请改用 --format csv 或 json 输出。")
+    ws.set_row(0, HEADER_LINES * 13.5 + 3)
     for col, column in enumerate(table.columns):
         ws.write_string(0, col, column.name, formats.header)
         if column.name in table.notes:
@@ -713,22 +721,16 @@ def _write_table(ws: TableSheet, table: Table, formats: _Formats) -> None:
     ws.append_rows(next_row, table.totals, formats.row("total", table.columns), numeric)
     ws.freeze_panes(1, 2)
     ws.autofilter(0, 0, max(len(table.rows), 1), len(table.columns) - 1)
-    _print_setup(ws)
+    print_as_list(ws)
 
 
-def _print_setup(ws) -> None:
-    """A4 landscape, one page wide, the header row repeated on every printed page."""
-    ws.set_paper(9)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
 
 
-def _summary_chart(workbook, ws, table: Table, money_unit: str) -> None:
-    """A column chart 各单位预算数 beside 总表."""
+def _summary_chart(workbook, ws, table: Table, money_unit: str):
+    """A column chart 各单位预算数 of 总表's budgets (None when there are no units)."""
     n = len(table.rows)
     if not n:
-        return
+        return None
     name_col, budget_col = table.index("单位名称"), table.index("预算数")
     chart = workbook.add_chart({"type": "column"})
     chart.add_series({"name": "预算数", "categories": [SUMMARY, 1, name_col, n, name_col],
@@ -736,16 +738,17 @@ def _summary_chart(workbook, ws, table: Table, money_unit: str) -> None:
     chart.set_title({"name": "各单位预算数"})
     chart.set_y_axis({"name": f"金额（{money_unit}）", "num_format": "#,##0.00"})
     chart.set_legend({"none": True})
-    ws.insert_chart(1, len(table.columns) + 1, chart)
+    return chart
 
 
-def _plan_chart(workbook, ws, table: Table, nodes: Sequence[str], formats: _Formats, money_unit: str) -> None:
-    """A line chart 累计支出计划与预算: the total row across the nodes, against the total budget.
+def _plan_chart(workbook, ws, table: Table, nodes: Sequence[str], formats: _Formats, money_unit: str):
+    """A line chart 累计支出计划与预算: the total row across the nodes, against the total budget (None when
+    there is nothing to draw).
 
     The budget line needs one value per node, so a labelled helper row below the table repeats it.
     """
     if not table.rows or not nodes:
-        return
+        return None
     first, last = table.index(nodes[0]), table.index(nodes[-1])
     total_row = len(table.rows) + 1
     helper_row = total_row + 2
@@ -762,7 +765,7 @@ def _plan_chart(workbook, ws, table: Table, nodes: Sequence[str], formats: _Form
     chart.set_title({"name": "累计支出计划与预算"})
     chart.set_y_axis({"name": f"金额（{money_unit}）", "num_format": "#,##0.00"})
     chart.set_legend({"position": "bottom"})
-    ws.insert_chart(helper_row + 2, 1, chart)
+    return chart
 
 
 def _write_xlsx(c: Consolidation, path: Path) -> None:
@@ -774,13 +777,22 @@ def _write_xlsx(c: Consolidation, path: Path) -> None:
         workbook.set_properties({"title": f"{c.year}年度绩效目标汇总表", "author": "jixiao-xl",
                                  "comments": "由 jixiao-xl 根据台账和主数据汇总生成", "created": FIXED_CREATED})
         formats = _Formats(workbook)
+        charts = []
         for table in c.tables:
-            ws = workbook.add_worksheet(table.name, worksheet_class=TableSheet)
+            ws = workbook.add_worksheet(sheet_name(table.name), worksheet_class=TableSheet)
             _write_table(ws, table, formats)
             if table.name == SUMMARY:
-                _summary_chart(workbook, ws, table, c.money_unit)
+                charts.append((SUMMARY_CHART, _summary_chart(workbook, ws, table, c.money_unit)))
             elif table.name == PLAN:
-                _plan_chart(workbook, ws, table, c.plan_nodes, formats, c.money_unit)
+                charts.append((PLAN_CHART, _plan_chart(workbook, ws, table, c.plan_nodes, formats, c.money_unit)))
+        # Each chart on a sheet of its own, after the tables: beside a table it made the printed page twice
+        # as wide and every table page unreadably small.
+        for name, chart in charts:
+            if chart is not None:
+                sheet = workbook.add_chartsheet(name)
+                sheet.set_chart(chart)
+                sheet.set_paper(9)
+                sheet.set_landscape()
         workbook.close()
         commit_atomic(tmp, path)
     except BaseException:

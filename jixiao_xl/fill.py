@@ -22,8 +22,9 @@ from . import __version__, taxonomy
 from .findings import SEVERITY_ZH, Finding
 from .fastxlsx import FormWorkbook
 from .model import DeptGoal, DeptIndicator, Indicator, Master, Project, Unit
-from .safety import FIXED_DOCUMENT_TIME, write_atomic
-from .sheetwriter import FormatCache, Formula, SheetCanvas, display_width, cell_ref, quote_sheet
+from .safety import FIXED_DOCUMENT_TIME, sheet_name, write_atomic
+from .sheetwriter import (FormatCache, Formula, SheetCanvas, cell_ref, display_width, print_as_list, quote_sheet,
+                          wrapped_row_height)
 from .template import INDICATOR_FIELDS, CellSpec, FormSpec
 
 DEFAULT_PASSWORD = "jixiao"
@@ -39,7 +40,6 @@ PROJECT_INPUTS = frozenset({"project.purpose", "project.annual_goal", "plan.amou
                             "footer.date"} | {f"ind.{n}" for n in INDICATOR_FIELDS})
 DEPT_INPUTS = frozenset({"dept.overall_goal", "goal.name", "goal.goal", "footer.filler", "footer.phone", "footer.date"}
                         | {f"dind.{n}" for n in ("level1", "level2", "name", "operator", "value", "unit", "basis")})
-_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9]")
@@ -110,15 +110,11 @@ def render_bytes(request: RenderRequest) -> bytes:
 
 def sheet_names_for(projects: tuple[Project, ...]) -> list[str]:
     """Unique, valid (≤31 characters) sheet names derived from the projects, in order."""
-    used = {GUIDE_SHEET, DEPT_SHEET, LISTS_SHEET, META_SHEET}
+    used = [GUIDE_SHEET, DEPT_SHEET, LISTS_SHEET, META_SHEET]
     names = []
     for index, project in enumerate(projects, start=1):
-        base = _SHEET_FORBIDDEN.sub("_", f"{index}.{project.name or project.code}").strip("'") or f"{index}"
-        name, n = base[:31], 2
-        while name.lower() in {u.lower() for u in used}:
-            suffix = f"({n})"
-            name, n = base[: 31 - len(suffix)] + suffix, n + 1
-        used.add(name)
+        name = sheet_name(f"{index}.{project.name or project.code}", used, fallback=f"{index}")
+        used.append(name)
         names.append(name)
     return names
 
@@ -822,15 +818,19 @@ def _write_problems(ws, request: RenderRequest, formats: FormatCache) -> None:
     head = formats.get({"bold": True, "bg_color": "#D9E1F2", "pattern": 1, "border": 1, "text_wrap": True})
     body = formats.get({"text_wrap": True, "valign": "top", "border": 1})
     headers = ("序号", "严重程度", "工作表", "单元格", "项目编码", "规则", "问题及修改方法", "填报值", "应为")
-    for col, (title, width) in enumerate(zip(headers, (6, 9, 26, 8, 24, 12, 70, 16, 16))):
+    # Sized to print one landscape A4 page wide at about 100 %: long texts wrap, nothing is cut off.
+    widths = (5, 7, 16, 7, 14, 9, 58, 14, 14)
+    for col, (title, width) in enumerate(zip(headers, widths)):
         ws.write_string(0, col, title, head)
         ws.set_column(col, col, width)
     for row, f in enumerate(request.problems, start=1):
         cells = (str(row), SEVERITY_ZH[f.severity], f.sheet, f.cell, f.project_code, f.rule, f.message, f.value, f.expected)
+        ws.set_row(row, wrapped_row_height(cells, widths, 15.0))
         for col, text in enumerate(cells):
             ws.write_string(row, col, text, body)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, len(request.problems), len(headers) - 1)
+    print_as_list(ws)
     ws.protect(request.password, {"autofilter": True, "sort": True})
 
 

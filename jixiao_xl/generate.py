@@ -14,9 +14,10 @@ from typing import Callable, Sequence
 
 from .errors import InputError
 from .fill import DEFAULT_PASSWORD, RenderRequest, render_text, render_unit
+from .ledger import IssuedRow, Ledger, TemplateBlob
 from .model import Master, Unit
 from .parallel import freeze_shared_objects, make_executor, run_all
-from .safety import flush_to_disk, safe_file_stem, write_atomic
+from .safety import flush_to_disk, neutralise_formula, restore_formula_text, safe_file_stem, write_atomic
 from .template import DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, builtin_template, load_spec
 
 MANIFEST = "manifest.csv"
@@ -54,17 +55,25 @@ class GenerateOptions:
     jobs: int = 1
     password: str = DEFAULT_PASSWORD
     deadline: str = ""
-    forced: bool = False  # issued with --force despite errors in the master's issued data (marked in the manifest)
+    ledger_path: Path | None = None  # where every issued workbook and its templates are recorded (None: nowhere)
+    # Issued with --force although the issued data had errors: recorded with each workbook, marked in the manifest.
+    force: bool = False
+
+
+def unit_file_stem(unit: Unit) -> str:
+    """The stem every file made for a unit starts with: "<编码>-<名称>", safe on Windows and Linux, inside the
+    output folder, short enough in bytes for what is added to it."""
+    return safe_file_stem(f"{unit.code}-{unit.name}")
 
 
 def workbook_name(unit: Unit) -> str:
-    """The file name of a unit's workbook: safe on Windows, inside the output folder, ≤ 100 characters."""
-    return safe_file_stem(f"{unit.code}-{unit.name}", limit=95) + ".xlsx"
+    """The file name of a unit's workbook."""
+    return unit_file_stem(unit) + ".xlsx"
 
 
 def notice_name(unit: Unit) -> str:
     """The file name of a unit's cover notice."""
-    return safe_file_stem(f"{unit.code}-{unit.name}", limit=90) + "-通知.txt"
+    return unit_file_stem(unit) + "-通知.txt"
 
 
 def generation_time(master_path: Path | None) -> datetime:
@@ -121,8 +130,11 @@ def _generate_one(unit: Unit) -> Issued:
 def generate(master: Master, master_path: Path | None, options: GenerateOptions,
              on_done: Callable[[Issued], None] = lambda issued: None) -> list[Issued]:
     """Render every selected unit's workbook into ``options.out_dir`` and write the manifest."""
-    project_spec = load_spec(options.project_template or builtin_template(PROJECT_TEMPLATE))
-    dept_spec = load_spec(options.dept_template or builtin_template(DEPARTMENT_TEMPLATE))
+    project_path = options.project_template or builtin_template(PROJECT_TEMPLATE)
+    dept_path = options.dept_template or builtin_template(DEPARTMENT_TEMPLATE)
+    project_spec, dept_spec = load_spec(project_path), load_spec(dept_path)
+    # The bytes are read now, next to compiling, so the ledger keeps the very template the forms were made from.
+    blobs = (_template_blob(project_path, project_spec), _template_blob(dept_path, dept_spec))
     if project_spec.kind != "project":
         raise InputError(f"{options.project_template} 不是项目支出绩效目标表模板（缺少 ind.* 明细行）。")
     if dept_spec.kind != "department":
@@ -143,8 +155,35 @@ def generate(master: Master, master_path: Path | None, options: GenerateOptions,
     # The workbooks and notices were written without a per-file fsync; flush them all before the
     # manifest (durable) says they exist.
     flush_to_disk(options.out_dir / name for unit in units for name in (workbook_name(unit), notice_name(unit)))
-    _write_manifest(options.out_dir / MANIFEST, issued, master, project_spec, generated_at, options.forced)
+    _write_manifest(options.out_dir / MANIFEST, issued, master, project_spec, generated_at, options.force)
+    if options.ledger_path is not None:
+        record_issued(options.ledger_path, issued, blobs, master, options, generated_at)
     return issued
+
+
+def _template_blob(path: Path, spec: FormSpec) -> TemplateBlob:
+    content = Path(path).read_bytes()
+    return TemplateBlob(hashlib.sha256(content).hexdigest(), Path(path).name, spec.template_id, spec.version,
+                        spec.kind, content)
+
+
+def record_issued(ledger_path: Path, issued: Sequence[Issued], blobs: tuple[TemplateBlob, TemplateBlob],
+                  master: Master, options: GenerateOptions, generated_at: datetime) -> None:
+    """Record every issued workbook in the ledger, with the bytes of the two templates it was made from."""
+    project, dept = blobs
+    with Ledger.open(ledger_path) as ledger:
+        for blob in blobs:
+            ledger.store_template(blob)
+        with ledger.batch(max_records=1000) as group:
+            for item in issued:
+                ledger.record_issued(IssuedRow(
+                    unit_code=item.unit_code, unit_name=item.unit_name, file_name=item.file,
+                    file_path=str((options.out_dir / item.file).resolve()), sha256=item.sha256,
+                    template_id=project.template_id, template_version=project.version, template_sha256=project.sha256,
+                    dept_template_id=dept.template_id, dept_template_version=dept.version,
+                    dept_template_sha256=dept.sha256, master_fingerprint=master.fingerprint,
+                    generated_at=generated_at.isoformat(timespec="seconds"), forced=options.force))
+                group.done()
 
 
 def _check_file_names(units: list[Unit]) -> None:
@@ -162,13 +201,15 @@ def _write_manifest(path: Path, issued: list[Issued], master: Master, spec: Form
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(MANIFEST_COLUMNS)
     for item in issued:
-        writer.writerow(item.row(master, spec, generated_at, forced))
+        writer.writerow([neutralise_formula(cell) for cell in item.row(master, spec, generated_at, forced)])
     write_atomic(path, buffer.getvalue().encode("utf-8-sig"))
 
 
 def read_manifest(path: Path) -> list[dict[str, str]]:
-    """The rows of a manifest written by :func:`generate` (empty when there is none)."""
+    """The rows of a manifest written by :func:`generate` (empty when there is none), cells as they were
+    before formula-like text was neutralised."""
     if not Path(path).exists():
         return []
     with open(path, encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
+        return [{key: restore_formula_text(value) if isinstance(value, str) else value for key, value in row.items()}
+                for row in csv.DictReader(handle)]

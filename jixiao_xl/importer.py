@@ -24,11 +24,13 @@ from .reconcile import (issued_view, one_finding_per_edit, outstanding_findings,
                         same_file_finding)
 from .report import ReportPaths, write_reports
 from .rules import RuleConfig, check_submission
-from .safety import flush_to_disk, sweep_stale_temporaries
+from .safety import display_name, display_names, flush_to_disk, sweep_stale_temporaries
 from .sendback import findings_of as sendback_findings_of
 from .sendback import latest_per_unit, needs_sendback, write_sendbacks
 from .submission import Submission, submission_from_dict
-from .template import DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, builtin_template, load_spec
+from .template import (DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, TemplateSet, as_template_set, builtin_template,
+                       load_spec, template_set)
+from .workspace import Workspace
 
 
 SENDBACK_FOLDER = "退回修改"
@@ -49,6 +51,7 @@ class ImportOptions:
     rules_path: Path | None = None
     password: str = "jixiao"
     sendbacks: bool = True
+    workspace: Workspace | None = None  # the workspace the run belongs to (its folders: 原件/, 核对/ …), if any
 
 
 @dataclass
@@ -88,15 +91,15 @@ class _Task:
 _WORKER: dict = {}
 
 
-def _init_worker(master: Master, specs: tuple[FormSpec, FormSpec], config: RuleConfig) -> None:
-    _WORKER.update(master=master, specs=specs, config=config)
+def _init_worker(master: Master, templates: TemplateSet | tuple[FormSpec, FormSpec], config: RuleConfig) -> None:
+    _WORKER.update(master=master, templates=as_template_set(templates), config=config)
 
 
 def _check_one(intake: Intake) -> _Checked:
     """Read one accepted file, run the rules and reconcile it with the master (inside an isolated worker)."""
-    master, specs, config = _WORKER["master"], _WORKER["specs"], _WORKER["config"]
-    sub = read_intake(intake, master.settings.money_unit, specs)
-    return _Checked(sub, _check(sub, master, specs, config))
+    master, templates, config = _WORKER["master"], _WORKER["templates"], _WORKER["config"]
+    sub = read_intake(intake, master.settings.money_unit, templates)
+    return _Checked(sub, _check(sub, master, templates, config))
 
 
 def _check_for_ledger(intake: Intake) -> _Checked:
@@ -109,10 +112,11 @@ def _check_for_ledger(intake: Intake) -> _Checked:
     return _Checked(_light(checked.submission), checked.findings, encode(checked.submission))
 
 
-def _check(sub: Submission, master: Master, specs: tuple[FormSpec, FormSpec], config: RuleConfig) -> tuple[Finding, ...]:
+def _check(sub: Submission, master: Master, templates: TemplateSet | tuple[FormSpec, FormSpec],
+           config: RuleConfig) -> tuple[Finding, ...]:
     findings = list(sub.findings)
     if sub.readable:
-        reconciled = reconcile_submission(sub, master, (specs[0].template_id, specs[0].version))
+        reconciled = reconcile_submission(sub, master, as_template_set(templates).expected(sub.unit_code))
         findings = one_finding_per_edit(findings, reconciled)
         findings += check_submission(issued_view(sub, master), config)  # locked values as issued
         findings += reconciled
@@ -134,20 +138,22 @@ def guard_output(options: ImportOptions) -> None:
 def run_import(master: Master, options: ImportOptions,
                on_file: Callable[[Path], None] = lambda path: None) -> ImportResult:
     """Import every file of ``options.paths``; returns what was found and written."""
-    missing = [str(p) for p in options.paths if not Path(p).exists()]
+    missing = [display_name(p) for p in options.paths if not Path(p).exists()]
     if missing:
         raise InputError(f"找不到 {'、'.join(missing)}。请检查路径。")
     guard_output(options)
-    specs = (load_spec(options.project_template or builtin_template(PROJECT_TEMPLATE)),
-             load_spec(options.dept_template or builtin_template(DEPARTMENT_TEMPLATE)))
+    default = (load_spec(options.project_template or builtin_template(PROJECT_TEMPLATE)),
+               load_spec(options.dept_template or builtin_template(DEPARTMENT_TEMPLATE)))
     config = RuleConfig.from_settings(master.settings, options.rules_path)
     limits = Limits()
     files = collect_files(options.paths)
     result = ImportResult(files=len(files))
     with Ledger.open(options.ledger_path) as ledger:
+        # Each return is read, checked and sent back with the templates its unit was issued (kept in the ledger).
+        templates = template_set(default, ledger.template_blobs(), ledger.issued_latest().values())
         tasks = _receive(ledger, files, result, on_file, limits)
         freeze_shared_objects()
-        pool = IsolatedPool(min(options.jobs, max(len(tasks), 1)), limits, _init_worker, (master, specs, config))
+        pool = IsolatedPool(min(options.jobs, max(len(tasks), 1)), limits, _init_worker, (master, templates, config))
         try:
             with ledger.batch() as batch:
                 for task, future in in_window(pool, _check_for_ledger, tasks, 4 * max(1, options.jobs),
@@ -155,7 +161,7 @@ def run_import(master: Master, options: ImportOptions,
                     _complete(ledger, task, _outcome(task, future.result()), result)
                     batch.done()
                     on_file(Path(task.intake.path))
-            order = {str(path): n for n, path in enumerate(files)}
+            order = {shown: n for n, shown in enumerate(display_names(files).values())}
             result.submissions.sort(key=lambda s: order.get(s.file, len(order)))
             result.findings += reconcile_batch(result.submissions, master)
             result.findings += outstanding_findings(ledger.accepted_unit_codes(), master)
@@ -228,8 +234,9 @@ class _SendbackJob:
 
 def _sendback_one(job: _SendbackJob) -> list[Path]:
     """Render one unit's 退回修改 workbook (inside a worker)."""
-    master, specs = _WORKER["master"], _WORKER["specs"]
+    master, templates = _WORKER["master"], _WORKER["templates"]
     submission = submission_from_dict(json.loads(job.submission_json))
+    specs = templates.for_sendback(submission.unit_code, (submission.template_id, submission.template_version))
     return write_sendbacks(job.out_dir, master, [submission], job.problems, *specs, password=job.password,
                            durable=False)
 
@@ -241,11 +248,12 @@ def _receive(ledger: Ledger, files: Sequence[Path], result: ImportResult, on_fil
     A file that intake refuses (encrypted, a bomb, not a workbook …) is completed at once, unread.
     """
     tasks = []
-    seen: dict[str, Path] = {}
+    seen: dict[str, str] = {}
+    shown = display_names(files)
     # Every "received" row is committed before any file is parsed: the workers start after this returns.
     with ledger.batch(max_records=256) as group:
         for path in files:
-            task = _receive_one(ledger, path, seen, result, limits)
+            task = _receive_one(ledger, path, shown[str(path)], seen, result, limits)
             if task is not None and task.intake.readable:
                 tasks.append(task)
             else:
@@ -256,9 +264,11 @@ def _receive(ledger: Ledger, files: Sequence[Path], result: ImportResult, on_fil
     return tasks
 
 
-def _receive_one(ledger: Ledger, path: Path, seen: dict[str, Path], result: ImportResult, limits: Limits) -> _Task | None:
-    """Intake one file and record it as received; None when there is nothing to read (already reported)."""
-    intake = _hashed(inspect_file(path, limits))
+def _receive_one(ledger: Ledger, path: Path, shown: str, seen: dict[str, str], result: ImportResult,
+                 limits: Limits) -> _Task | None:
+    """Intake one file (``shown``: its path as reports show it) and record it as received; None when there is
+    nothing to read (already reported)."""
+    intake = _hashed(inspect_file(path, limits, shown))
     digest = intake.sha256
     if not digest:
         # Not even readable byte by byte (vanished, no permission): reported, nothing to record.
@@ -269,16 +279,16 @@ def _receive_one(ledger: Ledger, path: Path, seen: dict[str, Path], result: Impo
         # The same bytes twice in one batch: read once, so the ledger row, its findings and its
         # submission all name the first file (otherwise whichever worker finished first would).
         result.duplicates += 1
-        result.findings.append(same_file_finding(path, seen[digest], digest))
+        result.findings.append(same_file_finding(shown, seen[digest], digest))
         return None
-    seen[digest] = path
-    received = ledger.record_received(digest, path, intake.size, intake.kind.value)
+    seen[digest] = shown
+    received = ledger.record_received(digest, path, intake.size, intake.kind.value, shown=shown)
     if received.duplicate:
         result.duplicates += 1
         row = ledger.get(received.import_id)
         result.findings.append(Finding("L-DUPLICATE", "info",
                                        f"与 {row.received_at if row else '之前'} 导入的“{row.file_name if row else ''}”内容完全相同，本次不重复导入。",
-                                       file=str(path), sha256=digest, unit_code=row.unit_code if row else ""))
+                                       file=shown, sha256=digest, unit_code=row.unit_code if row else ""))
         return None
     return _Task(intake, received.import_id)
 

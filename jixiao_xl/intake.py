@@ -40,6 +40,7 @@ from typing import IO, Any, Callable, Sequence
 
 from . import catalogue
 from .findings import Finding, has_errors
+from .safety import display_name
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -873,9 +874,14 @@ def _unreadable(file: str, exc: BaseException) -> Finding:
 
 @dataclass(frozen=True)
 class Intake:
-    """What intake learnt about one file; ``readable`` means the reader may go on."""
+    """What intake learnt about one file; ``readable`` means the reader may go on.
+
+    ``path`` is what opens the file; ``file`` and ``name`` are its path and name as shown and stored (the
+    same text unless the name is not UTF-8, see :func:`jixiao_xl.safety.display_name`).
+    """
 
     path: str
+    file: str
     name: str
     size: int
     sha256: str
@@ -884,24 +890,25 @@ class Intake:
     readable: bool
 
 
-def inspect_file(path: str | os.PathLike[str], limits: Limits = Limits()) -> Intake:
+def inspect_file(path: str | os.PathLike[str], limits: Limits = Limits(), shown: str | None = None) -> Intake:
     """Sniff, size-check, hash and zip-check one file; never raises, whatever the file holds.
 
     A file over ``limits.max_file_bytes`` is refused (I-TOOBIG) and not hashed (``sha256`` is empty).
-    Every finding carries ``file=str(path)`` and the sha256.
+    Every finding carries the sha256 and ``file``: ``shown``, else the path's
+    :func:`~jixiao_xl.safety.display_name`.
     """
-    file = str(path)
+    file = display_name(path) if shown is None else shown
     name = os.path.basename(file)
     try:
         size = _regular_file_size(path)
     except OSError as exc:
-        return _intake(file, name, 0, "", FileKind.OTHER, [_unreadable(file, exc)])
+        return _intake(path, file, name, 0, "", FileKind.OTHER, [_unreadable(file, exc)])
     try:
         return _inspect(path, file, name, size, limits)
     except OSError as exc:
-        return _intake(file, name, size, "", FileKind.OTHER, [_unreadable(file, exc)])
+        return _intake(path, file, name, size, "", FileKind.OTHER, [_unreadable(file, exc)])
     except Exception as exc:  # noqa: BLE001 - the contract is "never raises"; say why instead
-        return _intake(file, name, size, "", FileKind.OTHER, [_corrupt(type(exc).__name__)])
+        return _intake(path, file, name, size, "", FileKind.OTHER, [_corrupt(type(exc).__name__)])
 
 
 def _regular_file_size(path: str | os.PathLike[str]) -> int:
@@ -917,7 +924,7 @@ def _inspect(path: str | os.PathLike[str], file: str, name: str, size: int, limi
     if size > limits.max_file_bytes:
         with open(path, "rb") as fh:
             kind = sniff(fh.read(HEAD_BYTES))
-        return _intake(file, name, size, "", kind, [_too_big(size, limits)])
+        return _intake(path, file, name, size, "", kind, [_too_big(size, limits)])
     # One read of the whole file (at most max_file_bytes) serves the hash, the zip checks and the probe.
     data = _file_bytes(path)
     sha = hashlib.sha256(data).hexdigest()
@@ -934,14 +941,16 @@ def _inspect(path: str | os.PathLike[str], file: str, name: str, size: int, limi
             opened.close()
     kind = _classify(probe)
     findings.extend(_kind_findings(kind, probe, name))
-    return _intake(file, name, size, sha, kind, findings)
+    return _intake(path, file, name, size, sha, kind, findings)
 
 
-def _intake(file: str, name: str, size: int, sha: str, kind: FileKind, findings: list[Finding]) -> Intake:
-    """An :class:`Intake` with every finding attributed to the file."""
+def _intake(path: str | os.PathLike[str], file: str, name: str, size: int, sha: str, kind: FileKind,
+            findings: list[Finding]) -> Intake:
+    """An :class:`Intake` with every finding attributed to the file (by its shown name)."""
     attributed = tuple(f.with_source(file, sha) for f in findings)
     readable = kind in WORKBOOK_KINDS and not has_errors(attributed)
-    return Intake(path=file, name=name, size=size, sha256=sha, kind=kind, findings=attributed, readable=readable)
+    return Intake(path=os.fspath(path), file=file, name=name, size=size, sha256=sha, kind=kind, findings=attributed,
+                  readable=readable)
 
 
 def _extension(name: str) -> str:

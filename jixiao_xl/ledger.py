@@ -25,7 +25,7 @@ import sqlite3
 import sys
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -35,6 +35,7 @@ from . import catalogue
 from .errors import InputError
 from .findings import COLUMNS, SEVERITIES, Finding
 from .model import Indicator
+from .safety import display_name, raw_name
 from .submission import Submission, submission_from_dict, submission_json
 
 BUSY_TIMEOUT_MS = 30_000
@@ -136,8 +137,58 @@ def _v4_digest_table(db: sqlite3.Connection) -> None:
                         for import_id, text in batch])
 
 
+# The path of a return as the file system's bytes: a name that is not UTF-8 is stored as text in a readable
+# form (GB18030 or with replacement characters), which cannot give the original back. NULL for older rows.
+_ORIGINAL_PATH_BYTES = """
+ALTER TABLE imports ADD COLUMN original_path_bytes BLOB;
+"""
+
+# Issued workbooks and the templates they were made from: every workbook generate writes (one row per unit
+# and run, never deleted), and the bytes of every template used, content-addressed by their sha256, so a
+# return is read and sent back with the template its unit got even after the template file moved or changed.
+_ISSUED = """
+CREATE TABLE issued (
+    id                    INTEGER PRIMARY KEY AUTOINCREMENT,
+    unit_code             TEXT NOT NULL,
+    unit_name             TEXT NOT NULL,
+    file_name             TEXT NOT NULL,
+    file_path             TEXT NOT NULL,
+    sha256                TEXT NOT NULL,
+    template_id           TEXT NOT NULL,
+    template_version      TEXT NOT NULL,
+    template_sha256       TEXT NOT NULL REFERENCES template_blobs (sha256),
+    dept_template_id      TEXT NOT NULL,
+    dept_template_version TEXT NOT NULL,
+    dept_template_sha256  TEXT NOT NULL REFERENCES template_blobs (sha256),
+    master_fingerprint    TEXT NOT NULL,
+    generated_at          TEXT NOT NULL,
+    forced                INTEGER NOT NULL DEFAULT 0 CHECK (forced IN (0, 1)),
+    recorded_at           TEXT NOT NULL
+);
+CREATE TABLE template_blobs (
+    sha256      TEXT PRIMARY KEY,
+    file_name   TEXT NOT NULL,
+    template_id TEXT NOT NULL,
+    version     TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    content     BLOB NOT NULL,
+    stored_at   TEXT NOT NULL
+);
+CREATE INDEX issued_by_unit ON issued (unit_code, id);
+CREATE INDEX issued_by_sha256 ON issued (sha256);
+CREATE TRIGGER issued_never_deleted BEFORE DELETE ON issued
+BEGIN
+    SELECT RAISE(ABORT, 'jixiao-xl ledger: issued workbooks are never deleted');
+END;
+CREATE TRIGGER template_blobs_never_deleted BEFORE DELETE ON template_blobs
+BEGIN
+    SELECT RAISE(ABORT, 'jixiao-xl ledger: templates are never deleted');
+END;
+"""
+
 # A migration is an SQL script, or a function run inside the migration's transaction.
-MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (_V1, _V2, _V3, _v4_digest_table)
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (_V1, _V2, _V3, _v4_digest_table,
+                                                                      _ORIGINAL_PATH_BYTES, _ISSUED)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -264,6 +315,54 @@ class AcceptedReturn:
     def unit_name(self) -> str:
         """The unit's name as the return gives it."""
         return self.digest.unit_name
+
+
+@dataclass(frozen=True)
+class IssuedRow:
+    """One workbook generate issued (see :meth:`Ledger.record_issued`).
+
+    ``template_*`` name the project-form template and ``dept_template_*`` the department-form template the
+    workbook was made from; their ``*_sha256`` are keys of the stored template bytes (:meth:`Ledger.template_blob`).
+    ``forced``: issued although the master check found errors. ``id`` and ``recorded_at`` are the ledger's.
+    """
+
+    unit_code: str
+    unit_name: str
+    file_name: str
+    file_path: str
+    sha256: str
+    template_id: str
+    template_version: str
+    template_sha256: str
+    dept_template_id: str
+    dept_template_version: str
+    dept_template_sha256: str
+    master_fingerprint: str
+    generated_at: str
+    forced: bool = False
+    id: int = 0
+    recorded_at: str = ""
+
+
+_ISSUED_COLUMNS = tuple(name for name in IssuedRow.__dataclass_fields__)
+_SELECT_ISSUED = f"SELECT {', '.join(_ISSUED_COLUMNS)} FROM issued"
+
+
+def _issued_row(values: Sequence) -> IssuedRow:
+    row = IssuedRow(*values)
+    return replace(row, forced=bool(row.forced))
+
+
+@dataclass(frozen=True)
+class TemplateBlob:
+    """A template file as generate used it: its bytes, and the identity it gave the forms made from it."""
+
+    sha256: str
+    file_name: str
+    template_id: str
+    version: str
+    kind: str
+    content: bytes
 
 
 def tally_indicators(indicators: Iterable[Indicator]) -> IndicatorTally:
@@ -511,21 +610,24 @@ class Ledger:
     # -- recording ------------------------------------------------------------------------------------
 
     def record_received(self, sha256: str, path: str | Path, size: int, kind: str,
-                        received_at: datetime | str | None = None) -> Received:
+                        received_at: datetime | str | None = None, shown: str | None = None) -> Received:
         """Write the "received" row of a file before it is parsed (its own transaction).
 
+        The path is stored as text in its readable form (``shown``, else :func:`safety.display_name`) and as
+        the file system's bytes (``original_path_bytes``), whatever encoding the name was written in.
         Returns the existing import when the same bytes were seen before: ``duplicate`` when that import was
         completed, ``resumed`` when it was left at ``received`` (a crash) and should be completed now.
         """
+        shown = display_name(path) if shown is None else shown
         with self._transaction() as db:
             existing = db.execute("SELECT id, status FROM imports WHERE sha256 = ?", (sha256,)).fetchone()
             if existing is not None:
                 resumed = existing[1] == "received"
                 return Received(existing[0], duplicate=not resumed, resumed=resumed)
             cursor = db.execute(
-                "INSERT INTO imports (sha256, file_name, original_path, size, kind, received_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (sha256, Path(path).name, str(path), int(size), str(kind), _iso(received_at)))
+                "INSERT INTO imports (sha256, file_name, original_path, size, kind, received_at, original_path_bytes)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (sha256, Path(shown).name, shown, int(size), str(kind), _iso(received_at), raw_name(path)))
             return Received(int(cursor.lastrowid), duplicate=False)
 
     def complete(self, import_id: int, sub: Submission, findings: Iterable[Finding], status: str,
@@ -598,6 +700,55 @@ class Ledger:
                    "旧版本仍保留在台账中，汇总只使用本次报送。")
         return Finding(RULE_SUPERSEDED.code, RULE_SUPERSEDED.severity, message, file=sub.file, sha256=sub.sha256,
                        unit_code=sub.unit_code, value=old.file_name, expected=old.sha256)
+
+    # -- issued workbooks and their templates ---------------------------------------------------------
+
+    def store_template(self, blob: TemplateBlob) -> str:
+        """Keep a template's bytes (once per sha256: the same bytes are stored once); returns the sha256."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO template_blobs (sha256, file_name, template_id, version, kind, content, stored_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (blob.sha256, blob.file_name, blob.template_id, blob.version, blob.kind, blob.content, now_iso()))
+        return blob.sha256
+
+    def template_blob(self, sha256: str) -> TemplateBlob | None:
+        """The stored template with these bytes, or None."""
+        values = self._db.execute(
+            "SELECT sha256, file_name, template_id, version, kind, content FROM template_blobs WHERE sha256 = ?",
+            (sha256,)).fetchone()
+        return TemplateBlob(*values[:5], bytes(values[5])) if values else None
+
+    def template_blobs(self) -> list[TemplateBlob]:
+        """Every stored template, oldest first."""
+        rows = self._db.execute(
+            "SELECT sha256, file_name, template_id, version, kind, content FROM template_blobs ORDER BY rowid")
+        return [TemplateBlob(*values[:5], bytes(values[5])) for values in rows]
+
+    def record_issued(self, row: IssuedRow) -> int:
+        """Record one issued workbook (its templates must be stored first, :meth:`store_template`); returns its id.
+
+        Inside :meth:`batch` the rows of one generate run share a few transactions.
+        """
+        columns = [name for name in _ISSUED_COLUMNS if name != "id"]
+        values = [getattr(row, name) for name in columns]
+        values[columns.index("forced")] = int(bool(row.forced))
+        values[columns.index("recorded_at")] = row.recorded_at or now_iso()
+        with self._transaction() as db:
+            cursor = db.execute(f"INSERT INTO issued ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+                                values)
+        return int(cursor.lastrowid)
+
+    def issued_latest(self) -> dict[str, IssuedRow]:
+        """The workbook last issued to each unit, by unit code."""
+        rows = self._db.execute(
+            f"{_SELECT_ISSUED} WHERE id IN (SELECT max(id) FROM issued GROUP BY unit_code) ORDER BY id")
+        return {row.unit_code: row for row in map(_issued_row, rows)}
+
+    def issued_by_sha256(self, sha256: str) -> IssuedRow | None:
+        """The latest issued workbook with exactly these bytes, or None."""
+        values = self._db.execute(f"{_SELECT_ISSUED} WHERE sha256 = ? ORDER BY id DESC LIMIT 1", (sha256,)).fetchone()
+        return _issued_row(values) if values else None
 
     # -- queries --------------------------------------------------------------------------------------
 

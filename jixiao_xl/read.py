@@ -21,7 +21,8 @@ from .findings import Finding
 from .intake import Intake, Limits, inspect_file, run_isolated
 from .model import DeptGoal, DeptIndicator, Indicator, PlanPoint, Project
 from .submission import Location, ReturnedDept, ReturnedProject, Submission
-from .template import DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, builtin_template, load_spec
+from .template import (DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, TemplateKey, TemplateSet, as_template_set,
+                       builtin_template, load_spec)
 from .workbook import CellAddress, Sheet, WorkbookData, col_letter, open_workbook, parse_a1
 
 P_NOT_FORM = define("P-NOT-FORM", "error", "不是下发的绩效目标表", "请使用主管部门下发的工作簿填写后报送，不要另建表格。", "DESIGN §6")
@@ -157,30 +158,41 @@ def unreadable(intake: Intake, failure: Finding | None = None) -> Submission:
     """The submission of a file that could not be read: its identity and the findings that say why."""
     extra = ()
     if failure is not None:
-        extra = (Finding(failure.rule, failure.severity, failure.message, file=intake.path, sha256=intake.sha256,
+        extra = (Finding(failure.rule, failure.severity, failure.message, file=intake.file, sha256=intake.sha256,
                          value=failure.value),)
-    return Submission(file=intake.path, sha256=intake.sha256, kind=intake.kind.value,
+    return Submission(file=intake.file, sha256=intake.sha256, kind=intake.kind.value,
                       findings=tuple(intake.findings) + extra)
 
 
-def read_intake(intake: Intake, money_unit: str, specs: tuple[FormSpec, FormSpec]) -> Submission:
-    """Read a file that intake accepted (not isolated: call it inside run_isolated or an IsolatedPool)."""
+def read_intake(intake: Intake, money_unit: str, specs: tuple[FormSpec, FormSpec] | TemplateSet) -> Submission:
+    """Read a file that intake accepted (not isolated: call it inside run_isolated or an IsolatedPool).
+
+    ``specs`` is the pair of templates to read with, or a :class:`TemplateSet` that picks the pair from what
+    the return records (the template it was made from, its unit).
+    """
     try:
         data = open_workbook(Path(intake.path), intake.kind.value)
     except Exception as exc:  # noqa: BLE001 - a file calamine cannot open is a finding, not a crash
         finding = Finding("I-CORRUPT", "error", f"文件已损坏或格式异常，无法读取（{type(exc).__name__}）；请在 Excel/WPS 中打开后另存为 .xlsx 再提交。",
-                          file=intake.path, sha256=intake.sha256, value=type(exc).__name__)
+                          file=intake.file, sha256=intake.sha256, value=type(exc).__name__)
         return unreadable(intake, finding)
-    sub = read_workbook(data, intake.path, intake.sha256, money_unit, *specs)
+    templates = as_template_set(specs)
+    sub = read_workbook(data, intake.file, intake.sha256, money_unit, *templates.default, templates=templates)
     return Submission(**{**sub.__dict__, "findings": tuple(intake.findings) + sub.findings})
 
 
 def read_workbook(data: WorkbookData, file: str, sha256: str, money_unit: str, project_spec: FormSpec,
-                  dept_spec: FormSpec) -> Submission:
-    """Read an opened workbook: identity, every project sheet and the department sheet."""
+                  dept_spec: FormSpec, templates: TemplateSet | None = None) -> Submission:
+    """Read an opened workbook: identity, every project sheet and the department sheet.
+
+    With ``templates``, the pair it picks for this return replaces ``project_spec`` and ``dept_spec``.
+    """
     ctx = _Context(data, file, sha256, money_unit)
     meta = read_meta(data)
     unit_code, unit_name = _identity(data, meta)
+    template_id, template_version = _recorded_project_template(data, meta)
+    if templates is not None:
+        project_spec, dept_spec = templates.for_return(unit_code, *recorded_templates(data, meta))
     projects = [_read_project(ctx, meta, key, sheet, project_spec) for key, sheet in _project_sheets(ctx, meta, project_spec)]
     dept = _read_dept(ctx, meta, dept_spec)
     if not projects and dept is None:
@@ -191,11 +203,23 @@ def read_workbook(data: WorkbookData, file: str, sha256: str, money_unit: str, p
     findings = [replace_unit(f, unit_code) for f in ctx.findings]
     return Submission(
         file=file, sha256=sha256, kind=data.kind, unit_code=unit_code, unit_name=unit_name,
-        template_id=meta.values.get("template_id") or data.properties.get("jixiao_template", ""),
-        template_version=meta.values.get("template_version") or data.properties.get("jixiao_version", ""),
+        template_id=template_id, template_version=template_version,
         master_fingerprint=meta.values.get("master_fingerprint") or data.properties.get("jixiao_master", ""),
         producer=data.producer, projects=tuple(projects), dept=dept, findings=tuple(findings),
     )
+
+
+def recorded_templates(data: WorkbookData, meta: Meta) -> tuple[TemplateKey | None, TemplateKey | None]:
+    """The (template id, version) of the project form and of the department form a workbook says it was made
+    from (``_meta``, else the document properties, which name the project form only); None where unknown."""
+    project = _recorded_project_template(data, meta)
+    dept = (meta.values.get("dept_template_id", ""), meta.values.get("dept_template_version", ""))
+    return (project if all(project) else None), (dept if all(dept) else None)
+
+
+def _recorded_project_template(data: WorkbookData, meta: Meta) -> tuple[str, str]:
+    return (meta.values.get("template_id") or data.properties.get("jixiao_template", ""),
+            meta.values.get("template_version") or data.properties.get("jixiao_version", ""))
 
 
 def _note_lost_identity(ctx: _Context, meta: Meta, unit_code: str) -> None:

@@ -53,9 +53,9 @@ _NOTE_G3 = "（仅作提示：已批准的绩效目标一般不作调整，确�
 _BLANK = "（空）"
 
 
-def _define(code: str, severity: str, title: str, fix: str, source: str) -> catalogue.Rule:
+def _define(code: str, severity: str, title: str, fix: str, source: str, audience: str = "unit") -> catalogue.Rule:
     """Register one reconciliation rule in the catalogue."""
-    return catalogue.define(code, severity, title, fix, source)
+    return catalogue.define(code, severity, title, fix, source, audience)
 
 
 RULES = {
@@ -65,8 +65,11 @@ RULES = {
                 "使用主管部门下发的本单位表格填报，不要新建表格或把内容复制到其他表格中。", _IDENTITY),
         _define("X-UNIT-UNKNOWN", "error", "单位编码不在主数据中",
                 "使用主管部门下发的本单位表格填报；如单位编码确有变化，请联系主管部门更新主数据。", _IDENTITY),
-        _define("X-VERSION", "warning", "表格模板与本批次下发的不一致",
-                "使用本批次下发的表格重新填报，不要使用往年或其他批次的表格。", _IDENTITY),
+        # For the bureau: the return is read with the template it records when the ledger keeps it, so the
+        # unit has nothing to correct; whether to re-issue the current form is the bureau's call.
+        _define("X-VERSION", "warning", "报回表格的模板与下发给该单位的不一致",
+                "与该单位确认是否填报了往年或其他批次的表格；如需要，把本批次下发给该单位的表格重新发给它。", _IDENTITY,
+                audience="bureau"),
         _define("X-MASTER-CHANGED", "info", "下发表格后主数据已更新",
                 "单位无需处理；核对以当前主数据为准，如下发值有差异，由主管部门确认是否重新下发表格。", _IDENTITY),
         _define("X-TAMPER", "error", "锁定的下发内容被修改",
@@ -223,7 +226,8 @@ def _identity_findings(sub: Submission, master: Master, expected_template: tuple
 
 
 def _template_findings(sub: Submission, expected: tuple[str, str]) -> list[Finding]:
-    """X-VERSION for a template id or version that differs from the one this master would issue."""
+    """X-VERSION for a template id or version that differs from the one issued to the unit (or, when the ledger
+    has no record of it, from this batch's)."""
     want_id, want_version = (_code(part) for part in expected)
     got_id, got_version = _code(sub.template_id), _code(sub.template_version)
     wrong_id = bool(got_id and want_id and got_id != want_id)
@@ -233,8 +237,8 @@ def _template_findings(sub: Submission, expected: tuple[str, str]) -> list[Findi
     what = "模板" if wrong_id else "模板版本"
     return [_of(
         sub, "X-VERSION",
-        f"表格使用的{what}为 {got_id or _BLANK}（版本 {got_version or _BLANK}），本批次下发的是 {want_id}（版本 "
-        f"{want_version}）；可能使用了往年或其他批次的表格，请使用本批次下发的表格重新填报。",
+        f"报回的表格使用的{what}为 {got_id or _BLANK}（版本 {got_version or _BLANK}），本批次下发给该单位的是 {want_id}"
+        f"（版本 {want_version}）；该单位可能填报了往年或其他批次的表格。请与该单位确认，必要时把本批次的表格重新发给它。",
         field="template_id" if wrong_id else "template_version",
         value=f"{got_id} {got_version}".strip(), expected=f"{want_id} {want_version}".strip())]
 

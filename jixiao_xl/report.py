@@ -21,7 +21,8 @@ from . import catalogue
 from .findings import COLUMNS, SEVERITIES, SEVERITY_ZH, Finding, count_by_severity, to_csv, to_json
 from .model import Master
 from .resources import text_templates_dir
-from .safety import FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, write_atomic
+from .safety import FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, sheet_name, write_atomic
+from .sheetwriter import print_as_list, wrapped_row_height
 from .submission import Submission
 
 JSON_NAME = "findings.json"
@@ -35,7 +36,10 @@ FIXED_CREATED = FIXED_DOCUMENT_TIME
 
 HEADERS_ZH = dict(zip(COLUMNS, ("文件", "sha256", "单位编码", "项目编码", "工作表", "单元格", "字段", "规则",
                                 "严重程度", "问题说明", "填报值", "应为", "定位方式")))
-COLUMN_WIDTHS = dict(zip(COLUMNS, (34, 18, 10, 24, 24, 8, 16, 14, 9, 60, 20, 20, 10)))
+# Sized so the 13 columns print on one landscape A4 page wide at close to 100 % (texts wrap, nothing is cut);
+# the sha256 column shows its first characters (the whole value is in the cell, for filters and scripts).
+COLUMN_WIDTHS = dict(zip(COLUMNS, (16, 9, 9, 14, 14, 6, 10, 8, 6, 44, 12, 12, 6)))
+LINE_HEIGHT = 13.0  # points per wrapped line at the report's 10-point font
 FOUND_BY_ZH = {"name": "定义名称", "meta": "字段表", "label": "标签定位", "template": "模板坐标"}
 SEVERITY_FILL = {"error": "#FFC7CE", "warning": "#FFEB9C", "info": "#DDEBF7"}
 SEVERITY_FONT = {"error": "#9C0006", "warning": "#7F6000", "info": "#1F4E78"}
@@ -48,7 +52,6 @@ UNKNOWN_UNIT_SHEET = "单位未识别"
 # Above this many units with findings, report.xlsx gets no sheet per unit: thousands of sheets make the
 # workbook slow to open and to page through; 问题清单's filter on 单位编码 does the same job.
 UNIT_SHEET_LIMIT = 200
-_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
 
 STATUS_UNREAD = "无法读取"
 STATUS_ERRORS = "有错误，需退回修改"
@@ -288,6 +291,7 @@ def _write_overview(ws, rows: Sequence[OverviewRow], styles: _Styles, note: str 
     ws.write_string(total, 6, "", styles.total)
     if note:
         ws.write_string(total + 2, 0, note)
+    print_as_list(ws)
     ws.activate()
 
 
@@ -304,12 +308,17 @@ def _display(row: dict[str, str], column: str) -> str:
 def _write_findings_table(ws, findings: Sequence[Finding], styles: _Styles) -> None:
     """The 13 contract columns with Chinese headers, one coloured row per finding, filter and frozen header."""
     _header(ws, [HEADERS_ZH[c] for c in COLUMNS], [COLUMN_WIDTHS[c] for c in COLUMNS], styles)
+    widths = [COLUMN_WIDTHS[c] for c in COLUMNS]
     for r, f in enumerate(findings, start=1):
         row = f.as_row()
+        shown = [_display(row, column) for column in COLUMNS]
+        ws.set_row(r, wrapped_row_height([text if column != "sha256" else "" for text, column in zip(shown, COLUMNS)],
+                                         widths, LINE_HEIGHT))
         for col, column in enumerate(COLUMNS):
-            fmt = styles.severity_wrap[f.severity] if column == "message" else styles.severity[f.severity]
-            ws.write_string(r, col, _display(row, column), fmt)
+            fmt = styles.severity[f.severity] if column == "sha256" else styles.severity_wrap[f.severity]
+            ws.write_string(r, col, shown[col], fmt)
     ws.autofilter(0, 0, max(len(findings), 1), len(COLUMNS) - 1)
+    print_as_list(ws)
 
 
 def _findings_by_unit(findings: Sequence[Finding]) -> dict[str, list[Finding]]:
@@ -322,16 +331,11 @@ def _findings_by_unit(findings: Sequence[Finding]) -> dict[str, list[Finding]]:
 
 def unit_sheet_names(units: Sequence[tuple[str, str]]) -> dict[str, str]:
     """单位编码 → a valid, unique (case-insensitive) sheet name of at most 31 characters from code and name."""
-    used = {n.lower() for n in (OVERVIEW_SHEET, FINDINGS_SHEET, RULES_SHEET, UNKNOWN_UNIT_SHEET, "history")}
+    used = [OVERVIEW_SHEET, FINDINGS_SHEET, RULES_SHEET, UNKNOWN_UNIT_SHEET]
     names = {}
     for code, name in units:
-        base = _SHEET_FORBIDDEN.sub("_", f"{code} {name}".strip()).strip("'").strip() or "单位"
-        candidate, n = base[:31], 2
-        while candidate.lower() in used:
-            suffix = f"({n})"
-            candidate, n = base[: 31 - len(suffix)] + suffix, n + 1
-        used.add(candidate.lower())
-        names[code] = candidate
+        names[code] = sheet_name(f"{code} {name}".strip(), used, fallback="单位")
+        used.append(names[code])
     return names
 
 
@@ -340,16 +344,19 @@ RULE_HEADERS = ("规则", "类别", "默认严重程度", "规则说明", "修�
 
 def _write_rules(ws, findings: Sequence[Finding], styles: _Styles) -> None:
     """规则说明: every rule code used in this report with its catalogue title and fix."""
-    _header(ws, RULE_HEADERS, (14, 12, 12, 40, 60, 10), styles)
+    widths = (14, 12, 12, 40, 60, 10)
+    _header(ws, RULE_HEADERS, widths, styles)
     used = Counter(f.rule for f in findings)
     for r, code in enumerate(sorted(used), start=1):
         rule = rule_of(code)
         category = rule.category if rule else catalogue.CATEGORIES.get(code.split("-")[0], "其他")
         cells = (code, category, SEVERITY_ZH.get(rule.severity, "") if rule else "", rule_title(code),
                  rule.fix if rule else "")
+        ws.set_row(r, wrapped_row_height(cells, widths, LINE_HEIGHT))
         for col, text in enumerate(cells):
             ws.write_string(r, col, text, styles.wrap if col >= 3 else styles.text)
         ws.write_number(r, 5, used[code], styles.number)
+    print_as_list(ws)
 
 
 # ---------------------------------------------------------------------------------------------------------

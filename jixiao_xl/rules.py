@@ -291,6 +291,12 @@ def _toml_module() -> Any:
     return tomllib
 
 
+def toml_error_position(exc: Exception) -> str:
+    """Where a TOMLDecodeError happened, in Chinese (``第 3 行第 5 列``), or "" when it does not say."""
+    where = re.search(r"line (\d+), column (\d+)", str(exc))
+    return f"第 {where.group(1)} 行第 {where.group(2)} 列" if where else ""
+
+
 def _load_toml(path: Path) -> dict[str, Any]:
     """The parsed rules.toml; InputError with a Chinese message when it is missing or malformed."""
     toml = _toml_module()
@@ -302,9 +308,7 @@ def _load_toml(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise InputError(f"规则配置文件“{path}”不是 UTF-8 编码；请用 UTF-8 编码另存后重试。") from None
     except toml.TOMLDecodeError as exc:
-        where = re.search(r"line (\d+), column (\d+)", str(exc))
-        at = f"第 {where.group(1)} 行第 {where.group(2)} 列" if where else ""
-        raise InputError(f"规则配置文件“{path}”{at}格式有误；请按 TOML 格式填写，"
+        raise InputError(f"规则配置文件“{path}”{toml_error_position(exc)}格式有误；请按 TOML 格式填写，"
                          f"例如 [rules] disabled = [\"R-R6\"] 和 [severity] \"R-S3\" = \"warning\"。") from None
 
 

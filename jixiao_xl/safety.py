@@ -15,8 +15,17 @@ FIXED_DOCUMENT_TIME = datetime(2000, 1, 1)
 
 # Half-width and full-width characters that make a spreadsheet treat a cell as a formula or command.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
-_WINDOWS_FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+_WINDOWS_FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f\ud800-\udfff]')
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+# A generated file's stem stays within this many UTF-8 bytes: file systems limit a name to 255 bytes, and
+# the rest is left for what is added to the stem ("-通知.txt", "-退回修改(2).xlsx", the ".tmp-" temporary).
+FILE_STEM_BYTES = 180
+# Excel's limit on a sheet name, counted in UTF-16 code units (a character beyond the BMP counts twice).
+SHEET_NAME_LIMIT = 31
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f\ud800-\udfff]")
+RESERVED_SHEET_NAME = "History"  # Excel keeps it for its change tracking
+# How Python hands over the bytes of a file name that is not UTF-8 (PEP 383).
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
 
 
 def looks_like_formula(text: str) -> bool:
@@ -25,17 +34,106 @@ def looks_like_formula(text: str) -> bool:
 
 
 def neutralise_formula(text: str) -> str:
-    """Prefix an apostrophe to text that a spreadsheet would run as a formula (for CSV output)."""
-    return "'" + text if looks_like_formula(text) else text
+    """A CSV cell of ``text`` that no spreadsheet runs: an apostrophe before text that would be a formula.
+
+    Text that already starts with apostrophes before a trigger gets one more, so that
+    :func:`restore_formula_text` gives back exactly what was written.
+    """
+    return "'" + text if looks_like_formula(text.lstrip("'")) else text
 
 
-def safe_file_stem(name: str, limit: int = 100) -> str:
-    """A file name stem safe on Windows and unable to leave its folder, whatever ``name`` holds."""
-    stem = _WINDOWS_FORBIDDEN.sub("_", name).strip().strip(".")
-    stem = stem.replace("..", "_")
-    if not stem or stem.upper() in _WINDOWS_RESERVED:
+def restore_formula_text(cell: str) -> str:
+    """The text :func:`neutralise_formula` made ``cell`` from (for reading our own CSV files back)."""
+    return cell[1:] if cell.startswith("'") and looks_like_formula(cell.lstrip("'")) else cell
+
+
+def safe_file_stem(name: str, max_bytes: int = FILE_STEM_BYTES) -> str:
+    """A file name stem safe on Windows and Linux and unable to leave its folder, whatever ``name`` holds.
+
+    Forbidden characters become "_", ".." cannot remain, the stem is cut to ``max_bytes`` bytes of UTF-8
+    (never inside a character), trailing dots and spaces go, and reserved device names (CON, NUL …) and
+    the empty name get a leading "_".
+    """
+    stem = _WINDOWS_FORBIDDEN.sub("_", name).replace("..", "_").strip().lstrip(".")
+    stem = stem.encode("utf-8")[:max_bytes].decode("utf-8", "ignore").rstrip(". ")
+    if not stem or stem.split(".")[0].rstrip(" ").upper() in _WINDOWS_RESERVED:
         stem = "_" + stem
-    return stem[:limit].rstrip(". ") or "_"
+    return stem
+
+
+def sheet_name(text: str, taken: Iterable[str] = (), fallback: str = "_") -> str:
+    """A valid Excel sheet name made from ``text``, different (ignoring case) from every name in ``taken``.
+
+    Cut to Excel's 31 characters first, then cleaned, so that the cut can never leave what the cleaning
+    removed (a trailing apostrophe): forbidden characters []:*?/\\ become "_", apostrophes and spaces at
+    either end go; an empty result becomes ``fallback`` and the reserved "History" gets a "_". A name
+    already taken gets "(2)", "(3)" … in place of its end.
+    """
+    used = {t.lower() for t in taken}
+    base = _clean_sheet_name(cut_utf16(text, SHEET_NAME_LIMIT)) or _clean_sheet_name(fallback) or "_"
+    name, n = base, 2
+    while name.lower() in used:
+        suffix = f"({n})"
+        name, n = _clean_sheet_name(cut_utf16(base, SHEET_NAME_LIMIT - len(suffix))) + suffix, n + 1
+    return name
+
+
+def _clean_sheet_name(text: str) -> str:
+    name = _SHEET_FORBIDDEN.sub("_", text).strip(" '")
+    return name + "_" if name.lower() == RESERVED_SHEET_NAME.lower() else name
+
+
+def cut_utf16(text: str, limit: int) -> str:
+    """The longest start of ``text`` that is at most ``limit`` UTF-16 code units long."""
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return text[:index]
+    return text
+
+
+def display_name(path: str | os.PathLike[str]) -> str:
+    """``path`` as text that can be shown and stored, whatever encoding its name was written in.
+
+    On Linux a name that is not UTF-8 (GBK names from Windows zips and USB sticks) reaches Python with
+    surrogate escapes; each such part of the path is read as GB18030 (a superset of GBK), else as UTF-8 with
+    replacement characters. Open the file with the original path, never with this text.
+    """
+    text = os.fspath(path)
+    if not _SURROGATES.search(text):
+        return text
+    return os.sep.join(_readable(part) for part in text.split(os.sep))
+
+
+def display_names(paths: Iterable[str | os.PathLike[str]]) -> dict[str, str]:
+    """The :func:`display_name` of each path, kept distinct: when a non-UTF-8 name reads the same as
+    another path, its undecodable bytes are shown as \\x escapes instead."""
+    paths = [os.fspath(p) for p in paths]
+    shown = {p: display_name(p) for p in paths}
+    readings: dict[str, int] = {}
+    for text in shown.values():
+        readings[text] = readings.get(text, 0) + 1
+    for path, text in shown.items():
+        if readings[text] > 1 and text != path:
+            shown[path] = os.fsencode(path).decode("utf-8", "backslashreplace")
+    return shown
+
+
+def raw_name(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of ``path`` as the file system holds them (for the ledger)."""
+    return os.fsencode(path)
+
+
+def _readable(part: str) -> str:
+    """One part of a path as text: unchanged when it is UTF-8, else read as GB18030, else with U+FFFD."""
+    if not _SURROGATES.search(part):
+        return part
+    raw = os.fsencode(part)
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace")
 
 
 def write_atomic(path: Path, data: bytes | str, durable: bool = True) -> None:

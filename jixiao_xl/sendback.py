@@ -20,7 +20,7 @@ from . import catalogue
 from .safety import FIXED_DOCUMENT_TIME
 from .fill import DEFAULT_PASSWORD, RenderRequest, render_unit
 from .findings import SEVERITIES, SEVERITY_ZH, Finding
-from .generate import workbook_name
+from .generate import unit_file_stem, workbook_name
 from .model import DeptGoal, Master, Unit
 from .reconcile import issued_view
 from .submission import Location, Submission
@@ -190,6 +190,6 @@ def target_path(out_dir: Path, unit: Unit, protected: set[str]) -> Path:
     n = 1
     while _resolved(str(path)) in protected:
         suffix = "-退回修改" if n == 1 else f"-退回修改({n})"
-        path = out_dir / f"{Path(workbook_name(unit)).stem}{suffix}.xlsx"
+        path = out_dir / f"{unit_file_stem(unit)}{suffix}.xlsx"
         n += 1
     return path

@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from typing import Iterable
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
@@ -178,3 +179,36 @@ def cell_ref(row: int, col: int, absolute: bool = False) -> str:
 def quote_sheet(name: str) -> str:
     """A sheet name quoted for use in a formula or defined name."""
     return "'" + name.replace("'", "''") + "'"
+
+
+def print_as_list(ws, header_rows: int = 1, landscape: bool = True) -> None:
+    """Print setup for a table a person reads on paper: A4 (landscape by default), narrow margins, scaled
+    to one page wide and as many pages tall as the rows need, the header row(s) repeated on every page.
+
+    The columns of such a sheet are sized to fit the page at about 100 %, so fitting to the width never
+    shrinks the text much; long texts wrap within their column instead of running off the page.
+    """
+    ws.set_paper(9)
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    ws.fit_to_pages(1, 0)
+    if header_rows:
+        ws.repeat_rows(0, header_rows - 1)
+
+
+def wrapped_row_height(texts: Iterable[str], widths: Iterable[float], line_height: float = 13.5) -> float:
+    """The height (points) a row needs so that each text, wrapped within its column's width, shows whole.
+
+    Neither xlsxwriter nor LibreOffice's converter sizes rows to wrapped text, and a row of the default
+    height prints only the first line of a long message, the rest hidden under the next row. A column
+    ``width`` characters wide holds about ``width - 1`` narrow characters a line (a CJK character takes two).
+    """
+    lines = 1
+    for text, width in zip(texts, widths):
+        usable = max(int(width) - 1, 1)
+        needed = sum(max(1, -(-display_width(part) // usable)) for part in str(text).split("\n"))
+        lines = max(lines, needed)
+    return min(409.0, lines * line_height + 3)

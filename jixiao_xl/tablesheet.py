@@ -26,6 +26,7 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from .fastxlsx import DATA_SPECIAL, standing_in
+from .safety import cut_utf16
 
 MAX_TEXT = 32767  # Excel's limit, in UTF-16 code units
 _ROWS_PER_WRITE = 1000
@@ -40,12 +41,7 @@ def _truncate(text: str) -> str:
     """``text`` cut to Excel's limit of 32,767 UTF-16 code units (as xlsxwriter's write_string does)."""
     if len(text) <= MAX_TEXT // 2 or len(text.encode("utf-16-le", "surrogatepass")) <= 2 * MAX_TEXT:
         return text
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > MAX_TEXT:
-            return text[:index]
-    return text
+    return cut_utf16(text, MAX_TEXT)
 
 
 def _escaped(text: str) -> str:

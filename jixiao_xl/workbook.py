@@ -281,7 +281,7 @@ def parse_a1(ref: str) -> tuple[int, int] | None:
 
 def open_workbook(path: Path, kind: str) -> WorkbookData:
     """Open an xlsx/xlsm/xls/ods file for reading (raises on a file calamine cannot read)."""
-    book = CalamineWorkbook.from_path(str(path))
+    book = _calamine(path)
     names = list(book.sheet_names)
     visible = {m.name: str(m.visible).endswith("Visible") for m in book.sheets_metadata}
     data = WorkbookData(kind, names, visible, DefinedNames(), {}, "", {}, set(), book)
@@ -290,6 +290,18 @@ def open_workbook(path: Path, kind: str) -> WorkbookData:
     elif kind == "ods":
         _ods_extras(path, data)
     return data
+
+
+def _calamine(path: Path) -> CalamineWorkbook:
+    """The workbook at ``path`` opened by calamine, also when its name is not UTF-8 (calamine takes only UTF-8
+    paths; such a name reaches Python with surrogate escapes, and the file is then handed over opened)."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        with open(path, "rb") as handle:
+            return CalamineWorkbook.from_filelike(handle)
+    return CalamineWorkbook.from_path(text)
 
 
 # ---------------------------------------------------------------------------------------------------------

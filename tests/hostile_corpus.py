@@ -712,17 +712,22 @@ def _html_strings(wb) -> None:
 HOSTILE_UNIT_CODE = "../../=cmd|' /C calc'!A0<img src=x onerror=alert(4)>"
 
 
-def _hostile_unit_code(wb) -> None:
-    """The unit code in _meta and in the document properties replaced by a path, a formula and markup."""
+def set_unit_identity(wb, code: str, name: str) -> None:
+    """The unit code and name in _meta, and the code in the document properties, replaced."""
     meta = wb["_meta"]
     for row in meta.iter_rows(min_row=1, max_row=20):
         if row[0].value == "unit_code":
-            put_text(meta, row[1].coordinate, HOSTILE_UNIT_CODE)
+            put_text(meta, row[1].coordinate, code)
         if row[0].value == "unit_name":
-            put_text(meta, row[1].coordinate, HTML_PAYLOADS[1] + FORMULA_PAYLOADS[0])
+            put_text(meta, row[1].coordinate, name)
     for prop in wb.custom_doc_props:
         if prop.name == "jixiao_unit":
-            prop.value = HOSTILE_UNIT_CODE
+            prop.value = code
+
+
+def _hostile_unit_code(wb) -> None:
+    """The unit code in _meta and in the document properties replaced by a path, a formula and markup."""
+    set_unit_identity(wb, HOSTILE_UNIT_CODE, HTML_PAYLOADS[1] + FORMULA_PAYLOADS[0])
 
 
 def _second_version(wb) -> None:

@@ -14,7 +14,9 @@ from python_calamine import CalamineWorkbook
 
 from jixiao_xl.consolidate import (
     MASTER_ORIGIN,
+    PLAN_CHART,
     SHEETS,
+    SUMMARY_CHART,
     consolidate,
     exact_sum,
     percent,
@@ -241,7 +243,7 @@ def test_xlsx_sheets_charts_and_identical_bytes(three_units, ledger, tmp_path):
     assert not any("<f>" in s for s in sheets)  # no formulas at all, user text included
     assert "=HYPERLINK" in strings
     book = CalamineWorkbook.from_path(str(first))
-    assert book.sheet_names == list(SHEETS)
+    assert book.sheet_names == [*SHEETS, SUMMARY_CHART, PLAN_CHART]  # each chart on its own sheet, last
     summary = book.get_sheet_by_name("总表").to_python()
     assert summary[0][:8] == ["单位编码", "单位名称", "预算数", "财政资金", "其他资金", "项目数", "报送状态", "未解决错误数"]
     assert summary[1][0] == "435001" and summary[4][2] == pytest.approx(76.30)

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 from jixiao_xl.cli import cli
 from jixiao_xl.generate import MANIFEST_COLUMNS
+from jixiao_xl.ledger import Ledger
 from jixiao_xl.master import load_sample, write_master
 from jixiao_xl.model import PlanPoint, Unit
 
@@ -167,7 +168,7 @@ def test_a_master_with_errors_in_issued_data_is_not_issued(tmp_path, edit, place
     assert result.exit_code == 1, result.output
     assert f"[错误] {place} {rule}：" in result.output
     assert "未生成任何文件" in result.output and "--force" in result.output
-    assert not out.exists()
+    assert not out.exists() and not (tmp_path / "ledger.sqlite").exists()
     out.mkdir()
     assert invoke("generate", "--master", master, "--out", out, "--jobs", "1").exit_code == 1
     assert list(out.iterdir()) == []
@@ -176,13 +177,16 @@ def test_a_master_with_errors_in_issued_data_is_not_issued(tmp_path, edit, place
 def test_force_issues_a_bad_master_and_the_manifest_says_so(tmp_path):
     master = sample_master(tmp_path, blank_budget)
     out = tmp_path / "issued"
-    result = invoke("generate", "--master", master, "--out", out, "--jobs", "1", "--force")
+    ledger = tmp_path / "ledger.sqlite"
+    result = invoke("generate", "--master", master, "--out", out, "--ledger", ledger, "--jobs", "1", "--force")
     assert result.exit_code == 0, result.output
     assert "[错误] 项目!D3 M-REQUIRED：" in result.output
     assert "已按 --force 强制下发" in result.output.splitlines()[-1]
     [row] = manifest_rows(out)
     assert row["强制下发"] == "是" and row["单位编码"] == "435001"
     assert (out / row["文件"]).is_file()
+    with Ledger.open(ledger) as opened:
+        assert opened.issued_latest()["435001"].forced
 
 
 def test_the_sample_is_issued_and_what_units_will_fix_is_summarised(tmp_path):

@@ -27,3 +27,24 @@ def test_ci_tests_the_installed_wheel_not_the_source_tree():
     assert "site-packages" in package.parts
     assert form_templates_dir().resolve().is_relative_to(package)
     assert text_templates_dir().resolve().is_relative_to(package)
+
+
+def _readme_commands() -> list[str]:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```bash", 1)[1].split("```", 1)[0]
+    return [line.strip() for line in block.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_readme_test_command_is_the_one_ci_runs():
+    root = Path(__file__).resolve().parents[1]
+    demo, tests = _readme_commands()
+    assert demo.endswith("jixiao-xl demo")
+    assert tests == "bash tools/run-tests.sh"
+    assert "tools/run-tests.sh" in (root / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_test_script_works_as_root_without_sudo():
+    script = (Path(__file__).resolve().parents[1] / "tools" / "run-tests.sh").read_text(encoding="utf-8")
+    # apt-get runs directly as root and through sudo otherwise; no line starts with a bare sudo.
+    assert not any(line.strip().startswith("sudo apt-get") for line in script.splitlines())
+    assert 'if [ "$(id -u)" -eq 0 ]; then' in script and 'sudo "$@"' in script

@@ -220,3 +220,21 @@ def test_read_command_writes_json(issued, tmp_path):
     project = document["submissions"][0]["projects"][2]
     assert project["fields"]["支出计划-12月底"] == {"value": "9.00", "raw": "9", "cell": f"{UNIFORM}!E7", "found_by": "name"}
     assert project["indicators"][7]["unit"] == {"value": "%", "raw": "％", "cell": f"{UNIFORM}!G18", "found_by": "name"}
+
+
+def test_read_prints_a_short_summary_per_file_and_json_only_on_request(issued, tmp_path):
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    _fill(issued, folder / "a.xlsx", _typed)
+    (folder / "b.xlsx").write_bytes(b"not a workbook")
+    result = CliRunner().invoke(cli, ["read", str(folder)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) < 10  # a summary, not the whole JSON
+    assert lines[0] == "a.xlsx：435001 巨鹿县行政审批局本级，项目 6 个，绩效指标 43 条，部门整体指标 12 条", lines
+    assert lines[1].startswith("    定位方式：单元格名称 ") and "读取问题：" in lines[1]
+    assert lines[2].startswith("b.xlsx：未能读取。")
+    assert "{" not in result.output
+    printed = CliRunner().invoke(cli, ["read", str(folder / "a.xlsx"), "--json", "-"])
+    assert printed.exit_code == 0
+    assert json.loads(printed.output)["submissions"][0]["unit_code"] == "435001"

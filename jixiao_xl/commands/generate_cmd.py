@@ -21,24 +21,31 @@ SHOWN_ISSUED_FINDINGS = 200  # errors in the issued data printed one by one; `ma
 
 
 @cli.command("generate")
-@click.option("--master", "master_path", default="master.xlsx", show_default=True, type=click.Path(path_type=Path),
-              help="主数据文件（.xlsx、CSV 文件夹或 .json）。")
+@click.option("--master", "master_path", default=None, type=click.Path(path_type=Path),
+              help="主数据文件（.xlsx、CSV 文件夹或 .json）。默认：工作区的主数据；工作区外为当前文件夹的 主数据.xlsx 或 master.xlsx。")
 @click.option("--template", "template", type=click.Path(dir_okay=False, path_type=Path),
-              help="自定义的项目支出绩效目标表模板（默认使用自带模板）。")
+              help="自定义的项目支出绩效目标表模板（默认：工作区配置的模板，否则自带模板）。")
 @click.option("--dept-template", "dept_template", type=click.Path(dir_okay=False, path_type=Path),
-              help="自定义的部门整体支出绩效目标表模板（默认使用自带模板）。")
-@click.option("--out", "out_dir", default=Path("output/下发"), show_default=True, type=click.Path(path_type=Path),
-              help="生成的工作簿、通知和 manifest.csv 放在这个文件夹。")
+              help="自定义的部门整体支出绩效目标表模板（默认：工作区配置的模板，否则自带模板）。")
+@click.option("--out", "out_dir", default=None, type=click.Path(path_type=Path),
+              help="生成的工作簿、通知和 manifest.csv 放在这个文件夹（默认：工作区的 下发/；工作区外为 output/下发）。")
+@click.option("--ledger", "ledger_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="记录每份下发工作簿及其模板的台账（默认：工作区的台账；工作区外为输出文件夹旁的 ledger.sqlite）。")
 @click.option("--unit", "units", multiple=True, help="只为这个单位编码生成，可重复填写多个。")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="并行进程数（默认等于 CPU 核数）。")
-@click.option("--password", default="jixiao", show_default=True, help="工作表保护密码。")
-@click.option("--deadline", default="", help="报送截止日期，写入填报说明和通知，例如 “2025年3月15日”。")
+@click.option("--password", default=None, help="工作表保护密码（默认：工作区配置的密码，否则 jixiao）。")
+@click.option("--deadline", default=None, help="报送截止日期，写入填报说明和通知，例如 “2025年3月15日”（默认：工作区配置的日期）。")
 @click.option("--force", is_flag=True,
-              help="主数据中下发给单位的内容（单位、项目编码和名称、预算数、资金来源）有错误时仍然生成，并在 manifest.csv 中标明。")
+              help="主数据中下发给单位的内容（单位、项目编码和名称、预算数、资金来源）有错误时仍然生成，并在 manifest.csv 和台账中标明。")
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
-def generate_command(master_path: Path, template: Path | None, dept_template: Path | None, out_dir: Path,
-                     units: tuple[str, ...], jobs: int | None, password: str, deadline: str, force: bool) -> int:
+def generate_command(master_path: Path | None, template: Path | None, dept_template: Path | None,
+                     out_dir: Path | None, ledger_path: Path | None, units: tuple[str, ...], jobs: int | None,
+                     password: str | None, deadline: str | None, force: bool) -> int:
     """先检查主数据，再按模板为每个单位生成绩效目标表工作簿（已锁定、带下拉框和即时校验）。
+
+    \b
+    在工作区内（jixiao-xl init 建立）不需要任何参数：读取工作区的主数据和模板，写到 下发/，
+    并把每份工作簿和所用模板记入工作区的台账。在工作区外用 --master、--out 等参数指定路径。
 
     主数据中下发给单位、表内锁定的内容（单位、项目编码和名称、预算数、财政资金、其他资金、设置）有错误时不生成任何文件，
     退出码 1；预填的绩效指标、支出计划、绩效目标中的问题由单位填报时改正，只汇总提示，不影响下发。
@@ -46,7 +53,10 @@ def generate_command(master_path: Path, template: Path | None, dept_template: Pa
     from ..generate import GenerateOptions, generate
     from ..master import load_master
     from ..precheck import check_before_issue
+    from .workspace_cmd import master_or_default, pick
 
+    master_path = master_or_default(master_path)
+    out_dir = pick(out_dir, lambda ws: ws.issued, Path("output/下发"))
     master = load_master(master_path)
     check = check_before_issue(master_path, master, units)
     _echo_issue_check(check, master_path)
@@ -54,18 +64,22 @@ def generate_command(master_path: Path, template: Path | None, dept_template: Pa
         click.echo(f"主数据 {master_path} 中下发给单位的内容有 {check.issued_errors} 处错误，未生成任何文件。"
                    "请按上面列出的单元格改正主数据后重新运行；确需先下发的，加 --force 强制生成。")
         return EXIT_FINDINGS
-    options = GenerateOptions(out_dir=out_dir, project_template=template, dept_template=dept_template, units=units,
-                              jobs=jobs or default_jobs(), password=password, deadline=deadline,
-                              forced=check.blocks)
+    options = GenerateOptions(
+        out_dir=out_dir, project_template=pick(template, lambda ws: ws.project_template, None),
+        dept_template=pick(dept_template, lambda ws: ws.dept_template, None), units=units,
+        jobs=jobs or default_jobs(), password=pick(password, lambda ws: ws.password, "jixiao"),
+        deadline=pick(deadline, lambda ws: ws.deadline, ""),
+        ledger_path=pick(ledger_path, lambda ws: ws.ledger, out_dir.parent / "ledger.sqlite"), force=check.blocks)
     count = len(units) if units else len(master.units)
     with progress(count, "生成工作簿") as bar:
         issued = generate(master, master_path, options, on_done=lambda item: bar.advance())
     projects = sum(item.projects for item in issued)
     click.echo(f"已为 {len(issued)} 个单位生成工作簿（共 {projects} 个项目表），保存在：{out_dir}")
     click.echo(f"下发清单：{out_dir / 'manifest.csv'}")
-    if options.forced:
+    click.echo(f"已记入台账：{options.ledger_path}")
+    if options.force:
         click.echo(f"注意：已按 --force 强制下发，主数据中下发内容仍有 {check.issued_errors} 处错误；"
-                   "下发清单的“强制下发”列已标为“是”。改正主数据后请重新生成并下发。")
+                   "下发清单的“强制下发”列已标为“是”，台账也已记录。改正主数据后请重新生成并下发。")
     return EXIT_OK
 
 

@@ -13,38 +13,72 @@ from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
 from ..parallel import default_jobs
 
 DEFAULT_LEDGER = Path("output/ledger.sqlite")
-MASTER_OPTION = click.option("--master", "master_path", default="master.xlsx", show_default=True,
-                             type=click.Path(path_type=Path), help="主数据文件（.xlsx、CSV 文件夹或 .json）。")
-LEDGER_OPTION = click.option("--ledger", "ledger_path", default=DEFAULT_LEDGER, show_default=True,
-                             type=click.Path(dir_okay=False, path_type=Path), help="导入台账（SQLite 文件）。")
+MASTER_OPTION = click.option("--master", "master_path", default=None, type=click.Path(path_type=Path),
+                             help="主数据文件（.xlsx、CSV 文件夹或 .json）。默认：工作区的主数据；"
+                                  "工作区外为当前文件夹的 主数据.xlsx 或 master.xlsx。")
+LEDGER_OPTION = click.option("--ledger", "ledger_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+                             help=f"导入台账（SQLite 文件）。默认：工作区的台账；工作区外为 {DEFAULT_LEDGER}。")
+
+
+def _ledger(ledger_path: Path | None) -> Path:
+    from .workspace_cmd import pick
+
+    return pick(ledger_path, lambda ws: ws.ledger, DEFAULT_LEDGER)
+
+
+def _existing_ledger(ledger_path: Path | None) -> Path:
+    """The ledger of a command that only reads state: it must exist (such a command never creates one)."""
+    from ..workspace import require_ledger
+    from .workspace_cmd import active_workspace
+
+    return require_ledger(_ledger(ledger_path), active_workspace() if ledger_path is None else None)
 
 
 @cli.command("import")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @MASTER_OPTION
-@click.option("--out", "out_dir", default=Path("output/核对"), show_default=True, type=click.Path(path_type=Path),
-              help="核对报告和退回修改表放在这个文件夹。")
+@click.option("--out", "out_dir", default=None, type=click.Path(path_type=Path),
+              help="核对报告和退回修改表放在这个文件夹（默认：工作区的 核对/；工作区外为 output/核对）。")
 @LEDGER_OPTION
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="并行进程数（默认等于 CPU 核数）。")
-@click.option("--template", type=click.Path(dir_okay=False, path_type=Path), help="下发时使用的自定义项目表模板。")
-@click.option("--dept-template", type=click.Path(dir_okay=False, path_type=Path), help="下发时使用的自定义部门整体表模板。")
+@click.option("--template", type=click.Path(dir_okay=False, path_type=Path),
+              help="下发时使用的自定义项目表模板（台账记有下发时所用模板的单位，按台账中的模板读取）。")
+@click.option("--dept-template", type=click.Path(dir_okay=False, path_type=Path),
+              help="下发时使用的自定义部门整体表模板（同上）。")
 @click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="规则配置 rules.toml：停用某些规则或调整严重程度。")
-@click.option("--password", default="jixiao", show_default=True, help="退回修改表的工作表保护密码。")
+              help="规则配置 rules.toml：停用某些规则或调整严重程度（默认：工作区配置的规则文件）。")
+@click.option("--password", default=None, help="退回修改表的工作表保护密码（默认：工作区配置的密码，否则 jixiao）。")
 @click.option("--no-sendback", is_flag=True, help="不生成退回修改表。")
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
 def import_command(paths, master_path, out_dir, ledger_path, jobs, template, dept_template, rules_path, password,
                    no_sendback) -> int:
-    """导入报回的表格（文件或文件夹）：逐格核对，写出核对报告、退回修改表，并记入台账。"""
+    """导入报回的表格（文件或文件夹）：逐格核对，写出核对报告、退回修改表，并记入台账。
+
+    \b
+    在工作区内（jixiao-xl init 建立）不需要任何参数：导入 收件/ 中的全部文件，报告和退回修改表写到 核对/，
+    记入工作区的台账。在工作区外指定 PATHS 和 --master、--out、--ledger 等参数。
+    每份报回按下发给该单位时所用的模板读取和退回（模板保存在台账中，原模板文件移走或修改也不影响）。
+    """
     from ..importer import ImportOptions, run_import
     from ..intake import collect_files
     from ..master import load_master
     from ..report import summary_lines
+    from .workspace_cmd import active_workspace, master_or_default, pick
 
-    master = load_master(master_path)
+    workspace = active_workspace()
+    if not paths:
+        if workspace is None:
+            raise InputError("请指定要导入的报回文件或文件夹；或在工作区（jixiao-xl init 建立）中运行，默认导入 收件/。")
+        paths = (workspace.inbox,)
+    out_dir = pick(out_dir, lambda ws: ws.checked, Path("output/核对"))
+    ledger_path = _ledger(ledger_path)
+    master = load_master(master_or_default(master_path))
     options = ImportOptions(paths=tuple(paths), out_dir=out_dir, ledger_path=ledger_path, jobs=jobs or default_jobs(),
-                            project_template=template, dept_template=dept_template, rules_path=rules_path,
-                            password=password, sendbacks=not no_sendback)
+                            project_template=pick(template, lambda ws: ws.project_template, None),
+                            dept_template=pick(dept_template, lambda ws: ws.dept_template, None),
+                            rules_path=pick(rules_path, lambda ws: ws.rules_path, None),
+                            password=pick(password, lambda ws: ws.password, "jixiao"), sendbacks=not no_sendback,
+                            workspace=workspace)
     total = len(collect_files([p for p in paths if p.exists()]))
     with progress(total, "核对") as bar:
         result = run_import(master, options, on_file=lambda path: bar.advance())
@@ -61,18 +95,26 @@ def import_command(paths, master_path, out_dir, ledger_path, jobs, template, dep
 @cli.command("status")
 @MASTER_OPTION
 @LEDGER_OPTION
-@click.option("--manifest", "manifest_path", default=Path("output/下发/manifest.csv"), show_default=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="下发清单（generate 写出的 manifest.csv）。")
+@click.option("--manifest", "manifest_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="下发清单（generate 写出的 manifest.csv；默认：工作区的 下发/manifest.csv，工作区外为 output/下发/manifest.csv）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出，供脚本使用。")
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
 def status_command(master_path, ledger_path, manifest_path, as_json) -> int:
-    """各单位的下发、报送和问题情况：谁已报送、谁还没有报送、还有多少错误。"""
+    """各单位的下发、报送和问题情况：谁已报送、谁还没有报送、还有多少错误。
+
+    \b
+    在工作区内（jixiao-xl init 建立）不需要任何参数：读取工作区的主数据、下发清单和台账。
+    只读取台账，从不新建台账：找不到台账时说明查找的位置并退出（退出码 2）。
+    """
     from ..generate import read_manifest
     from ..ledger import Ledger
     from ..master import load_master
     from ..status import render_status_table, status_json, unit_status
+    from .workspace_cmd import master_or_default, pick
 
-    master = load_master(master_path)
+    ledger_path = _existing_ledger(ledger_path)
+    manifest_path = pick(manifest_path, lambda ws: ws.manifest, Path("output/下发/manifest.csv"))
+    master = load_master(master_or_default(master_path))
     with Ledger.open(ledger_path) as ledger:
         rows = unit_status(master, ledger, read_manifest(manifest_path))
     if as_json:
@@ -85,22 +127,28 @@ def status_command(master_path, ledger_path, manifest_path, as_json) -> int:
 @cli.command("consolidate")
 @MASTER_OPTION
 @LEDGER_OPTION
-@click.option("--out", "out_path", default=Path("output/汇总/汇总表.xlsx"), show_default=True,
-              type=click.Path(path_type=Path), help="汇总表文件（csv 格式时为文件夹名）。")
+@click.option("--out", "out_path", default=None, type=click.Path(path_type=Path),
+              help="汇总表文件（csv 格式时为文件夹名；默认：工作区的 汇总/汇总表.xlsx，工作区外为 output/汇总/汇总表.xlsx）。")
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "json"]), default="xlsx", show_default=True,
               help="输出格式。")
 @click.option("--only-returned", is_flag=True, help="只汇总已报送的单位（默认未报送单位按主数据计入并标明）。")
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
 def consolidate_command(master_path, ledger_path, out_path, fmt, only_returned) -> int:
-    """按各单位最新一次有效报送汇总：总表、支出计划、绩效指标、明细（每个数字注明来源单元格）。"""
+    """按各单位最新一次有效报送汇总：总表、支出计划、绩效指标、明细（每个数字注明来源单元格）。
+
+    \b
+    在工作区内（jixiao-xl init 建立）不需要任何参数：读取工作区的主数据和台账，汇总表写到 汇总/。
+    只读取台账，从不新建台账：找不到台账时说明查找的位置并退出（退出码 2）。
+    """
     from ..consolidate import consolidate, write_consolidation
     from ..findings import has_errors
     from ..ledger import Ledger
     from ..master import load_master
+    from .workspace_cmd import master_or_default, pick
 
-    master = load_master(master_path)
-    if not ledger_path.exists():
-        raise InputError(f"找不到台账 {ledger_path}。请先用 jixiao-xl import 导入报回的表格，或用 --ledger 指定台账。")
+    ledger_path = _existing_ledger(ledger_path)
+    out_path = pick(out_path, lambda ws: ws.consolidated / "汇总表.xlsx", Path("output/汇总/汇总表.xlsx"))
+    master = load_master(master_or_default(master_path))
     if fmt != "xlsx" and out_path.suffix == ".xlsx":
         out_path = out_path.with_suffix("" if fmt == "csv" else ".json")
     with Ledger.open(ledger_path) as ledger:

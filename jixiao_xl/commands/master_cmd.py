@@ -15,7 +15,7 @@ from ..findings import has_errors
 @cli.group()
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
 def master() -> None:
-    """主数据：建立空白主数据表，或检查已填好的主数据。"""
+    """主数据：建立空白主数据表，或检查已填好的主数据（在工作区内默认为工作区的 主数据.xlsx）。"""
 
 
 @master.command("init")
@@ -24,7 +24,11 @@ def master() -> None:
 @click.option("--force", is_flag=True, help="文件已存在时覆盖它（默认拒绝覆盖，以免误删数据）。")
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
 def master_init(path: Path, sample: bool, force: bool) -> int:
-    """在 PATH 写出主数据工作簿（含表头、下拉框和“说明”页）。"""
+    """在 PATH 写出主数据工作簿（含表头、下拉框和“说明”页）。
+
+    \b
+    使用工作区时不需要本命令：jixiao-xl init 已在工作区中写出 主数据.xlsx（加 --sample 为示例数据）。
+    """
     from ..master import load_sample, write_master
 
     if path.exists() and not force:
@@ -37,14 +41,22 @@ def master_init(path: Path, sample: bool, force: bool) -> int:
 
 
 @master.command("check")
-@click.argument("path", required=False, default="master.xlsx", type=click.Path(path_type=Path))
+@click.argument("path", required=False, default=None, type=click.Path(path_type=Path))
 @click.option("--no-rules", is_flag=True, help="只检查主数据结构，不对预填的绩效指标运行填报规则。")
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
-def master_check(path: Path, no_rules: bool) -> int:
-    """检查主数据 PATH（默认 ./master.xlsx）：编码重复、金额不平、支出计划不到位、指标层级不符等，
-    并对预填的绩效指标运行填报规则（成本超预算、指标性质用反等），以免错误随表格下发。"""
+def master_check(path: Path | None, no_rules: bool) -> int:
+    """检查主数据 PATH：编码重复、金额不平、支出计划不到位、指标层级不符等，
+    并对预填的绩效指标运行填报规则（成本超预算、指标性质用反等），以免错误随表格下发。
+
+    \b
+    在工作区内（jixiao-xl init 建立）不指定 PATH 时检查工作区的主数据；
+    工作区外默认检查当前文件夹的 主数据.xlsx 或 master.xlsx。
+    """
     from ..master import check_master
     from ..precheck import check_master_rules
+    from .workspace_cmd import master_or_default
+
+    path = master_or_default(path)
 
     findings = check_master(path)
     unreadable = [f for f in findings if f.rule == "M-UNREADABLE"]
