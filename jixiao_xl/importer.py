@@ -20,7 +20,8 @@ from .ledger import Encoded, Ledger, encode
 from .model import Master
 from .parallel import freeze_shared_objects, in_window
 from .read import read_intake, unreadable
-from .reconcile import outstanding_findings, reconcile_batch, reconcile_submission, same_file_finding
+from .reconcile import (issued_view, one_finding_per_edit, outstanding_findings, reconcile_batch, reconcile_submission,
+                        same_file_finding)
 from .report import ReportPaths, write_reports
 from .rules import RuleConfig, check_submission
 from .safety import display_name, display_names, flush_to_disk, sweep_stale_temporaries
@@ -115,8 +116,10 @@ def _check(sub: Submission, master: Master, templates: TemplateSet | tuple[FormS
            config: RuleConfig) -> tuple[Finding, ...]:
     findings = list(sub.findings)
     if sub.readable:
-        findings += check_submission(sub, config)
-        findings += reconcile_submission(sub, master, as_template_set(templates).expected(sub.unit_code))
+        reconciled = reconcile_submission(sub, master, as_template_set(templates).expected(sub.unit_code))
+        findings = one_finding_per_edit(findings, reconciled)
+        findings += check_submission(issued_view(sub, master), config)  # locked values as issued
+        findings += reconciled
     return tuple(findings)
 
 

@@ -232,27 +232,31 @@ class Tables:
 
     source: str
     sheets: Mapping[str, Table]
+    skipped: frozenset[str] = frozenset()  # sheets present but not read (``read_tables(only=...)``)
 
     def table(self, sheet: str) -> Table | None:
-        """The table of ``sheet``, or None when the master has no such sheet."""
+        """The table of ``sheet``, or None when the master has no such sheet (or it was not read)."""
         return self.sheets.get(sheet)
 
     def missing(self) -> tuple[str, ...]:
         """The required sheets that are absent."""
-        return tuple(s for s in REQUIRED_SHEETS if s not in self.sheets)
+        return tuple(s for s in REQUIRED_SHEETS if s not in self.sheets and s not in self.skipped)
 
 
-def read_tables(path: str | Path, *, require_sheets: bool = True) -> Tables:
+def read_tables(path: str | Path, *, require_sheets: bool = True, only: Iterable[str] | None = None) -> Tables:
     """Read the raw tables of a master from an .xlsx workbook, a folder of CSV files or a JSON file.
 
     Every value comes back as text as the user typed it (6.0 from Excel → '6'), blank rows are dropped,
-    header synonyms are mapped to the master's headers. Raises :class:`MasterError` when the path cannot
-    be read, or when a required sheet is missing and ``require_sheets`` is true.
+    header synonyms are mapped to the master's headers. With ``only``, just those sheets are read (the
+    others present are listed in :attr:`Tables.skipped`): at province scale the indicator grids are most
+    of the memory. Raises :class:`MasterError` when the path cannot be read, or when a required sheet is
+    missing and ``require_sheets`` is true.
     """
     path = Path(path)
     source = _open_source(path)
-    sheets = {name: _read_table(name, source.rows(name), source.texts) for name in source.sheets}
-    tables = Tables(source=str(path), sheets=sheets)
+    wanted = set(source.sheets if only is None else only)
+    sheets = {name: _read_table(name, source.rows(name), source.texts) for name in source.sheets if name in wanted}
+    tables = Tables(source=str(path), sheets=sheets, skipped=frozenset(source.sheets) - frozenset(sheets))
     if require_sheets and tables.missing():
         raise MasterError(_missing_sheets_message(path, tables.missing()))
     return tables

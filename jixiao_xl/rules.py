@@ -36,6 +36,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from . import catalogue
 from .errors import InputError
 from .findings import SEVERITIES, Finding
+from .issued import LOCKED_DEPT_TOTALS
 from .model import DeptIndicator, Indicator, Project, Settings
 from .submission import Location, ReturnedDept, ReturnedProject, Submission, locate
 from .taxonomy import (
@@ -1095,7 +1096,7 @@ _PROJECT_CHECKS: tuple[ProjectCheck, ...] = (
 # Department checks
 # --------------------------------------------------------------------------------------------------
 
-_DEPT_TOTALS = (("unit.budget", "budget"), ("unit.fiscal", "fiscal"), ("unit.other", "other"))
+_DEPT_TOTALS = LOCKED_DEPT_TOTALS
 
 
 def _check_dept_goals(ctx: _Sheet, dept: ReturnedDept) -> Iterator[Finding]:
@@ -1242,6 +1243,8 @@ def check_submission(sub: Submission, config: RuleConfig) -> list[Finding]:
     """All R- findings of one returned file: every project, the department sheet and R-R6 across projects.
 
     Each finding is attributed to the file (``file``, ``sha256``) and to ``sub.unit_code`` when known.
+    On an import, ``sub`` is :func:`jixiao_xl.reconcile.issued_view` of the return: the rules that compare
+    with the budget see the issued 预算数/财政资金/其他资金, and an edited locked cell is left to X-TAMPER.
     """
     rows_of = [_project_rows(rp) for rp in sub.projects]
     findings = [f for rp, rows in zip(sub.projects, rows_of) for f in _check_project(rp, config, rows)]

@@ -1,7 +1,8 @@
 """退回修改 workbooks: the unit's form again, filled with what the unit returned, problems marked.
 
 For every unit whose latest return has errors or warnings, the form is rendered anew (same templates,
-same protection) from the RETURNED values rather than the master, so the unit corrects its own entries.
+same protection) from the RETURNED values rather than the master, so the unit corrects its own entries;
+only the locked cells hold the issued (master's) values, since the unit cannot edit them.
 Cells with an error or warning are filled red and carry a comment with the rule and the message; every
 finding of the file (infos and findings without a cell included) is listed on a 问题清单 sheet.
 The returned file itself is only read from memory (the Submission), never opened, moved or written.
@@ -21,6 +22,7 @@ from .fill import DEFAULT_PASSWORD, RenderRequest, render_unit
 from .findings import SEVERITIES, SEVERITY_ZH, Finding
 from .generate import unit_file_stem, workbook_name
 from .model import DeptGoal, Master, Unit
+from .reconcile import issued_view
 from .submission import Location, Submission
 from .template import FormSpec
 
@@ -94,8 +96,11 @@ def returned_master(master: Master, unit: Unit, sub: Submission) -> Master:
     """A master holding only this unit, with the projects and department goals as the unit returned them.
 
     Settings (year, money unit, plan nodes, framework...) and the fingerprint stay the master's. A return
-    without project sheets, or without the department sheet, falls back to the master for that part.
+    without project sheets, or without the department sheet, falls back to the master for that part. The
+    locked cells hold what was issued (:func:`~jixiao_xl.reconcile.issued_view`): the unit cannot edit them,
+    so an edited budget comes back as the master's, its X-TAMPER mark beside it.
     """
+    sub = issued_view(sub, master)
     projects = tuple(dataclasses.replace(rp.project, unit_code=unit.code) for rp in sub.projects)
     if not projects:
         projects = master.projects_of(unit.code)

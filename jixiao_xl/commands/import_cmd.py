@@ -157,6 +157,9 @@ def consolidate_command(master_path, ledger_path, out_path, fmt, only_returned) 
     total = result.grand_total
     click.echo(f"汇总完成：{written}")
     click.echo(f"预算数合计 {total} {master.settings.money_unit}。")
+    edits = sum(len(unit.edits) for unit in result.units)
+    if edits:
+        click.echo(f"报送表中有 {edits} 处锁定的下发数被改动，已按主数据的下发数汇总；表内填报的数见汇总表“核对”页。")
     for finding in result.findings:
         click.echo(f"[{'错误' if finding.severity == 'error' else '警告' if finding.severity == 'warning' else '提示'}] "
                    f"{finding.rule}：{finding.message}")
