@@ -590,7 +590,7 @@ def _format_props(style, is_input: bool, extra: dict | None) -> dict:
 
 def _grid_rows(indicators: tuple[Indicator, ...], settings) -> list[Indicator | None]:
     """Pre-filled rows, or one skeleton row per 二级 of the framework; then the spare rows."""
-    rows: list[Indicator | None] = list(indicators)
+    rows: list[Indicator | None] = [taxonomy.with_standard_levels(indicator) for indicator in indicators]
     if not rows:
         framework = taxonomy.FRAMEWORKS.get(settings.framework, taxonomy.FRAMEWORKS["2015"])
         rows = [Indicator(level1=l1, level2=l2, name="") for l1, children in framework.items() for l2 in children]
@@ -653,7 +653,7 @@ class DepartmentSheet(_FormSheet):
         self.goals = [g for g in master.goals_of(request.unit.code) if g.seq != 0]
         overall = [g for g in master.goals_of(request.unit.code) if g.seq == 0]
         self.overall = overall[0].goal if overall else ""
-        self.indicators = master.dept_indicators_of(request.unit.code)
+        self.indicators = tuple(map(taxonomy.with_standard_levels, master.dept_indicators_of(request.unit.code)))
         self.grid = self._grid_rows(master.settings.spare_rows)
         super().__init__(request, request.dept_spec, ws, DEPT_SHEET, formats, len(self.grid))
 
