@@ -193,7 +193,7 @@ def read_workbook(data: WorkbookData, file: str, sha256: str, money_unit: str, p
     else:
         _note_lost_identity(ctx, meta, unit_code)
     findings = [replace_unit(f, unit_code) for f in ctx.findings]
-    other = other_content(data, ctx.sheets, meta.field_cells()) if projects or dept is not None else ()
+    other = other_content(data, ctx.sheets, meta.field_cells) if projects or dept is not None else ()
     return Submission(
         other_content=other,
         file=file, sha256=sha256, kind=data.kind, unit_code=unit_code, unit_name=unit_name,

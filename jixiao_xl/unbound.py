@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from . import values
 from .submission import GUIDE_SHEET, OTHER_CONTENT_SHEET, PROBLEMS_SHEET, Location, OtherContent
@@ -44,13 +44,22 @@ class SheetRead:
     issued: set[tuple[int, int]] = field(default_factory=set)
 
 
-def other_content(data: WorkbookData, read: Iterable[SheetRead], fields: Mapping[str, str]) -> tuple[OtherContent, ...]:
+def other_content(data: WorkbookData, read: Iterable[SheetRead],
+                  fields: Callable[[], Mapping[str, str]]) -> tuple[OtherContent, ...]:
     """Every non-empty cell of the return that no field accounts for, sheet by sheet in workbook order.
 
-    ``fields`` is the ``_meta`` field map expanded to single cells (path → ``sheet!A1``).
+    ``fields`` gives the ``_meta`` field map expanded to single cells (path → ``sheet!A1``); it and the
+    workbook's names are only looked at when a sheet has a cell nothing else accounts for (an untouched
+    form has none, and parsing ~700 names would double the time a form takes to read).
     """
     forms = {sheet.name: sheet for sheet in read}
-    bound = _bound_cells(data, fields)
+    bound_cells: list[dict[str, set[tuple[int, int]]]] = []
+
+    def bound(sheet: str) -> set[tuple[int, int]]:
+        if not bound_cells:
+            bound_cells.append(_bound_cells(data, fields()))
+        return bound_cells[0].get(sheet, set())
+
     found: list[OtherContent] = []
     for name in data.sheet_names:
         if name in _SKIPPED_SHEETS:
@@ -60,7 +69,7 @@ def other_content(data: WorkbookData, read: Iterable[SheetRead], fields: Mapping
         except Exception:  # noqa: BLE001 - a sheet calamine cannot give has nothing to list
             continue
         if name in forms:
-            found += _form_sheet(sheet, forms[name], bound.get(name, set()))
+            found += _form_sheet(sheet, forms[name], lambda: bound(name))
         elif name == GUIDE_SHEET:
             found += _cells(sheet, lambda r, c: c > 0, lambda r, c: "填在“填报说明”工作表上（该表只有 A 列的说明文字）")
         else:
@@ -97,11 +106,11 @@ def _cells(sheet: Sheet, wanted, note_of) -> list[OtherContent]:
     return found
 
 
-def _form_sheet(sheet: Sheet, form: SheetRead, bound: set[tuple[int, int]]) -> list[OtherContent]:
+def _form_sheet(sheet: Sheet, form: SheetRead, bound: Callable[[], set[tuple[int, int]]]) -> list[OtherContent]:
     spec = form.spec
     header, end, columns = form.grid
     shift = end - (spec.repeat_row + 1)  # rows the grid grew by: the template's rows below it moved down
-    taken = bound | form.issued | _template_fields(spec, shift)
+    taken = form.issued | _template_fields(spec, shift)
     for path, where in form.locations.items():
         if where.sheet == sheet.name and (place := parse_a1(where.cell)) is not None:
             taken.add(place)
@@ -117,7 +126,9 @@ def _form_sheet(sheet: Sheet, form: SheetRead, bound: set[tuple[int, int]]) -> l
             return False
         text = compact(values.clean_text(sheet.raw(r, c)))
         pattern = patterns.get((r - shift if r >= end else r, c))
-        return text not in statics and not (pattern is not None and pattern.fullmatch(text))
+        if text in statics or (pattern is not None and pattern.fullmatch(text)):
+            return False
+        return (r, c) not in bound()
 
     def note_of(r: int, c: int) -> str:
         if (r, c) in form.notes:

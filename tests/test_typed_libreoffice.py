@@ -20,6 +20,7 @@ from openpyxl.cell.cell import MergedCell
 from jixiao_xl.cli import cli
 from jixiao_xl.ledger import Ledger
 from lo import requires_libreoffice
+from test_typed import issue
 
 pytestmark = [requires_libreoffice, pytest.mark.libreoffice]
 
@@ -81,10 +82,7 @@ def cycle(libreoffice, tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("typed")
     runner = CliRunner()
     assert runner.invoke(cli, ["master", "init", "--sample", str(root / "master.xlsx")]).exit_code == 0
-    result = runner.invoke(cli, ["generate", "--master", str(root / "master.xlsx"), "--out", str(root / "issued"),
-                                 "--jobs", "1"])
-    assert result.exit_code == 0, result.output
-    typed = input_cells(root / "issued" / FILE)
+    typed = input_cells(issue(root, root / "master.xlsx"))
     work = root / "work"
     work.mkdir()
     shutil.copyfile(root / "issued" / FILE, work / FILE)
