@@ -858,10 +858,9 @@ def _write_other_content(ws, request: RenderRequest, formats: FormatCache) -> No
     """The 其他填写内容 sheet of a 退回修改 workbook: what the unit typed where the form has no field."""
     head = formats.get({"bold": True, "bg_color": "#D9E1F2", "pattern": 1, "border": 1, "text_wrap": True})
     body = formats.get({"text_wrap": True, "valign": "top", "border": 1})
-    ws.write_string(0, 0, "以下内容填写在表格中没有填写项的位置，未作为任何字段读入。请把需要报送的内容移到相应的填写项中"
-                          "（黄色单元格），或确认后删除。", formats.get({"bold": True, "text_wrap": True}))
+    ws.merge_range(0, 0, 0, 4, "以下内容填写在表格中没有填写项的位置，未作为任何字段读入。请把需要报送的内容移到相应的"
+                               "填写项中（黄色单元格），或确认后删除。", formats.get({"bold": True, "text_wrap": True}))
     ws.set_row(0, 32)
-    ws.merge_range(0, 0, 0, 4, None)
     for col, (title, width) in enumerate(zip(("序号", "工作表", "单元格", "填写内容", "说明"), (6, 26, 8, 50, 60))):
         ws.write_string(1, col, title, head)
         ws.set_column(col, col, width)

@@ -183,7 +183,7 @@ _RULES = {
                          "从该一级指标下的二级指标中选择", "domain.md R-S1"),
         catalogue.define("M-LEVEL-ALIAS", "info", "一级/二级指标写的是简称或旧称，已按指标体系的标准名称读取",
                          "无需处理；生成的表格中写标准名称，建议在主数据中也改为标准名称（如“产出”改为“产出指标”）",
-                         "domain.md §1b 名称变体"),
+                         "财预〔2015〕88号、财预〔2021〕101号 绩效指标体系的一级、二级指标名称"),
         catalogue.define("M-OPERATOR", "error", "指标性质无效",
                          "从下拉列表选择 ≥ ＞ ＝ ＜ ≤ 或 定性", "domain.md R-S2"),
         catalogue.define("M-GOAL-SEQ", "error", "部门整体目标序号无效",

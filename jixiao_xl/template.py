@@ -67,10 +67,10 @@ T_HEADER = define("T-NO-HEADER", "error", "明细行上方没有表头行", "在
                   "xltemplates/README.md")
 T_UNREADABLE = define("T-UNREADABLE", "error", "模板文件无法打开", "确认文件是 Excel 的 .xlsx 格式且没有加密。", "DESIGN §4")
 T_EXTRA_ROW = define("T-EXTRA-IN-ROW", "error", "附加字段写在了指标明细行中",
-                     "附加字段 {{ extra.名称 }} 只能写在明细行以外（表头或表尾），每个工作表一个单元格。", "xltemplates/README.md")
+                     "附加字段 {{ extra.名称 }} 只能写在明细行以外（表头或表尾），每个工作表一个单元格。", "本工具约定")
 T_LOCKED_LABEL = define("T-LOCKED-BESIDE-LABEL", "warning", "标签右边是空白单元格，生成后锁定、无法填写",
                         "如需单位填写，在该单元格写 {{ extra.名称 }}（如 {{ extra.项目负责人 }}）；只有写了字段的单元格才可填写。",
-                        "xltemplates/README.md")
+                        "本工具约定")
 T_REQUIRED = define("T-MISSING-FIELD", "warning", "模板缺少常用字段", "一般应包含该字段，否则生成的表中不会出现，回收时也读不到。",
                     "xltemplates/README.md")
 

@@ -171,6 +171,8 @@ def test_a_row_with_only_levels_and_an_added_sheet_are_listed_as_other_content(t
     assert listed[("备注", "B2", "请联系王五")] == "填在单位自行添加的工作表中"
     assert len(listed) == 2  # nothing the form itself holds
     sheet = import_returns(tmp_path, sample_master, tmp_path / "returns")["其他填写内容"]
+    assert sheet["A1"].value.startswith("以下内容填写在表格中没有填写项的位置")
+    assert [c.value for c in sheet[2]] == ["序号", "工作表", "单元格", "填写内容", "说明"]
     rows = {row[1:4] for row in sheet.iter_rows(min_row=3, values_only=True)}
     assert {(P1, "A18", "产出指标"), ("备注", "B2", "请联系王五")} == rows
     assert {(o.sheet, o.cell) for o in stored_submission(tmp_path).other_content} == {(P1, "A18"), ("备注", "B2")}
@@ -260,3 +262,9 @@ def test_extra_fields_are_inputs_read_back_kept_and_sent_back(tmp_path, sample_m
     assert sendback[P1]["B22"].value == "李四" and sendback[DEPT]["B23"].value == "王五"
     stored = stored_submission(tmp_path)
     assert stored.projects[0].extras == {"项目负责人": "李四"} and stored.dept.extras == {"绩效联系人": "王五"}
+
+
+def test_template_check_lists_the_extra_fields_of_a_clean_template(templates):
+    result = invoke("template", "check", templates[1])
+    assert result.exit_code == 0, result.output
+    assert "检查通过" in result.output and "附加填写项 1 个：绩效联系人" in result.output
