@@ -268,3 +268,22 @@ def test_template_check_lists_the_extra_fields_of_a_clean_template(templates):
     result = invoke("template", "check", templates[1])
     assert result.exit_code == 0, result.output
     assert "检查通过" in result.output and "附加填写项 1 个：绩效联系人" in result.output
+
+
+def test_a_submission_keeps_footer_extras_and_other_content_through_json_and_reads_older_json():
+    from jixiao_xl.model import Project
+    from jixiao_xl.submission import (Footer, OtherContent, ReturnedProject, Submission, submission_from_dict,
+                                      submission_to_dict)
+
+    project = ReturnedProject("p01", P1, Project("435001", "P1", "项目", None), footer=Footer("张三", "123", "2025-03-15",
+                              "2025年3月15日"), extras={"项目负责人": "李四"})
+    sub = Submission("f.xlsx", "0" * 64, "xlsx", projects=(project,),
+                     other_content=(OtherContent(P1, "J12", "备注", "填在表格右侧"),))
+    plain = json.loads(json.dumps(submission_to_dict(sub), ensure_ascii=False))
+    assert submission_from_dict(plain) == sub
+    assert submission_from_dict(plain).contact == Footer("张三", "123", "2025-03-15", "2025年3月15日")
+    for key in ("footer", "extras"):
+        del plain["projects"][0][key]
+    del plain["other_content"]  # as the ledger holds a submission stored before these existed
+    older = submission_from_dict(plain)
+    assert older.projects[0].footer is None and older.other_content == () and older.contact == Footer()
