@@ -27,16 +27,16 @@ from .model import DeptGoal, DeptIndicator, Indicator, Master, Project, Unit
 from .safety import FIXED_DOCUMENT_TIME, sheet_name, write_atomic
 from .sheetwriter import (FormatCache, Formula, SheetCanvas, cell_ref, display_width, print_as_list, quote_sheet,
                           wrapped_row_height)
-from .template import INDICATOR_FIELDS, CellSpec, FormSpec
+from .submission import GUIDE_SHEET, OTHER_CONTENT_SHEET, PROBLEMS_SHEET, OtherContent
+from .template import INDICATOR_FIELDS, CellSpec, FormSpec, is_extra
+from .template import defined_name as _defined_name
 from .templateguard import ALLOWED_ZH, MAX_CELL_CHARS, cell_environment, cell_syntax, clip
 
 DEFAULT_PASSWORD = "jixiao"
 INPUT_FILL = "FFF2CC"
 MARK_FILL = "FF9999"
-PROBLEMS_SHEET = "问题清单"
 LISTS_SHEET = "_lists"
 META_SHEET = "_meta"
-GUIDE_SHEET = "填报说明"
 DEPT_SHEET = "部门整体绩效目标"
 
 PROJECT_INPUTS = frozenset({"project.purpose", "project.annual_goal", "plan.amount", "footer.filler", "footer.phone",
@@ -47,16 +47,13 @@ DEPT_INPUTS = frozenset({"dept.overall_goal", "goal.name", "goal.goal", "footer.
 RENDER_SECONDS_PER_WORKBOOK = 120.0
 
 
-_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9]")
-
-
 @lru_cache(maxsize=16384)
 def defined_name(path: str) -> str:
-    """The ``JX_`` defined name of a field path (``p01.budget`` → ``JX_P01_BUDGET``).
+    """The ``JX_`` defined name of a field path (``p01.budget`` → ``JX_P01_BUDGET``; see template.defined_name).
 
     Cached: every workbook of a batch binds the same few thousand paths.
     """
-    return "JX_" + _NAME_UNSAFE.sub("_", path).upper()
+    return _defined_name(path)
 
 
 @dataclass(frozen=True)
@@ -93,6 +90,11 @@ class RenderRequest:
     # (项目编码 or "" for the department sheet, Submission location path) -> message; see mark_key().
     marks: Mapping[tuple[str, str], str] = field(default_factory=dict)
     problems: tuple[Finding, ...] = ()
+    # Keyed like ``marks``: what the unit returned in a field the master cannot say (填表人, an extra field,
+    # a 支出计划 amount that is not a number), written instead of the master's value.
+    returned: Mapping[tuple[str, str], object] = field(default_factory=dict)
+    # What the unit typed where the form has no field: listed on a 其他填写内容 sheet.
+    other_content: tuple[OtherContent, ...] = ()
 
 
 def render_unit(request: RenderRequest, path: Path, durable: bool = True) -> bytes:
@@ -158,6 +160,8 @@ def _render(request: RenderRequest, target: io.BytesIO) -> None:
     guide = wb.add_worksheet(GUIDE_SHEET)
     if request.problems:
         _write_problems(wb.add_worksheet(PROBLEMS_SHEET), request, formats)
+    if request.other_content:
+        _write_other_content(wb.add_worksheet(OTHER_CONTENT_SHEET), request, formats)
     sheet_names = sheet_names_for(projects)
     placements: list[Placement] = []
     budget_refs, grid_names = [], []
@@ -263,12 +267,23 @@ class _FormSheet:
 
         ``markable`` is False for the covered rows of a vertical merge, where a comment would be lost.
         """
-        mark = self.request.marks.get(self.mark_key(path)) if self.request.marks and markable else None
-        if mark is not None:
-            extra = {**(extra or {}), "bg_color": "#" + MARK_FILL, "pattern": 1}
-            self.ws.write_comment(row, col, mark, {"x_scale": 2.5, "y_scale": 2, "author": "jixiao-xl"})
-        self.canvas.put(row, col, value, self.fmt(cell, cell.field in self.inputs, extra))
+        extra = self.marked(path, row, col, extra) if markable else extra
+        if self.request.returned and self.is_input(cell.field):
+            value = self.request.returned.get(self.mark_key(path), value)
+        self.canvas.put(row, col, value, self.fmt(cell, self.is_input(cell.field), extra))
         self.placements.append(Placement(path, self.sheet, row, col))
+
+    def marked(self, path: str, row: int, col: int, extra: dict | None) -> dict | None:
+        """``extra`` with the red fill, and the cell commented, when a problem is marked at ``path``."""
+        mark = self.request.marks.get(self.mark_key(path)) if self.request.marks else None
+        if mark is None:
+            return extra
+        self.ws.write_comment(row, col, mark, {"x_scale": 2.5, "y_scale": 2, "author": "jixiao-xl"})
+        return {**(extra or {}), "bg_color": "#" + MARK_FILL, "pattern": 1}
+
+    def is_input(self, field_path: str) -> bool:
+        """True for a field the unit fills in: the sheet's inputs and every extra field of the template."""
+        return field_path in self.inputs or is_extra(field_path)
 
     def static_cells(self, context: dict, skip=lambda cell: False) -> None:
         """Template cells outside the repeating row: labels, mixed text, and single-field cells via ``bind``."""
@@ -638,7 +653,7 @@ def _format_props(style, is_input: bool, extra: dict | None) -> dict:
 
 def _grid_rows(indicators: tuple[Indicator, ...], settings) -> list[Indicator | None]:
     """Pre-filled rows, or one skeleton row per 二级 of the framework; then the spare rows."""
-    rows: list[Indicator | None] = list(indicators)
+    rows: list[Indicator | None] = [taxonomy.with_standard_levels(indicator) for indicator in indicators]
     if not rows:
         framework = taxonomy.FRAMEWORKS.get(settings.framework, taxonomy.FRAMEWORKS["2015"])
         rows = [Indicator(level1=l1, level2=l2, name="") for l1, children in framework.items() for l2 in children]
@@ -701,7 +716,7 @@ class DepartmentSheet(_FormSheet):
         self.goals = [g for g in master.goals_of(request.unit.code) if g.seq != 0]
         overall = [g for g in master.goals_of(request.unit.code) if g.seq == 0]
         self.overall = overall[0].goal if overall else ""
-        self.indicators = master.dept_indicators_of(request.unit.code)
+        self.indicators = tuple(map(taxonomy.with_standard_levels, master.dept_indicators_of(request.unit.code)))
         self.grid = self._grid_rows(master.settings.spare_rows)
         super().__init__(request, request.dept_spec, ws, DEPT_SHEET, formats, len(self.grid), budget)
 
@@ -710,6 +725,9 @@ class DepartmentSheet(_FormSheet):
         for goal in self.goals:
             mine = [i for i in self.indicators if i.seq == goal.seq] or [None]
             rows += [(goal, ind) for ind in mine]
+        # Indicators of no listed goal (a return's row typed without a 序号) keep a row of their own.
+        seqs = {goal.seq for goal in self.goals}
+        rows += [(None, ind) for ind in self.indicators if ind.seq not in seqs]
         return rows + [(None, None)] * spare
 
     def grid_path(self) -> str:
@@ -720,6 +738,8 @@ class DepartmentSheet(_FormSheet):
         head, _, tail = rest.partition(".")
         if head.startswith("r") and head[1:].isdigit():
             goal, indicator = self.grid[int(head[1:]) - 1]
+            if tail == "goal_seq" and goal is None and indicator is not None:
+                return "", f"dind{self.indicators.index(indicator)}.seq"
             if tail.startswith("goal_"):
                 return "", f"goal{goal.seq}.{tail[5:]}" if goal is not None else rest
             if indicator is not None:
@@ -773,7 +793,7 @@ class DepartmentSheet(_FormSheet):
                 # Goal columns are prefixed so that 分项名称 and 三级指标 (both "name") get distinct paths.
                 path = f"d.r{k + 1:02d}.{'goal_' + part if group == 'goal' else part}"
                 if cell.field == "goal.seq" and goal is None:
-                    extra = {"locked": False, "bg_color": "#" + INPUT_FILL, "pattern": 1}
+                    extra = self.marked(path, row, cell.col, {"locked": False, "bg_color": "#" + INPUT_FILL, "pattern": 1})
                     self.canvas.put(row, cell.col, None, self.fmt(cell, False, extra))
                     self.placements.append(Placement(path, self.sheet, row, cell.col))
                     continue
@@ -892,6 +912,23 @@ def _write_problems(ws, request: RenderRequest, formats: FormatCache) -> None:
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, len(request.problems), len(headers) - 1)
     print_as_list(ws)
+    ws.protect(request.password, {"autofilter": True, "sort": True})
+
+
+def _write_other_content(ws, request: RenderRequest, formats: FormatCache) -> None:
+    """The 其他填写内容 sheet of a 退回修改 workbook: what the unit typed where the form has no field."""
+    head = formats.get({"bold": True, "bg_color": "#D9E1F2", "pattern": 1, "border": 1, "text_wrap": True})
+    body = formats.get({"text_wrap": True, "valign": "top", "border": 1})
+    ws.merge_range(0, 0, 0, 4, "以下内容填写在表格中没有填写项的位置，未作为任何字段读入。请把需要报送的内容移到相应的"
+                               "填写项中（黄色单元格），或确认后删除。", formats.get({"bold": True, "text_wrap": True}))
+    ws.set_row(0, 32)
+    for col, (title, width) in enumerate(zip(("序号", "工作表", "单元格", "填写内容", "说明"), (6, 26, 8, 50, 60))):
+        ws.write_string(1, col, title, head)
+        ws.set_column(col, col, width)
+    for row, item in enumerate(request.other_content, start=2):
+        for col, text in enumerate((str(row - 1), item.sheet, item.cell, item.text, item.note)):
+            ws.write_string(row, col, text, body)
+    ws.freeze_panes(2, 0)
     ws.protect(request.password, {"autofilter": True, "sort": True})
 
 

@@ -181,6 +181,9 @@ _RULES = {
                          "从下拉列表选择一级指标，或在“设置”中改正指标体系", "domain.md R-S1"),
         catalogue.define("M-LEVEL2", "error", "二级指标不属于其一级指标",
                          "从该一级指标下的二级指标中选择", "domain.md R-S1"),
+        catalogue.define("M-LEVEL-ALIAS", "info", "一级/二级指标写的是简称或旧称，已按指标体系的标准名称读取",
+                         "无需处理；生成的表格中写标准名称，建议在主数据中也改为标准名称（如“产出”改为“产出指标”）",
+                         "财预〔2015〕88号、财预〔2021〕101号 绩效指标体系的一级、二级指标名称"),
         catalogue.define("M-OPERATOR", "error", "指标性质无效",
                          "从下拉列表选择 ≥ ＞ ＝ ＜ ≤ 或 定性", "domain.md R-S2"),
         catalogue.define("M-GOAL-SEQ", "error", "部门整体目标序号无效",
@@ -1611,6 +1614,7 @@ def _check_levels(out: _Findings, table: Table, row: Row, framework: str, who: d
                f"一级指标“{level1_text}”不在{framework}指标体系中；请从 {'、'.join(names)} 中选择。",
                expected="、".join(names), **who)
         return
+    _note_alias(out, table, row, "一级指标", level1_text, level1, who)
     level2 = taxonomy.canonical_level2(level2_text)
     children = taxonomy.level2_names(framework, level1)
     if level2_text and level2 not in children:
@@ -1619,6 +1623,18 @@ def _check_levels(out: _Findings, table: Table, row: Row, framework: str, who: d
         out.at(table, row, "二级指标", "M-LEVEL2",
                f"二级指标“{level2_text}”不属于一级指标“{level1}”；{hint}请从 {'、'.join(children)} 中选择，或改正一级指标。",
                expected="、".join(children), **who)
+    elif level2_text:
+        _note_alias(out, table, row, "二级指标", level2_text, level2, who)
+
+
+def _note_alias(out: _Findings, table: Table, row: Row, header: str, text: str, standard: str,
+                who: dict[str, str]) -> None:
+    """M-LEVEL-ALIAS (info): a 一级/二级 written as a variant ('产出') that forms will show as ``standard``."""
+    if taxonomy.compact(text) == standard:
+        return
+    out.at(table, row, header, "M-LEVEL-ALIAS",
+           f"{header}“{text}”是“{standard}”的简称或旧称，已按“{standard}”读取；生成的表格中写作“{standard}”，"
+           f"下拉列表才能找到其下的二级指标。建议在主数据中改为“{standard}”。", expected=standard, **who)
 
 
 def _checked_seq(out: _Findings, table: Table, row: Row, who: dict[str, str]) -> int | None:

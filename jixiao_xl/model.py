@@ -124,10 +124,13 @@ class DeptGoal:
 
 @dataclass(frozen=True, slots=True)
 class DeptIndicator:
-    """An indicator of a 分项绩效目标 in the 部门整体绩效目标表 (linked by ``seq``)."""
+    """An indicator of a 分项绩效目标 in the 部门整体绩效目标表 (linked by ``seq``).
+
+    ``seq`` is None only for a returned row typed without a 序号: it is kept, with its finding, not dropped.
+    """
 
     unit_code: str
-    seq: int
+    seq: int | None
     level1: str
     level2: str
     name: str

@@ -53,7 +53,7 @@ def write_sendbacks(out_dir: Path, master: Master, submissions: Sequence[Submiss
         request = RenderRequest(
             master=returned_master(master, unit, sub), unit=unit, project_spec=project_spec, dept_spec=dept_spec,
             password=password, generated_at=generated_at, marks=marks_for(sub, mine),
-            problems=tuple(sort_problems(mine)),
+            problems=tuple(sort_problems(mine)), returned=returned_values(sub), other_content=sub.other_content,
         )
         path = target_path(out_dir, unit, protected)
         render_unit(request, path, durable=durable)
@@ -118,6 +118,32 @@ def _returned_goals(unit_code: str, overall_goal: str, goals: Sequence[DeptGoal]
     if overall:
         result.insert(0, DeptGoal(unit_code, 0, OVERALL_GOAL_NAME, overall))
     return tuple(result)
+
+
+def returned_values(sub: Submission) -> dict[tuple[str, str], object]:
+    """What the unit returned in the fields a master cannot give back (RenderRequest.returned, keyed like marks).
+
+    The footer (填表人, 联系电话, 填报日期 — the date as ISO when it is one) and the extra fields of every
+    sheet, and the text of a 支出计划 amount or a weight that is not a number, which the returned model holds as
+    None and the form would otherwise show blank.
+    """
+    found: dict[tuple[str, str], object] = {}
+    sheets = [(rp.project.code, rp) for rp in sub.projects] + ([("", sub.dept)] if sub.dept is not None else [])
+    for code, sheet in sheets:
+        for path, where in sheet.locations.items():
+            if path.startswith(("footer.", "extra.")):
+                found[(code, path)] = where.raw
+        if sheet.footer is not None and sheet.footer.date:
+            found[(code, "footer.date")] = sheet.footer.date
+    for rp in sub.projects:
+        project = rp.project
+        numbers = {f"plan.{point.node}": point.amount for point in project.plan}
+        numbers.update({f"ind{k}.weight": ind.weight for k, ind in enumerate(project.indicators)})
+        for path, number in numbers.items():
+            where = rp.where(path)
+            if number is None and where is not None and where.raw:
+                found[(project.code, path)] = where.raw
+    return found
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -30,6 +30,10 @@ DEPARTMENT_TEMPLATE = "部门整体支出绩效目标表.xlsx"
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 _SINGLE = re.compile(r"^\s*\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}\s*$")
+# ``{{ extra.项目负责人 }}``: a field the master does not know, declared by the template (any name but
+# white space, dots, braces and quotes).
+_EXTRA = re.compile(r"^extra\.[^\s.{}'\"]+$")
+_SINGLE_EXTRA = re.compile(r"^\s*\{\{\s*(extra\.[^\s.{}'\"]+)\s*\}\}\s*$")
 
 COMMON_FIELDS = frozenset({
     "year", "money_unit", "department_name", "unit.code", "unit.name", "unit.contact", "unit.phone",
@@ -65,6 +69,11 @@ T_PLAN = define("T-PLAN", "error", "支出计划占位符有误", "plan.node / p
 T_SHEETS = define("T-SHEETS", "warning", "模板有多个工作表", "只使用第一个工作表，其余忽略。", "xltemplates/README.md")
 T_HEADER = define("T-NO-HEADER", "error", "明细行上方没有表头行", "在明细占位符行的上一行写表头（一级指标、二级指标……）。",
                   "xltemplates/README.md")
+T_EXTRA_ROW = define("T-EXTRA-IN-ROW", "error", "附加字段写在了指标明细行中",
+                     "附加字段 {{ extra.名称 }} 只能写在明细行以外（表头或表尾），每个工作表一个单元格。", "本工具约定")
+T_LOCKED_LABEL = define("T-LOCKED-BESIDE-LABEL", "warning", "标签右边是空白单元格，生成后锁定、无法填写",
+                        "如需单位填写，在该单元格写 {{ extra.名称 }}（如 {{ extra.项目负责人 }}）；只有写了字段的单元格才可填写。",
+                        "本工具约定")
 T_REQUIRED = define("T-MISSING-FIELD", "warning", "模板缺少常用字段", "一般应包含该字段，否则生成的表中不会出现，回收时也读不到。",
                     "xltemplates/README.md")
 
@@ -176,6 +185,24 @@ class FormSpec:
         """The static label nearest to the left of a cell in the same row (the reader's label anchor)."""
         labels = [c for c in self.cells if c.row == row and c.col < col and c.text and not c.is_placeholder]
         return max(labels, key=lambda c: c.col).text.strip() if labels else ""
+
+
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9]")
+
+
+def defined_name(path: str) -> str:
+    """The ``JX_`` defined name of a field path (``p01.budget`` → ``JX_P01_BUDGET``).
+
+    Characters other than ASCII letters and digits become ``_``, except that a non-ASCII one (the 名称 of
+    ``extra.项目负责人``) is spelled by its code point (``U9879``), so that two extra fields whose names
+    have the same length never share a defined name.
+    """
+    return "JX_" + _NAME_UNSAFE.sub(lambda m: "_" if m.group() < "\x80" else f"U{ord(m.group()):X}", path).upper()
+
+
+def is_extra(name: str) -> bool:
+    """True for a field the template declares itself, ``extra.<名称>`` (one name, no dots or spaces)."""
+    return _EXTRA.match(name) is not None
 
 
 def builtin_template(name: str) -> Path:
@@ -444,6 +471,8 @@ def _compile(path: Path, content: bytes | None = None) -> tuple[FormSpec | None,
     merges = tuple(sorted((r.min_row - 1, r.min_col - 1, r.max_row - 1, r.max_col - 1) for r in ws.merged_cells.ranges))
     if repeat_row is not None:
         _check_repeat(cells, merges, repeat_row, path, ws.title, findings)
+        _check_extras(cells, repeat_row, path, ws.title, findings)
+        _check_locked_labels(cells, merges, repeat_row, path, ws.title, findings)
     plan_cell, plan_span = _plan_block(cells, kind, path, ws.title, findings)
     _check_required(cells, kind, path, ws.title, findings)
     if repeat_row is None or any(f.severity == "error" for f in findings):
@@ -539,7 +568,7 @@ def _cell_spec(cell, covered, path: Path, sheet: str, findings: list[Finding]) -
         findings.append(_finding(T_SYNTAX, path, sheet, cell.coordinate, f"单元格 {cell.coordinate} 的花括号不成对：{text}", text))
         return CellSpec(cell.row - 1, cell.column - 1, style, text=text)
     _check_syntax(text, cell.coordinate, path, sheet, findings)
-    single = _SINGLE.match(text)
+    single = _SINGLE.match(text) or _SINGLE_EXTRA.match(text)
     if single:
         return CellSpec(cell.row - 1, cell.column - 1, style, text=text, field=single.group(1))
     return CellSpec(cell.row - 1, cell.column - 1, style, text=text, mixed=bool(_PLACEHOLDER.search(text)))
@@ -606,9 +635,58 @@ def _check_fields(cells, allowed, path: Path, sheet: str, findings: list[Finding
     for cell in cells:
         for name in _placeholders(cell):
             ref = _a1(cell.row, cell.col)
+            if is_extra(name):
+                continue
             if name not in allowed:
                 hint = _closest(name, allowed)
-                findings.append(_finding(T_UNKNOWN, path, sheet, ref, f"{ref} 引用了未知字段 “{name}”{hint}。", name))
+                findings.append(_finding(T_UNKNOWN, path, sheet, ref, f"{ref} 引用了未知字段 “{name}”{hint}。"
+                                         f"{EXTRA_HINT}", name))
+
+
+# What creates an input cell, said with every unknown field (a person reading it wants to add one).
+EXTRA_HINT = ("只有写了字段的单元格才会生成为可填写（浅黄色、未锁定）并在回收时读回；主数据没有的填写项"
+              "（如项目负责人、绩效联系人）请写成附加字段 {{ extra.名称 }}，例如 {{ extra.项目负责人 }}。")
+
+
+def _check_extras(cells, repeat_row: int, path: Path, sheet: str, findings: list[Finding]) -> None:
+    """T-EXTRA-IN-ROW: an extra field repeats with the indicator rows, which nothing could read back."""
+    for cell in cells:
+        if cell.row == repeat_row and is_extra(cell.field):
+            ref = _a1(cell.row, cell.col)
+            findings.append(_finding(T_EXTRA_ROW, path, sheet, ref, f"{ref} 的附加字段 “{cell.field}” 写在指标明细行中；"
+                                     "请移到明细行以外的单元格。", cell.field))
+
+
+def _check_locked_labels(cells, merges, repeat_row: int, path: Path, sheet: str, findings: list[Finding]) -> None:
+    """T-LOCKED-BESIDE-LABEL: a label outside the grid whose right-hand cell is blank and holds no field.
+
+    Such a cell is generated locked and white: whoever drew it meant it to be filled in.
+    """
+    occupied = {(c.row, c.col) for c in cells if c.text or c.is_placeholder}
+    merge_end = {(r1, c1): c2 for r1, c1, _r2, c2 in merges}
+    covered = {(r, c) for r1, c1, r2, c2 in merges for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
+               if (r, c) != (r1, c1)}
+    width = max((c.col for c in cells if c.text or c.is_placeholder), default=0)
+    for cell in cells:
+        if not cell.text or cell.is_placeholder or cell.row in (repeat_row, repeat_row - 1) or cell.row == 0:
+            continue
+        right = (cell.row, merge_end.get((cell.row, cell.col), cell.col) + 1)
+        if right[1] > width or right in occupied or right in covered or not _looks_like_label(cell.text):
+            continue
+        ref, label = _a1(*right), cell.text.strip()
+        findings.append(_finding(T_LOCKED_LABEL, path, sheet, ref,
+                                 f"“{label}”右边的 {ref} 是空白单元格，没有写字段，生成后会被锁定、单位无法填写；如需单位填写，"
+                                 f"请在 {ref} 写 {{{{ extra.{_extra_name(label)} }}}}。", label))
+
+
+def _looks_like_label(text: str) -> bool:
+    """A short caption (项目负责人, 联系电话：), not a sentence or a note."""
+    text = text.strip().rstrip(":：")
+    return 0 < len(text) <= 12 and not any(mark in text for mark in "，。；、（(")
+
+
+def _extra_name(label: str) -> str:
+    return re.sub(r"[\s.{}'\"：:]", "", label) or "名称"
 
 
 def _closest(name: str, allowed) -> str:

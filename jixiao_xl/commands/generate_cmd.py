@@ -116,13 +116,16 @@ def template_group() -> None:
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
 def template_check(path: Path) -> int:
     """检查模板 PATH：未知字段、缺少明细行、占位符写在合并单元格内部等。"""
-    from ..template import check_template, compile_template
+    from ..template import check_template, compile_template, is_extra
 
     findings = check_template(path)
     if not findings:
         spec = compile_template(path)
         kind = "项目支出绩效目标表" if spec.kind == "project" else "部门整体支出绩效目标表"
         click.echo(f"模板 {path} 检查通过：{kind}模板，{len(spec.fields)} 个字段，明细行在第 {spec.repeat_row + 1} 行。")
+        extras = [name.split(".", 1)[1] for name in spec.fields if is_extra(name)]
+        if extras:
+            click.echo(f"附加填写项 {len(extras)} 个：{'、'.join(extras)}（生成后为浅黄色、可填写，回收时读回）。")
         return EXIT_OK
     echo_findings(findings)
     click.echo(f"模板 {path}：{severity_summary(findings)}。")
