@@ -63,6 +63,8 @@ class _Year:
 def _locate(ws: str | Path, master: str | Path | None = None) -> _Year:
     """Resolve ``ws`` (a workspace folder or a ledger file); an explicit ``master`` wins over the folder's."""
     path = Path(ws)
+    if path.name == WORKSPACE_FILE and path.is_file():  # the workspace's settings file stands for its folder
+        path = path.parent
     if path.is_dir():
         ledger, found = _workspace_paths(path)
     elif path.is_file():
