@@ -208,6 +208,7 @@ class _Writer:
         placed = _place(rows)
         heights = self._heights(rows, placed)
         open_spans: list[_Span] = []
+        scheduled: dict[tuple[int, str], list[_Span]] = {}
         y = self.pdf.get_y()
         for r, row in enumerate(placed):
             if y + heights[r] > self.bottom and r > 0:
@@ -220,12 +221,19 @@ class _Writer:
                 y = self.pdf.get_y()
                 for span in open_spans:
                     span.top = y
+            for span in scheduled.pop((r, "before"), []):
+                self._draw_span(span, span.top + span.height)
             for cell, column, row_span in row:
                 x, w = self._columns(column, cell.colspan)
                 if row_span == 1:
                     self._draw_cell(cell, x, y, w, heights[r])
+                elif y + sum(heights[r:r + row_span]) <= self.bottom:
+                    span = _Span(cell, x, w, y, r + row_span, sum(heights[r:r + row_span]))
+                    scheduled.setdefault(_reading_place(heights, r, row_span), []).append(span)
                 else:
                     open_spans.append(_Span(cell, x, w, y, r + row_span))
+            for span in scheduled.pop((r, "after"), []):
+                self._draw_span(span, span.top + span.height)
             y += heights[r]
             for span in [s for s in open_spans if s.end == r + 1]:
                 self._draw_span(span, y)
@@ -282,6 +290,24 @@ class _Span:
     w: float
     top: float
     end: int
+    height: float = 0.0
+
+
+def _reading_place(heights: list[float], first: int, count: int) -> tuple[int, str]:
+    """Where a merged cell's text goes in the page's reading order: before or after the row at its middle.
+
+    Text extractors (and screen readers) follow the order of the page's content, so the label of a merged
+    cell is written where a reader meets it: beside the row at the cell's vertical centre.
+    """
+    middle = sum(heights[first:first + count]) / 2
+    top = 0.0
+    for r in range(first, first + count):
+        if middle < top + heights[r] / 2:
+            return r, "before"
+        if middle < top + heights[r]:
+            return r, "after"
+        top += heights[r]
+    return first + count - 1, "after"
 
 
 def _place(rows: list[list[Cell]]) -> list[list[tuple[Cell, int, int]]]:
