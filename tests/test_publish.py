@@ -17,7 +17,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import docx
-import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -28,7 +27,7 @@ from jixiao_xl.publish import indicator_phrase, publication_data, value_text
 from jixiao_xl.publish_docx import default_template, render_docx
 from jixiao_xl.publish_html import render_html
 from jixiao_xl.publish_pdf import SHIPPED_FONT, FontChoice, pdf_font, render_pdf
-from test_import import UNIT_FILE, _fix_everything, returned, run_import
+from test_import import _fix_everything, cycle, returned, run_import  # noqa: F401 (cycle is a fixture)
 from test_sample_seed import _seed_text
 
 D = Decimal
@@ -302,17 +301,6 @@ def test_without_system_fonts_the_shipped_font_is_chosen(monkeypatch):
 
 # ---------------------------------------------------------------------------------------------------------
 # from returns, through the CLI
-
-
-@pytest.fixture(scope="module")
-def cycle(tmp_path_factory):
-    root = tmp_path_factory.mktemp("publish")
-    runner = CliRunner()
-    assert runner.invoke(cli, ["master", "init", "--sample", str(root / "master.xlsx")]).exit_code == 0
-    result = runner.invoke(cli, ["generate", "--master", str(root / "master.xlsx"), "--out", str(root / "issued"),
-                                 "--jobs", "1"])
-    assert result.exit_code == 0, result.output
-    return root
 
 
 def publish(root: Path, *args: str):
