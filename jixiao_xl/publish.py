@@ -376,6 +376,7 @@ class PublishResult:
     refused: dict[str, Publication] = dataclasses.field(default_factory=dict)
     forced: dict[str, Publication] = dataclasses.field(default_factory=dict)
     sources: dict[str, str] = dataclasses.field(default_factory=dict)
+    missing_characters: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def publish_units(master: Master, ledger, unit_codes: Sequence[str], out_dir: Path, formats: Sequence[str],
@@ -393,6 +394,11 @@ def publish_units(master: Master, ledger, unit_codes: Sequence[str], out_dir: Pa
             continue
         if publication.open_errors:
             result.forced[code] = publication
+        if "pdf" in formats:
+            from .publish_pdf import missing_characters
+
+            if missing := missing_characters(publication):
+                result.missing_characters[code] = missing
         result.written[code] = write_documents(publication, out_dir, formats, docx_template)
         if on_unit is not None:
             on_unit(publication, result.written[code])

@@ -97,6 +97,29 @@ def pdf_font() -> FontChoice:
     return FontChoice(SHIPPED_FONT, 0)
 
 
+def missing_characters(publication: Publication, font: FontChoice | None = None) -> str:
+    """The characters of the document that the PDF font has no glyph for (shown blank in the PDF), in order."""
+    from fontTools.ttLib import TTFont
+
+    font = font or pdf_font()
+    cmap = TTFont(str(font.path), fontNumber=font.index, lazy=True).getBestCmap() or {}
+    missing = {c for c in document_text(publication) if not c.isspace() and ord(c) not in cmap}
+    return "".join(sorted(missing))
+
+
+def document_text(publication: Publication) -> str:
+    """Every text the document prints (for the glyph check)."""
+    parts = [publication.unit_line, publication.money_label, publication.overall_goal]
+    for goal in publication.sub_goals:
+        parts += [goal.name, goal.goal, goal.indicators]
+    for measure in publication.measures:
+        parts += [measure.title, measure.text]
+    for table in publication.projects:
+        parts += [table.title] + [cell.text for row in table.head_rows() for cell in row]
+        parts += [text for row in grid_cells(table) for text in (cell.text for cell in row)]
+    return "".join(parts) + "".join(GRID_HEADER) + "第一二三部分门整体绩效目标预算项总体分工作保障措施指标：、"
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The document
 
@@ -112,8 +135,10 @@ def render_pdf(publication: Publication, font: FontChoice | None = None) -> byte
             self.cell(0, 5, str(self.page_no()), align="C")
 
     font = font or pdf_font()
-    # fontTools reports the bitmap tables it drops while subsetting (文泉驿 has some) on stderr: not for users.
+    # fontTools reports the bitmap tables it drops while subsetting (文泉驿 has some), fpdf2 the characters the
+    # font lacks, both in English on stderr; the command says the latter in Chinese (missing_characters).
     logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
+    logging.getLogger("fpdf.output").setLevel(logging.ERROR)
     pdf = Document(orientation="portrait", unit="mm", format="A4")
     pdf.add_font(FONT, fname=str(font.path), collection_font_number=font.index)
     pdf.set_margins(PAGE_MARGIN, PAGE_MARGIN, PAGE_MARGIN)
@@ -156,9 +181,12 @@ class _Writer:
         self.pdf.multi_cell(self.width, 7, text, align="L", wrapmode="CHAR", new_x="LMARGIN", new_y="NEXT")
 
     def paragraph(self, text: str) -> None:
-        self.pdf.set_font(FONT, size=TEXT_SIZE)
-        self.pdf.multi_cell(self.width, 7, "\u3000\u3000" + text, align="L", wrapmode="CHAR", new_x="LMARGIN",
-                            new_y="NEXT")
+        """A paragraph whose first line is indented by two characters (flowing text wraps to the margin)."""
+        pdf = self.pdf
+        pdf.set_font(FONT, size=TEXT_SIZE)
+        pdf.set_x(PAGE_MARGIN + 2 * pdf.get_string_width("中"))
+        pdf.write(7, text, wrapmode="CHAR")
+        pdf.ln(7)
 
     def part_one(self, pub: Publication) -> None:
         self.pdf.add_page()

@@ -462,3 +462,18 @@ def test_duplicate_measure_numbers_are_found(tmp_path):
     found = [f for f in check_master(tmp_path / "m.xlsx") if f.sheet == "保障措施"]
     assert [(f.rule, f.cell) for f in found] == [("M-MEASURE-SEQ", "B5")]
     assert "保障措施序号 1 与第 2 行重复" in found[0].message
+
+
+def test_characters_the_pdf_font_lacks_are_reported(tmp_path, monkeypatch):
+    import jixiao_xl.publish_pdf as publish_pdf
+
+    monkeypatch.setattr(publish_pdf, "pdf_font", lambda: FontChoice(SHIPPED_FONT))
+    sample = load_sample()
+    rare = dataclasses.replace(sample, units=(dataclasses.replace(sample.units[0], name="巨鹿县龘䶮局"),))
+    write_master(tmp_path / "m.xlsx", rare)
+    result = CliRunner().invoke(cli, ["publish", "--master", str(tmp_path / "m.xlsx"), "--out", str(tmp_path / "o"),
+                                      "--format", "pdf"])
+    assert result.exit_code == 0, result.output
+    assert "单位 435001 的文本中有 PDF 字体没有的字：䶮龘" in result.output
+    assert "missing the following glyphs" not in result.output
+    assert publish_pdf.missing_characters(publication_data(sample, None, UNIT), FontChoice(SHIPPED_FONT)) == ""

@@ -68,6 +68,9 @@ def publish_command(units, master_path, ledger_path, out_dir, format_text, force
             result = publish_units(master, ledger, codes, out_dir, formats, force, docx_template, report)
     for code, publication in result.forced.items():
         click.echo(f"注意：{publication.unit_line} 的报送仍有 {len(publication.open_errors)} 个错误，已按 --force 照样公开。")
+    for code, missing in result.missing_characters.items():
+        click.echo(f"注意：单位 {code} 的文本中有 PDF 字体没有的字：{missing}，这些字在 PDF 中显示为空白。"
+                   "请安装含这些字的中文 TrueType 字体（如文泉驿正黑 fonts-wqy-zenhei）后重新公开，或使用 DOCX、HTML 版本。")
     for code, publication in result.refused.items():
         click.echo(f"未公开 {publication.unit_line}：其报送（{publication.source}）仍有 {len(publication.open_errors)} 个错误，"
                    "请先退回修改并重新导入，或加 --force 照样公开：")
