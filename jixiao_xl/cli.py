@@ -82,7 +82,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
       2. generate      按模板为每个单位生成已锁定、带下拉框的绩效目标表
       3. import        收回各单位报回的表格，逐格核对并生成问题清单与退回修改表
       4. consolidate   全局汇总，每个数字都能追溯到来源单元格
-      5. publish       写出各单位的预算公开文本（Word、PDF、网页），版式与公开的原件一致
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
