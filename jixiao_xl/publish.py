@@ -191,7 +191,7 @@ def publication_data(master: Master, ledger, unit_code: str, counted: Mapping[st
     source, errors, data = "主数据", (), master
     if ledger is not None and import_id is not None:
         sub = ledger.submission_of(import_id, indicator_locations=False)
-        data = returned_data(master, sub)
+        data = returned_data(master, sub, unit_code)
         errors = tuple(f for f in ledger.findings_of(import_id) if f.severity == "error")
         source = f"报送文件 {sub.file}（台账第 {import_id} 号导入）"
     else:
@@ -199,7 +199,7 @@ def publication_data(master: Master, ledger, unit_code: str, counted: Mapping[st
     return _publication(data, unit_code, unit.name, source, import_id, errors)
 
 
-def returned_data(master: Master, sub) -> Master:
+def returned_data(master: Master, sub, unit_code: str) -> Master:
     """The master with this unit's projects and department goals as its return states them.
 
     The issued locked values (代码, 名称, 预算数, 财政资金, 其他资金) and the project order stay the master's;
@@ -208,7 +208,7 @@ def returned_data(master: Master, sub) -> Master:
     """
     from .sendback import returned_master
 
-    unit = master.unit(sub.unit_code)
+    unit = master.unit(unit_code)
     merged = returned_master(master, unit, sub)
     typed = {p.code: p for p in merged.projects}
     projects = tuple(_with_locked_values(typed.get(p.code, p), p) for p in master.projects_of(unit.code))
