@@ -445,7 +445,7 @@ def test_measures_round_trip_through_the_master_workbook(tmp_path):
     assert load_master(tmp_path / "m.xlsx").fingerprint == load_sample().fingerprint
 
 
-def test_measures_change_the_fingerprint_and_an_empty_sheet_does_not():
+def test_measures_change_the_fingerprint():
     sample = load_sample()
     from jixiao_xl.master import compute_fingerprint
 
@@ -477,3 +477,21 @@ def test_characters_the_pdf_font_lacks_are_reported(tmp_path, monkeypatch):
     assert "单位 435001 的文本中有 PDF 字体没有的字：䶮龘" in result.output
     assert "missing the following glyphs" not in result.output
     assert publish_pdf.missing_characters(publication_data(sample, None, UNIT), FontChoice(SHIPPED_FONT)) == ""
+
+
+def test_a_master_without_the_new_sheet_publishes_without_measures(tmp_path):
+    sample = load_sample()
+    folder = tmp_path / "old-master"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "jixiao_xl" / "sample", folder)
+    (folder / "保障措施.csv").unlink()  # a master written before the sheet existed
+    old = load_master(folder)
+    assert old.dept_measures == ()
+    assert "M-MISSING-SHEET" not in {f.rule for f in check_master(folder)}
+    from jixiao_xl.master import compute_fingerprint
+
+    assert old.fingerprint == compute_fingerprint(dataclasses.replace(sample, dept_measures=()))
+    html = render_html(publication_data(old, None, UNIT))
+    assert "工作保障措施" not in html and "二、分项绩效目标" in html and "一、总体绩效目标" in html
+    no_goals = dataclasses.replace(old, dept_goals=(), dept_indicators=())
+    pub = publication_data(no_goals, None, UNIT)
+    assert not pub.has_part_one and "第一部分" not in render_html(pub) and "第二部分" in render_html(pub)
