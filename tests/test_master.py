@@ -145,8 +145,9 @@ def test_empty_workbook_sheets_headers_and_settings(tmp_path: Path) -> None:
     path = tmp_path / "empty.xlsx"
     write_master(path)
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames[:6] == list(SHEETS)
-    assert set(book.sheetnames[6:]) == {"说明", "_lists"}
+    assert book.sheetnames[:len(SHEETS)] == list(SHEETS)
+    assert SHEETS[-1] == "保障措施"
+    assert set(book.sheetnames[len(SHEETS):]) == {"说明", "_lists"}
     for sheet in SHEETS:
         headers = [c.value for c in book[sheet][1]]
         assert tuple(headers) == COLUMNS[sheet], sheet
