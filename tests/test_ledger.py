@@ -89,7 +89,7 @@ def ledger(tmp_path):
 def test_open_creates_folders_and_sets_schema(tmp_path):
     path = tmp_path / "a" / "b" / "ledger.sqlite"
     with Ledger.open(path) as ledger:
-        assert ledger.schema_version == SCHEMA_VERSION == 4
+        assert ledger.schema_version == SCHEMA_VERSION
     raw = sqlite3.connect(path)
     assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -535,7 +535,7 @@ def test_migration_to_version_4_moves_v3_digests_to_their_table(tmp_path, master
     raw.close()
 
     with Ledger.open(path) as ledger:
-        assert ledger.schema_version == SCHEMA_VERSION == 4
+        assert ledger.schema_version == SCHEMA_VERSION
         stored = json.loads(ledger._db.execute("SELECT digest_json FROM digests WHERE import_id = 1").fetchone()[0])
         assert set(stored) == {"unit_name", "projects", "indicators"}
         assert ledger.digest_of(1) == digest(sub)

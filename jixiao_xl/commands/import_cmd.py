@@ -32,30 +32,34 @@ LEDGER_OPTION = click.option("--ledger", "ledger_path", default=DEFAULT_LEDGER, 
               help="规则配置 rules.toml：停用某些规则或调整严重程度。")
 @click.option("--password", default="jixiao", show_default=True, help="退回修改表的工作表保护密码。")
 @click.option("--no-sendback", is_flag=True, help="不生成退回修改表。")
+@click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="下发清单 manifest.csv：据此识别原样退回的空白表，概览中的下发状态也据此判断。")
+@click.option("--originals", "originals_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="把收到的每个文件原样保存到这个文件夹（按 sha256 命名，相同内容只存一份）。")
+@click.option("--deadline", default="", help="报送截止时间，写入退回通知和催报名单。")
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
-def import_command(paths, master_path, out_dir, ledger_path, jobs, template, dept_template, rules_path, password,
-                   no_sendback) -> int:
+@click.pass_context
+def import_command(ctx, paths, master_path, out_dir, ledger_path, jobs, template, dept_template, rules_path, password,
+                   no_sendback, manifest_path, originals_dir, deadline) -> int:
     """导入报回的表格（文件或文件夹）：逐格核对，写出核对报告、退回修改表，并记入台账。"""
     from ..importer import ImportOptions, run_import
     from ..intake import collect_files
     from ..master import load_master
-    from ..report import summary_lines
 
     master = load_master(master_path)
     options = ImportOptions(paths=tuple(paths), out_dir=out_dir, ledger_path=ledger_path, jobs=jobs or default_jobs(),
                             project_template=template, dept_template=dept_template, rules_path=rules_path,
-                            password=password, sendbacks=not no_sendback)
+                            password=password, sendbacks=not no_sendback, manifest_path=manifest_path,
+                            originals_dir=originals_dir, deadline=deadline,
+                            run_folders=ctx.get_parameter_source("out_dir") == click.core.ParameterSource.DEFAULT)
     total = len(collect_files([p for p in paths if p.exists()]))
     with progress(total, "核对") as bar:
         result = run_import(master, options, on_file=lambda path: bar.advance())
-    for line in summary_lines(result.findings, result.submissions, result.reports):
-        click.echo(line)
-    if result.duplicates:
-        click.echo(f"其中 {result.duplicates} 个文件与已导入的文件完全相同，未重复导入。")
-    if result.sendbacks:
-        click.echo(f"退回修改表 {len(result.sendbacks)} 份：{out_dir / '退回修改'}")
+    from .report_cmd import echo_run
+
+    failed = echo_run(result)
     click.echo(f"台账：{ledger_path}")
-    return EXIT_FINDINGS if result.has_errors else EXIT_OK
+    return EXIT_FINDINGS if failed else EXIT_OK
 
 
 @cli.command("status")
