@@ -45,7 +45,7 @@ from .sendback import needs_sendback, write_sendbacks
 from .status import UnitStatus, unit_status
 from .submission import Submission, submission_from_dict
 from .template import DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, builtin_template, load_spec
-from .unfilled import NO_INPUT_CHANGED, SAME_BYTES, blank_finding, is_unfilled, manifest_sha256s
+from .unfilled import NO_INPUT_CHANGED, RULE_BLANK, SAME_BYTES, blank_finding, is_unfilled, manifest_sha256s
 
 
 SENDBACK_FOLDER = "退回修改"
@@ -258,7 +258,8 @@ def _report(pool: IsolatedPool, ledger: Ledger, master: Master, options: ImportO
     """
     folder = result.out_dir
     assert folder is not None
-    result.findings += reconcile_batch(result.submissions, master)
+    blanks = {f.file for f in result.findings if f.rule == RULE_BLANK.code}
+    result.findings += reconcile_batch([sub for sub in result.submissions if sub.file not in blanks], master)
     result.findings += outstanding_findings(ledger.accepted_unit_codes(), master)
     for where in (folder, folder / SENDBACK_FOLDER):
         sweep_stale_temporaries(where)
