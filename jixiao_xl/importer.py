@@ -197,7 +197,7 @@ def run_import(master: Master, options: ImportOptions,
     with Ledger.open(options.ledger_path) as ledger:
         run = ledger.start_run(options.paths, socket.gethostname(), os.getpid())
         result.run_id, result.out_dir = run.id, run_folder(ledger, options.out_dir, run, options.run_folders)
-        ledger.set_run_folder(run.id, result.out_dir)
+        ledger.set_run_folder(run.id, Path(result.out_dir).absolute())  # a later rebuild may run elsewhere
         tasks = _receive(ledger, files, result, on_file, limits, _Intake(run.id, issued, options.originals_dir))
         freeze_shared_objects()
         pool = IsolatedPool(min(options.jobs, max(len(tasks), 1)), limits, _init_worker,

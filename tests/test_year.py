@@ -155,7 +155,7 @@ def test_each_round_has_its_own_folder_and_nothing_is_overwritten(two_rounds):
     with Ledger.open(ledger) as opened:
         runs = opened.runs()
     assert [r.reported_at is not None for r in runs] == [True, True]
-    assert [Path(r.out_dir) for r in runs] == [Path("output/核对") / round1.name, Path("output/核对") / round2.name]
+    assert [Path(r.out_dir) for r in runs] == [round1, round2]
 
 
 def test_round_two_overview_states_equal_status(two_rounds, bureau):
@@ -432,3 +432,39 @@ def test_a_failing_sendback_is_a_finding_and_the_run_goes_on(bureau, tmp_path, m
     assert (out / "report.xlsx").exists() and (out / "催报.xlsx").exists()
     with Ledger.open(tmp_path / "ledger.sqlite") as opened:
         assert opened.runs()[0].reported_at is not None
+
+
+def test_a_failing_report_sheet_or_notice_is_a_finding_and_the_run_goes_on(bureau, tmp_path, monkeypatch):
+    from jixiao_xl import followup, report
+
+    inbox = tmp_path / "inbox"
+    filled(bureau, A, inbox, "甲局报送.xlsx", "甲局填写")
+    filled(bureau, B, inbox, "乙中心报送.xlsx", "乙中心填写")
+    real_names, real_notice = report.unit_sheet_names, followup.render_notice
+
+    def bad_name_for_a(units):
+        names = real_names(units)
+        names[A] = "甲局[不能作表名]"
+        return names
+
+    def failing_notice_for_b(master, unit, *args, **kwargs):
+        if unit.code == B:
+            raise RuntimeError("模拟的通知失败")
+        return real_notice(master, unit, *args, **kwargs)
+
+    monkeypatch.setattr(report, "unit_sheet_names", bad_name_for_a)
+    monkeypatch.setattr(followup, "render_notice", failing_notice_for_b)
+    out = tmp_path / "out"
+    result = invoke("import", inbox, "--master", bureau / "master.xlsx", "--out", out, "--ledger",
+                    tmp_path / "ledger.sqlite", "--jobs", 1)
+    assert result.exit_code in (0, 1), result.output
+    found = findings(out)
+    [sheet] = [f for f in found if f["rule"] == "G-REPORT"]
+    assert sheet["unit_code"] == A and "核对报告分表" in sheet["message"]
+    [notice] = [f for f in found if f["rule"] == "G-NOTICE"]
+    assert notice["unit_code"] == B and "模拟的通知失败" in notice["message"]
+    book = openpyxl.load_workbook(out / "report.xlsx")
+    assert any(name.startswith("435002") for name in book.sheetnames)
+    assert not any(name.startswith("435001") for name in book.sheetnames)
+    assert [p.name for p in (out / "退回通知").iterdir()] == ["435001-甲局-退回通知.txt"]
+    assert sorted(p.name for p in (out / "退回修改").iterdir()) == ["435001-甲局.xlsx", "435002-乙中心.xlsx"]

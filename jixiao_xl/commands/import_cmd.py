@@ -13,6 +13,7 @@ from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
 from ..parallel import default_jobs
 
 DEFAULT_LEDGER = Path("output/ledger.sqlite")
+DEFAULT_MANIFEST = Path("output/下发/manifest.csv")
 MASTER_OPTION = click.option("--master", "master_path", default="master.xlsx", show_default=True,
                              type=click.Path(path_type=Path), help="主数据文件（.xlsx、CSV 文件夹或 .json）。")
 LEDGER_OPTION = click.option("--ledger", "ledger_path", default=DEFAULT_LEDGER, show_default=True,
@@ -32,7 +33,8 @@ LEDGER_OPTION = click.option("--ledger", "ledger_path", default=DEFAULT_LEDGER, 
               help="规则配置 rules.toml：停用某些规则或调整严重程度。")
 @click.option("--password", default="jixiao", show_default=True, help="退回修改表的工作表保护密码。")
 @click.option("--no-sendback", is_flag=True, help="不生成退回修改表。")
-@click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--manifest", "manifest_path", default=DEFAULT_MANIFEST, show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path),
               help="下发清单 manifest.csv：据此识别原样退回的空白表，概览中的下发状态也据此判断。")
 @click.option("--originals", "originals_dir", type=click.Path(file_okay=False, path_type=Path),
               help="把收到的每个文件原样保存到这个文件夹（按 sha256 命名，相同内容只存一份）。")
@@ -65,7 +67,7 @@ def import_command(ctx, paths, master_path, out_dir, ledger_path, jobs, template
 @cli.command("status")
 @MASTER_OPTION
 @LEDGER_OPTION
-@click.option("--manifest", "manifest_path", default=Path("output/下发/manifest.csv"), show_default=True,
+@click.option("--manifest", "manifest_path", default=DEFAULT_MANIFEST, show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="下发清单（generate 写出的 manifest.csv）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出，供脚本使用。")
 @click.help_option("-h", "--help", help="显示本帮助并退出。")

@@ -9,7 +9,7 @@ import click
 from ..cli import cli
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
 from ..parallel import default_jobs
-from .import_cmd import LEDGER_OPTION, MASTER_OPTION
+from .import_cmd import DEFAULT_MANIFEST, LEDGER_OPTION, MASTER_OPTION
 
 STATE_LABEL = "当前状态"
 
@@ -52,7 +52,8 @@ def _echo_one(result) -> bool:
               help="报告放在这个文件夹（默认：--run 时为该次导入原来的文件夹，否则为 output/核对 下新建的文件夹）。")
 @MASTER_OPTION
 @LEDGER_OPTION
-@click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--manifest", "manifest_path", default=DEFAULT_MANIFEST, show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path),
               help="下发清单 manifest.csv（概览中的下发状态据此判断）。")
 @click.option("--deadline", default="", help="报送截止时间，写入退回通知和催报名单。")
 @click.option("--password", default="jixiao", show_default=True, help="退回修改表的工作表保护密码。")
