@@ -45,7 +45,8 @@ from .sendback import needs_sendback, write_sendbacks
 from .status import UnitStatus, unit_status
 from .submission import Submission, submission_from_dict
 from .template import DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, builtin_template, load_spec
-from .unfilled import NO_INPUT_CHANGED, RULE_BLANK, SAME_BYTES, blank_finding, is_unfilled, manifest_sha256s
+from .unfilled import (NO_INPUT_CHANGED, RULE_BLANK, SAME_BYTES, blank_finding, is_unfilled, manifest_sha256s,
+                       manifest_units)
 
 
 SENDBACK_FOLDER = "退回修改"
@@ -104,6 +105,7 @@ class ImportResult:
     blanks: int = 0
     followups: list[Path] = field(default_factory=list)
     rebuilt: list["ImportResult"] = field(default_factory=list)  # earlier runs whose reports this run completed
+    rebuild_error: str = ""  # why an earlier run's reports could not be rebuilt (then it stays unreported)
 
     @property
     def has_errors(self) -> bool:
@@ -198,7 +200,8 @@ def run_import(master: Master, options: ImportOptions,
         run = ledger.start_run(options.paths, socket.gethostname(), os.getpid())
         result.run_id, result.out_dir = run.id, run_folder(ledger, options.out_dir, run, options.run_folders)
         ledger.set_run_folder(run.id, Path(result.out_dir).absolute())  # a later rebuild may run elsewhere
-        tasks = _receive(ledger, files, result, on_file, limits, _Intake(run.id, issued, options.originals_dir))
+        context = _Intake(run.id, issued, options.originals_dir, manifest_units(options.manifest_path))
+        tasks = _receive(ledger, files, result, on_file, limits, context)
         freeze_shared_objects()
         pool = IsolatedPool(min(options.jobs, max(len(tasks), 1)), limits, _init_worker,
                             (master, specs, config, bool(issued)))
@@ -225,12 +228,12 @@ def _specs(options: ImportOptions) -> tuple[FormSpec, FormSpec]:
             load_spec(options.dept_template or builtin_template(DEPARTMENT_TEMPLATE)))
 
 
-def run_folder(ledger: Ledger, out_dir: Path, run: RunRow, own_folder: bool, label: str = "") -> Path:
+def run_folder(ledger: Ledger, out_dir: Path, run: RunRow, own_folder: bool) -> Path:
     """Where a run writes its outputs: ``out_dir/<时间>-第N次/`` (``own_folder``, or when ``out_dir`` already
     holds an earlier run's outputs — they are never overwritten), else ``out_dir`` itself."""
     out_dir = Path(out_dir)
     started = datetime.fromisoformat(run.started_at)
-    named = out_dir / f"{started:%Y%m%d-%H%M%S}-{label or f'第{run.id}次'}"
+    named = out_dir / f"{started:%Y%m%d-%H%M%S}-第{run.id}次"
     if own_folder or _holds_outputs(ledger, out_dir):
         return named
     return out_dir
@@ -295,7 +298,13 @@ def _rebuild_unreported(pool: IsolatedPool, ledger: Ledger, master: Master, opti
     for run in ledger.runs():
         if run.id == current or run.reported_at is not None or not run.out_dir or _alive(run):
             continue
-        result = rebuild_run(pool, ledger, master, replace(options, out_dir=Path(run.out_dir)), run.id)
+        try:
+            result = rebuild_run(pool, ledger, master, replace(options, out_dir=Path(run.out_dir)), run.id)
+        except OSError as exc:
+            # Its folder cannot be written now (moved, read-only, disk full): the run stays unreported and
+            # the next import or `jixiao-xl report --run` tries again; this run's own reports are complete.
+            rebuilt.append(ImportResult(run_id=run.id, out_dir=Path(run.out_dir), rebuild_error=str(exc)))
+            continue
         ledger.mark_reported(run.id)
         rebuilt.append(result)
     return rebuilt
@@ -407,10 +416,9 @@ def _write_sendbacks(pool: IsolatedPool, ledger: Ledger, options: ImportOptions,
     def job(item: tuple) -> _SendbackJob:
         _light_sub, import_id, problems = item
         try:
-            stored = ledger.submission_json_of(import_id)
+            return _SendbackJob(ledger.submission_json_of(import_id), problems, out_dir, options.password)
         except Exception as exc:  # noqa: BLE001 - one unit's stored return must not end the run
-            stored = f"{type(exc).__name__}: {exc}"
-        return _SendbackJob(stored, problems, out_dir, options.password)
+            return _SendbackJob("", problems, out_dir, options.password, failure=f"{type(exc).__name__}: {exc}")
 
     written: list[Path] = []
     for (light, _import_id, _problems), future in in_window(pool, _sendback_one, todo, 2 * max(1, options.jobs), job):
@@ -440,11 +448,14 @@ class _SendbackJob:
     problems: tuple[Finding, ...]
     out_dir: Path
     password: str
+    failure: str = ""  # the stored submission could not be read: the worker reports this instead
 
 
 def _sendback_one(job: _SendbackJob) -> list[Path]:
     """Render one unit's 退回修改 workbook (inside a worker)."""
     master, specs = _WORKER["master"], _WORKER["specs"]
+    if job.failure:
+        raise LookupError(f"台账中该报送的内容无法读取：{job.failure}")
     submission = submission_from_dict(json.loads(job.submission_json))
     return write_sendbacks(job.out_dir, master, [submission], job.problems, *specs, password=job.password,
                            durable=False)
@@ -458,6 +469,7 @@ class _Intake:
     run_id: int
     issued: frozenset[str]
     originals_dir: Path | None
+    issued_units: dict[str, str] = field(default_factory=dict)  # sha256 → 单位编码, from the manifest
 
 
 def _receive(ledger: Ledger, files: Sequence[Path], result: ImportResult, on_file: Callable[[Path], None],
@@ -478,16 +490,16 @@ def _receive(ledger: Ledger, files: Sequence[Path], result: ImportResult, on_fil
                 tasks.append(task)
             else:
                 if task is not None:
-                    _complete(ledger, task, _unread(task.intake, context.issued), result)
+                    _complete(ledger, task, _unread(task.intake, context), result)
                 on_file(path)
             group.done()
     return tasks
 
 
-def _unread(intake: Intake, issued: frozenset[str]) -> _Checked:
+def _unread(intake: Intake, context: _Intake) -> _Checked:
     """The outcome of a file completed without being read: refused by intake, or the issued bytes."""
-    if intake.sha256 in issued:
-        unit_code = _issued_unit(intake)
+    if intake.sha256 in context.issued:
+        unit_code = context.issued_units.get(intake.sha256) or _issued_unit(intake)
         sub = replace(unreadable(intake), findings=())
         return _Checked(replace(sub, unit_code=unit_code),
                         (blank_finding(intake.path, intake.sha256, unit_code, SAME_BYTES),), blank=True)
@@ -495,7 +507,8 @@ def _unread(intake: Intake, issued: frozenset[str]) -> _Checked:
 
 
 def _issued_unit(intake: Intake) -> str:
-    """The unit an issued workbook was made for, from its file name (``<单位编码>-<单位名称>.xlsx``)."""
+    """The unit an issued workbook was made for, from its file name (``<单位编码>-<单位名称>.xlsx``), when no
+    manifest row names it."""
     match = re.match(r"([0-9A-Za-z]+)-", Path(intake.path).name)
     return match.group(1) if match else ""
 

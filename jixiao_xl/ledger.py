@@ -13,6 +13,12 @@ An import is recorded in two steps, each its own transaction:
 ``received`` by a crash is completed by the next import of the same file. Rows are never deleted (a
 trigger refuses it); a newer return of a unit points the older one at itself through ``superseded_by``.
 
+Which import counts for a unit is decided by :mod:`.counting` alone: every "accepted" query
+(:meth:`Ledger.latest_by_unit`, :meth:`Ledger.accepted_returns` …) goes through :meth:`Ledger.counted_ids`.
+``superseded_by`` records what each import replaced when it came in; an issued workbook returned unfilled
+(``receipts.blank``) replaces nothing and never counts. ``receipts`` also links every import to its copy
+under 原件/, and ``runs``/``run_files`` record each import run and whether its reports were completed.
+
 The schema is versioned with ``PRAGMA user_version``; :data:`MIGRATIONS` are applied forward, one
 transaction each, when a ledger is opened. Writers take the write lock up front (``BEGIN IMMEDIATE``) and
 wait up to 30 s for each other, so several processes can import into one ledger at once.
@@ -219,7 +225,8 @@ class ImportRow:
 
     @property
     def accepted(self) -> bool:
-        """True for a parsed import that no later return of its unit has superseded."""
+        """True for a parsed import that no later return of its unit has superseded (an unfilled blank is
+        never superseded but never counts either: ask :meth:`Ledger.counted_ids` which import counts)."""
         return self.status == "parsed" and self.superseded_by is None
 
 

@@ -35,10 +35,15 @@ _FOOTER = ("footer.filler", "footer.phone", "footer.date")
 
 def manifest_sha256s(path: Path | None) -> frozenset[str]:
     """The sha256 of every workbook listed in a manifest.csv (empty when there is none)."""
+    return frozenset(manifest_units(path))
+
+
+def manifest_units(path: Path | None) -> dict[str, str]:
+    """sha256 → 单位编码 of every workbook a manifest.csv lists (empty when there is none)."""
     if path is None:
-        return frozenset()
-    return frozenset(digest.strip().lower() for row in read_manifest(Path(path))
-                     if (digest := str(row.get("sha256") or "")).strip())
+        return {}
+    return {str(row.get("sha256") or "").strip().lower(): str(row.get("单位编码") or "").strip()
+            for row in read_manifest(Path(path)) if str(row.get("sha256") or "").strip()}
 
 
 def blank_finding(file: str, sha256: str, unit_code: str, how: str) -> Finding:

@@ -270,8 +270,8 @@ def test_issued_blanks_are_reported_to_the_bureau_and_never_count(bureau, tmp_pa
     filled(bureau, B, inbox / "a", "乙中心报送.xlsx", "乙中心填写")
     resaved(bureau, C, inbox / "b", "丙站-未填.xlsx")
     (inbox / "z").mkdir()
-    for code in NAMES:  # the issued blanks, byte for byte, read after the real returns
-        shutil.copy(issued(bureau, code), inbox / "z")
+    for code in NAMES:  # the issued blanks, byte for byte, read after the real returns (戊办's renamed)
+        shutil.copy(issued(bureau, code), inbox / "z" / ("附件.xlsx" if code == E else issued(bureau, code).name))
     ledger = tmp_path / "ledger.sqlite"
     result = invoke("import", inbox, "--master", bureau / "master.xlsx", "--out", tmp_path / "out", "--ledger", ledger,
                     "--manifest", bureau / "issued" / "manifest.csv", "--jobs", 1)
@@ -283,6 +283,7 @@ def test_issued_blanks_are_reported_to_the_bureau_and_never_count(bureau, tmp_pa
     assert "与下发的文件逐字节相同" in blanks[str(issued_copy(inbox, A))]["message"]
     assert "所有填报单元格与下发时预填的内容相同" in blanks[str(inbox / "b" / "丙站-未填.xlsx")]["message"]
     assert blanks[str(issued_copy(inbox, A))]["unit_code"] == A
+    assert blanks[str(inbox / "z" / "附件.xlsx")]["unit_code"] == E  # named by the manifest
     blank_files = set(blanks)
     # A blank file has no other finding: no rules were run on it.
     assert {f["rule"] for f in found if f["file"] in blank_files} == {"X-BLANK"}

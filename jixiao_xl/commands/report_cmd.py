@@ -18,6 +18,10 @@ def echo_run(result) -> bool:
     """Print what a run (and every earlier run it completed) found and wrote; True when any has errors."""
     failed = False
     for done in result.rebuilt:
+        if done.rebuild_error:
+            click.echo(f"第 {done.run_id} 次导入的核对报告上次未完成，这次也未能补做（{done.rebuild_error}）；"
+                       f"请确认 {done.out_dir} 可以写入后运行 jixiao-xl report --run {done.run_id}。")
+            continue
         click.echo(f"第 {done.run_id} 次导入的核对报告上次未完成，已根据台账补做：{done.out_dir}")
         failed = _echo_one(done) or failed
     if result.rebuilt:
