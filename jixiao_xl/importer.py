@@ -175,10 +175,13 @@ def guard_output(options: ImportOptions) -> None:
         source = Path(source).resolve()
         if not source.is_dir():
             continue
-        for target, what in ((options.out_dir, "输出文件夹"), (options.ledger_path, "台账文件")):
+        targets = [(options.out_dir, "输出文件夹"), (options.ledger_path, "台账文件")]
+        if options.originals_dir is not None:
+            targets.append((options.originals_dir, "原件文件夹"))
+        for target, what in targets:
             if Path(target).resolve().is_relative_to(source):
-                raise InputError(f"{what} {target} 位于报回文件所在的文件夹 {source} 之内；请用 --out/--ledger 指定该文件夹以外的位置，"
-                                 "以免把报告当作报回文件读取或改动报回文件。")
+                raise InputError(f"{what} {target} 位于报回文件所在的文件夹 {source} 之内；请用 --out/--ledger/--originals "
+                                 "指定该文件夹以外的位置，以免把报告或原件当作报回文件读取，或改动报回文件。")
 
 
 def run_import(master: Master, options: ImportOptions,

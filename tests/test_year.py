@@ -469,3 +469,12 @@ def test_a_failing_report_sheet_or_notice_is_a_finding_and_the_run_goes_on(burea
     assert not any(name.startswith("435001") for name in book.sheetnames)
     assert [p.name for p in (out / "退回通知").iterdir()] == ["435001-甲局-退回通知.txt"]
     assert sorted(p.name for p in (out / "退回修改").iterdir()) == ["435001-甲局.xlsx", "435002-乙中心.xlsx"]
+
+
+def test_originals_inside_the_returns_folder_are_refused(bureau, tmp_path):
+    inbox = tmp_path / "inbox"
+    filled(bureau, A, inbox, "甲局报送.xlsx", "甲局填写")
+    result = invoke("import", inbox, "--master", bureau / "master.xlsx", "--out", tmp_path / "out", "--ledger",
+                    tmp_path / "ledger.sqlite", "--originals", inbox / "原件")
+    assert result.exit_code == 2 and "原件文件夹" in result.output
+    assert not (inbox / "原件").exists() and not (tmp_path / "ledger.sqlite").exists()

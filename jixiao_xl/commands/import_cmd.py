@@ -24,7 +24,8 @@ LEDGER_OPTION = click.option("--ledger", "ledger_path", default=DEFAULT_LEDGER, 
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @MASTER_OPTION
 @click.option("--out", "out_dir", default=Path("output/核对"), show_default=True, type=click.Path(path_type=Path),
-              help="核对报告和退回修改表放在这个文件夹。")
+              help="核对报告、退回修改表、退回通知和催报名单放在这个文件夹（未指定时每次导入在其中新建一个文件夹；"
+                   "已有报告的文件夹从不覆盖）。")
 @LEDGER_OPTION
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="并行进程数（默认等于 CPU 核数）。")
 @click.option("--template", type=click.Path(dir_okay=False, path_type=Path), help="下发时使用的自定义项目表模板。")

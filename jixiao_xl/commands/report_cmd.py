@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -61,9 +62,12 @@ def _echo_one(result) -> bool:
               help="下发清单 manifest.csv（概览中的下发状态据此判断）。")
 @click.option("--deadline", default="", help="报送截止时间，写入退回通知和催报名单。")
 @click.option("--password", default="jixiao", show_default=True, help="退回修改表的工作表保护密码。")
+@click.option("--template", type=click.Path(dir_okay=False, path_type=Path), help="下发时使用的自定义项目表模板。")
+@click.option("--dept-template", type=click.Path(dir_okay=False, path_type=Path), help="下发时使用的自定义部门整体表模板。")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="并行进程数（默认等于 CPU 核数）。")
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
-def report_command(run_id, out_dir, master_path, ledger_path, manifest_path, deadline, password, jobs) -> int:
+def report_command(run_id, out_dir, master_path, ledger_path, manifest_path, deadline, password, template,
+                   dept_template, jobs) -> int:
     """不导入文件，按台账生成核对报告、退回修改表、退回通知和催报名单；--run N 重新生成某次导入的报告。"""
     from ..importer import ImportOptions, open_report_pool, rebuild_run, report_state
     from ..ledger import Ledger
@@ -83,7 +87,8 @@ def report_command(run_id, out_dir, master_path, ledger_path, manifest_path, dea
             base = Path(out_dir) if out_dir is not None else Path("output/核对")
             target = _state_folder(base)
         options = ImportOptions(paths=(), out_dir=target, ledger_path=ledger_path, jobs=jobs or default_jobs(),
-                                password=password, manifest_path=manifest_path, deadline=deadline)
+                                password=password, manifest_path=manifest_path, deadline=deadline,
+                                project_template=template, dept_template=dept_template)
         pool = open_report_pool(master, options)
         try:
             if run_id is not None:
@@ -100,8 +105,6 @@ def report_command(run_id, out_dir, master_path, ledger_path, manifest_path, dea
 
 def _state_folder(base: Path) -> Path:
     """A new folder under ``base`` for a report of the current state (never one an earlier report used)."""
-    from datetime import datetime
-
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     target, n = base / f"{stamp}-{STATE_LABEL}", 2
     while target.exists():
