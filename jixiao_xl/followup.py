@@ -23,7 +23,7 @@ from .findings import Finding
 from .ledger import display_time
 from .model import Master
 from .report import cell_order
-from .safety import FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, safe_file_stem, write_atomic
+from .safety import FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, flush_to_disk, safe_file_stem, write_atomic
 from .sendback import findings_of, needs_sendback
 from .status import UnitStatus
 from .submission import Submission
@@ -88,13 +88,14 @@ def write_followups(folder: Path, master: Master, units: Sequence[UnitStatus], f
         path = folder / NOTICE_FOLDER / notice_name(unit.code, unit.name)
         try:
             text = render_notice(master, unit, sub, problems, deadline)
-            write_atomic(path, text.replace("\n", "\r\n").encode("utf-8-sig"))
+            write_atomic(path, text.replace("\n", "\r\n").encode("utf-8-sig"), durable=False)
         except Exception as exc:  # noqa: BLE001 - one unit's notice must not cost the others
             failures.append(Finding(G_NOTICE.code, G_NOTICE.severity,
                                     f"未能生成该单位的退回通知（{type(exc).__name__}: {exc}）；请按问题清单另行通知。",
                                     file=sub.file, sha256=sub.sha256, unit_code=unit.code))
             continue
         written.append(path)
+    flush_to_disk(written)  # one flush for all the notices instead of one fsync each
     written.append(write_reminders(folder / REMINDER_NAME, master, units, deadline))
     return written, failures
 
