@@ -296,6 +296,16 @@ def test_issued_blanks_are_reported_to_the_bureau_and_never_count(bureau, tmp_pa
     rows = file_rows(tmp_path / "out" / "report.xlsx")
     assert rows[str(issued_copy(inbox, C))] == "未填写的下发表，不算报送"
     assert "无法读取" not in result.output
+    # Later blanks of units that have returned (opened and saved again, nothing filled) change nothing.
+    later = tmp_path / "later"
+    resaved(bureau, A, later, "甲局-空白.xlsx")
+    resaved(bureau, B, later, "乙中心-空白.xlsx")
+    again = invoke("import", later, "--master", bureau / "master.xlsx", "--out", tmp_path / "out2", "--ledger", ledger,
+                   "--manifest", bureau / "issued" / "manifest.csv", "--jobs", 1)
+    assert again.exit_code == 0, again.output
+    assert status_states(bureau, ledger) == status
+    assert not (tmp_path / "out2" / "退回修改").exists()
+    assert {f["rule"] for f in findings(tmp_path / "out2") if f["file"]} == {"X-BLANK"}
     # consolidate uses the same counting: the blanks' units come from the master, 甲局 from its return.
     consolidated = invoke("consolidate", "--master", bureau / "master.xlsx", "--ledger", ledger, "--out",
                           tmp_path / "汇总.json", "--format", "json")
