@@ -47,6 +47,11 @@ def _add_second_unit(path: Path) -> None:
     wb.save(path)
 
 
+def _first_return(wb) -> None:
+    """The first return of 435001: only 填表人 typed (a form returned unfilled would not be a return)."""
+    wb["3.统一着装经费"]["B21"] = "王芳"
+
+
 def _fix_plan_and_goal(wb) -> None:
     """The second return of 435001: 统一着装经费's plan completed and one plan node moved."""
     uniform = wb["3.统一着装经费"]
@@ -64,12 +69,11 @@ def year(tmp_path_factory) -> Path:
     _invoke("master", "init", "--sample", str(master))
     _add_second_unit(master)
     _invoke("generate", "--master", str(master), "--out", str(root / "下发"), "--jobs", "1")
-    for run, edit in (("r1", None), ("r2", _fix_plan_and_goal)):
+    for run, edit in (("r1", _first_return), ("r2", _fix_plan_and_goal)):
         folder = root / "收件" / run
         folder.mkdir(parents=True)
         wb = openpyxl.load_workbook(root / "下发" / UNIT_FILE)
-        if edit:
-            edit(wb)
+        edit(wb)
         wb.save(folder / UNIT_FILE)
         _invoke("import", str(folder), "--master", str(master), "--out", str(root / "核对" / run),
                 "--ledger", str(ledger), "--jobs", "1", "--no-sendback")
