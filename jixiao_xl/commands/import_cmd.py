@@ -9,7 +9,8 @@ import click
 
 from ..cli import cli
 from ..console import progress
-from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
+from ..errors import EXIT_FINDINGS, EXIT_OK
+from ..findings import SEVERITY_ZH, has_errors
 from ..parallel import default_jobs
 
 DEFAULT_LEDGER = Path("output/ledger.sqlite")
@@ -73,13 +74,22 @@ def status_command(master_path, ledger_path, manifest_path, as_json) -> int:
     from ..status import render_status_table, status_json, unit_status
 
     master = load_master(master_path)
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open_readonly(ledger_path) as ledger:
         rows = unit_status(master, ledger, read_manifest(manifest_path))
+        problems = ledger.inconsistencies()
     if as_json:
-        click.echo(json.dumps(status_json(rows), ensure_ascii=False, indent=1))
+        document = status_json(rows)
+        document["findings"] = [finding.as_row() for finding in problems]
+        click.echo(json.dumps(document, ensure_ascii=False, indent=1))
     else:
         click.echo(render_status_table(rows))
-    return EXIT_OK
+        _echo_findings(problems)
+    return EXIT_FINDINGS if has_errors(problems) else EXIT_OK
+
+
+def _echo_findings(findings) -> None:
+    for finding in findings:
+        click.echo(f"[{SEVERITY_ZH.get(finding.severity, finding.severity)}] {finding.rule}：{finding.message}")
 
 
 @cli.command("consolidate")
@@ -94,22 +104,17 @@ def status_command(master_path, ledger_path, manifest_path, as_json) -> int:
 def consolidate_command(master_path, ledger_path, out_path, fmt, only_returned) -> int:
     """按各单位最新一次有效报送汇总：总表、支出计划、绩效指标、明细（每个数字注明来源单元格）。"""
     from ..consolidate import consolidate, write_consolidation
-    from ..findings import has_errors
     from ..ledger import Ledger
     from ..master import load_master
 
     master = load_master(master_path)
-    if not ledger_path.exists():
-        raise InputError(f"找不到台账 {ledger_path}。请先用 jixiao-xl import 导入报回的表格，或用 --ledger 指定台账。")
     if fmt != "xlsx" and out_path.suffix == ".xlsx":
         out_path = out_path.with_suffix("" if fmt == "csv" else ".json")
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open_readonly(ledger_path) as ledger:
         result = consolidate(master, ledger, include_unreturned=not only_returned)
     written = write_consolidation(result, out_path, fmt)
     total = result.grand_total
     click.echo(f"汇总完成：{written}")
     click.echo(f"预算数合计 {total} {master.settings.money_unit}。")
-    for finding in result.findings:
-        click.echo(f"[{'错误' if finding.severity == 'error' else '警告' if finding.severity == 'warning' else '提示'}] "
-                   f"{finding.rule}：{finding.message}")
+    _echo_findings(result.findings)
     return EXIT_FINDINGS if has_errors(result.findings) else EXIT_OK
