@@ -18,7 +18,7 @@ import click
 
 from . import __version__
 from .errors import (EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE, JixiaoError, Terminated,
-                     clear_progress, os_fault)
+                     clear_progress, os_fault_within)
 from .parallel import allow_workers, stop_workers
 
 _HEADINGS = {"Options": "选项", "Commands": "命令", "Arguments": "参数"}
@@ -145,14 +145,12 @@ def _run(args: list[str]) -> int:
             raise
         click.echo(f"错误：{exc}", err=True)
         return exc.exit_code
-    except OSError as exc:
-        fault = os_fault(exc)
+    except Exception as exc:  # noqa: BLE001 - the one place where unexpected failures become a message
+        fault = os_fault_within(exc)
         if debug or fault is None:
             return _internal_error(exc, debug)
         click.echo(f"错误：{fault}", err=True)
         return fault.exit_code
-    except Exception as exc:  # noqa: BLE001 - the one place where unexpected failures become a message
-        return _internal_error(exc, debug)
     return result if isinstance(result, int) else EXIT_OK
 
 

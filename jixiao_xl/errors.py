@@ -14,7 +14,9 @@ what the running command last told :func:`note_progress`.
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
+from pathlib import Path
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -43,12 +45,13 @@ class Terminated(BaseException):
 
 # -- progress, for the full-disk answer ----------------------------------------------------------------
 
-_progress = {"finished": "", "pending": ""}
+_progress = {"finished": "", "pending": "", "where": ""}
 
 
-def note_progress(finished: str, pending: str) -> None:
-    """Tell the fault answers what the running command has finished and what it is doing now (Chinese)."""
-    _progress["finished"], _progress["pending"] = finished, pending
+def note_progress(finished: str, pending: str, where: object = "") -> None:
+    """Tell the fault answers what the running command has finished, what it is doing now (Chinese) and
+    where it writes (named when an error does not carry its path, as a failed write to an open file)."""
+    _progress.update(finished=finished, pending=pending, where=str(where))
 
 
 def clear_progress() -> None:
@@ -63,8 +66,14 @@ _FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 def _where(exc: OSError, path: object = None) -> str:
+    """The path to name: the one given, else the error's; a write's temporary file is named by its folder."""
     where = path if path is not None else exc.filename
-    return str(where) if where else "目标文件夹"
+    if not where:
+        return f"文件夹 {_progress['where']}" if _progress["where"] else "目标文件夹"
+    where = os.fsdecode(where) if isinstance(where, (bytes, os.PathLike)) else str(where)
+    if os.path.basename(where).startswith(".tmp-"):
+        return f"文件夹 {os.path.dirname(where) or '.'}"
+    return where
 
 
 def read_only_message(where: str) -> str:
@@ -78,7 +87,7 @@ def full_disk_message(where: str) -> str:
     finished = _progress["finished"] or "此前已写完的文件都是完整的"
     pending = _progress["pending"] or "正在写入的文件"
     return (f"磁盘空间已满，写入 {where} 失败。已完成：{finished}。未完成：{pending}（没有写出半截文件）。"
-            "请清理磁盘或换一个空间充足的位置后重新运行同一命令，已完成的部分不会重复，未完成的部分会补全。")
+            "请清理磁盘或换一个空间充足的位置后重新运行同一命令，即可补全未完成的部分。")
 
 
 def os_fault(exc: OSError, path: object = None) -> SystemFault | None:
@@ -87,6 +96,22 @@ def os_fault(exc: OSError, path: object = None) -> SystemFault | None:
         return SystemFault(read_only_message(_where(exc, path)))
     if exc.errno in _FULL_ERRNOS:
         return SystemFault(full_disk_message(_where(exc, path)))
+    return None
+
+
+def os_fault_within(exc: BaseException) -> SystemFault | None:
+    """:func:`os_fault` of the first ``OSError`` in ``exc``, its causes, or its first argument (libraries
+    such as xlsxwriter wrap the operating system's error in one of their own)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        for candidate in (current, *current.args[:1]):
+            if isinstance(candidate, OSError):
+                fault = os_fault(candidate)
+                if fault is not None:
+                    return fault
+        current = current.__cause__ or current.__context__
     return None
 
 
@@ -100,6 +125,8 @@ def sqlite_fault(exc: sqlite3.Error, path: object) -> SystemFault | None:
         return SystemFault(read_only_message(f"台账 {path}"))
     if code == sqlite3.SQLITE_FULL:
         return SystemFault(full_disk_message(f"台账 {path}"))
+    if code == sqlite3.SQLITE_CANTOPEN and Path(path).parent.is_dir() and not os.access(Path(path).parent, os.W_OK):
+        return SystemFault(read_only_message(f"台账所在的文件夹 {Path(path).parent}"))
     if code == sqlite3.SQLITE_CANTOPEN:
         return SystemFault(f"无法打开台账 {path}：文件或其所在文件夹不可读写。"
                            "请确认路径正确且当前用户对该文件夹有读写权限，或用 --ledger 指定另一个位置。")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .catalogue import define
-from .errors import InputError
+from .errors import InputError, note_progress
 from .findings import Finding, has_errors
 from .intake import Intake, Isolated, IsolatedPool, Limits, collect_files, inspect_file, sha256_file
 from .ledger import Encoded, Ledger, encode
@@ -142,6 +142,8 @@ def run_import(master: Master, options: ImportOptions,
     files = collect_files(options.paths)
     result = ImportResult(files=len(files))
     with Ledger.open(options.ledger_path) as ledger:
+        note_progress("已记入台账的文件都是完整的（台账按批提交）", "其余文件的核对和记录，以及核对报告",
+                      options.ledger_path)
         tasks = _receive(ledger, files, result, on_file, limits)
         freeze_shared_objects()
         pool = IsolatedPool(min(options.jobs, max(len(tasks), 1)), limits, _init_worker, (master, specs, config))
@@ -156,6 +158,8 @@ def run_import(master: Master, options: ImportOptions,
             result.submissions.sort(key=lambda s: order.get(s.file, len(order)))
             result.findings += reconcile_batch(result.submissions, master)
             result.findings += outstanding_findings(ledger.accepted_unit_codes(), master)
+            note_progress(f"全部 {len(files)} 个文件已核对并记入台账（台账完好）", "核对报告和退回修改表",
+                          options.out_dir)
             for folder in (options.out_dir, options.out_dir / SENDBACK_FOLDER):
                 sweep_stale_temporaries(folder)
             if options.sendbacks:
