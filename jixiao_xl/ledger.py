@@ -171,6 +171,8 @@ def _v4_digest_table(db: sqlite3.Connection) -> None:
 # A migration is an SQL script, or a function run inside the migration's transaction.
 MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (_V1, _V2, _V3, _v4_digest_table)
 SCHEMA_VERSION = len(MIGRATIONS)
+# The version that added the digests table (older ledgers are consolidated from the full submissions).
+DIGESTS_VERSION = MIGRATIONS.index(_v4_digest_table) + 1
 
 
 def split_script(script: str) -> list[str]:
@@ -915,7 +917,7 @@ class Ledger:
         tool does not know, and units whose returns supersede each other in a cycle or point at an import
         that does not exist (the unit would otherwise silently have no accepted return)."""
         problems = []
-        if not self.has_table("digests"):
+        if self.schema_version >= DIGESTS_VERSION and not self.has_table("digests"):
             problems.append(Finding(
                 RULE_LEDGER_TABLE.code, RULE_LEDGER_TABLE.severity,
                 f"台账 {self.path} 缺少汇总摘要表（digests），汇总改为从各次导入的完整报送数据读取，结果不受影响但较慢。"
