@@ -115,6 +115,19 @@ def os_fault_within(exc: BaseException) -> SystemFault | None:
     return None
 
 
+# Less free space than this on the ledger's disk explains an I/O error there as a full disk (SQLite reports
+# a failed write to its shared-memory or journal file as SQLITE_IOERR, not SQLITE_FULL).
+NEARLY_FULL_BYTES = 1024 * 1024
+
+
+def _nearly_full(folder: Path) -> bool:
+    try:
+        usage = os.statvfs(folder)
+    except (OSError, AttributeError):  # no statvfs on Windows
+        return False
+    return usage.f_bavail * usage.f_frsize < NEARLY_FULL_BYTES
+
+
 def sqlite_fault(exc: sqlite3.Error, path: object) -> SystemFault | None:
     """The plain answer for SQLite's operating-system-like failures on the ledger at ``path``, or None.
 
@@ -123,7 +136,7 @@ def sqlite_fault(exc: sqlite3.Error, path: object) -> SystemFault | None:
     code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
     if code == sqlite3.SQLITE_READONLY:
         return SystemFault(read_only_message(f"台账 {path}"))
-    if code == sqlite3.SQLITE_FULL:
+    if code == sqlite3.SQLITE_FULL or (code == sqlite3.SQLITE_IOERR and _nearly_full(Path(path).parent)):
         return SystemFault(full_disk_message(f"台账 {path}"))
     if code == sqlite3.SQLITE_CANTOPEN and Path(path).parent.is_dir() and not os.access(Path(path).parent, os.W_OK):
         return SystemFault(read_only_message(f"台账所在的文件夹 {Path(path).parent}"))
