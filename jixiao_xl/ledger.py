@@ -576,7 +576,9 @@ class Ledger:
         """Turn SQLite's failures into plain answers: busy, read-only, full disk, or not a ledger at all."""
         try:
             yield
-        except sqlite3.Error as exc:
+        except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
+            if type(exc) not in (sqlite3.OperationalError, sqlite3.DatabaseError):
+                raise  # a constraint or a programming error is this program's fault, not the system's
             raise self._fault(exc) from exc
 
     def _fault(self, exc: sqlite3.Error) -> JixiaoError:

@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from ..cli import cli
-from ..console import progress
+from ..console import echo_findings, progress
 from ..errors import EXIT_FINDINGS, EXIT_OK
-from ..findings import SEVERITY_ZH, has_errors
+from ..findings import has_errors
 from ..parallel import default_jobs
 
 DEFAULT_LEDGER = Path("output/ledger.sqlite")
@@ -83,13 +83,8 @@ def status_command(master_path, ledger_path, manifest_path, as_json) -> int:
         click.echo(json.dumps(document, ensure_ascii=False, indent=1))
     else:
         click.echo(render_status_table(rows))
-        _echo_findings(problems)
+        echo_findings(problems)
     return EXIT_FINDINGS if has_errors(problems) else EXIT_OK
-
-
-def _echo_findings(findings) -> None:
-    for finding in findings:
-        click.echo(f"[{SEVERITY_ZH.get(finding.severity, finding.severity)}] {finding.rule}：{finding.message}")
 
 
 @cli.command("consolidate")
@@ -116,5 +111,5 @@ def consolidate_command(master_path, ledger_path, out_path, fmt, only_returned) 
     total = result.grand_total
     click.echo(f"汇总完成：{written}")
     click.echo(f"预算数合计 {total} {master.settings.money_unit}。")
-    _echo_findings(result.findings)
+    echo_findings(result.findings)
     return EXIT_FINDINGS if has_errors(result.findings) else EXIT_OK
