@@ -423,6 +423,25 @@ def display_time(iso: str) -> str:
 # Opening read-only, and who has a ledger open
 
 
+def _refuse_foreign(path: Path) -> None:
+    """Before a write: refuse an existing file that is not a ledger, leaving it untouched — not SQLite, or a
+    database with tables but none of ours. A new or empty file, a blank database (a ledger whose creation
+    was interrupted) and a ledger of any version pass (migrations upgrade it, or refuse a newer one)."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    with open(path, "rb") as handle:
+        if not handle.read(100).startswith(SQLITE_MAGIC):
+            _check_header(path)  # raises: not SQLite
+    connection = _connect_readonly(path)
+    try:
+        tables = {name for name, in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        connection.close()
+    if tables and "imports" not in tables:
+        raise LedgerError(f"{path} 不是可用的 jixiao-xl 台账文件（其他程序的数据库），已原样保留、未作任何修改；"
+                          "请用 --ledger 指定 jixiao-xl import 写出的台账文件，或指定一个新文件名。")
+
+
 def _check_header(path: Path) -> None:
     """Refuse, from the first 100 bytes and without opening it in SQLite, a file that is not our ledger."""
     try:
@@ -434,11 +453,11 @@ def _check_header(path: Path) -> None:
     except IsADirectoryError:
         raise LedgerError(f"台账路径 {path} 是一个文件夹；请用 --ledger 指定台账文件（.sqlite）。") from None
     if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
-        raise LedgerError(f"{path} 不是 jixiao-xl 的台账（不是 SQLite 数据库），已原样保留、未作任何修改；"
+        raise LedgerError(f"{path} 不是可用的 jixiao-xl 台账文件（不是 SQLite 数据库），已原样保留、未作任何修改；"
                           "请用 --ledger 指定 jixiao-xl import 写出的台账文件。")
     version = int.from_bytes(header[60:64], "big", signed=True)
     if version == 0:
-        raise LedgerError(f"{path} 不是 jixiao-xl 的台账（其他程序的数据库或空台账），已原样保留、未作任何修改；"
+        raise LedgerError(f"{path} 不是可用的 jixiao-xl 台账文件（其他程序的数据库或空台账），已原样保留、未作任何修改；"
                           "请用 --ledger 指定 jixiao-xl import 写出的台账文件。")
     if not 0 < version <= SCHEMA_VERSION:
         raise LedgerError(f"台账 {path} 由更新版本的 jixiao-xl 创建（结构版本 {version}），"
@@ -518,6 +537,7 @@ class Ledger:
     def open(cls, path: str | Path) -> "Ledger":
         """Open (creating folders and file when needed) and migrate the ledger at ``path``."""
         path = Path(path)
+        _refuse_foreign(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
@@ -556,7 +576,7 @@ class Ledger:
         """Refuse a database without our imports table; ask for an upgrade when its columns are too old."""
         columns = self._columns("imports")
         if not columns:
-            raise LedgerError(f"{self.path} 不是 jixiao-xl 的台账（没有导入记录表），已原样保留、未作任何修改；"
+            raise LedgerError(f"{self.path} 不是可用的 jixiao-xl 台账文件（没有导入记录表），已原样保留、未作任何修改；"
                               "请用 --ledger 指定 jixiao-xl import 写出的台账文件。")
         missing = [name for name in _ROW_COLUMNS if name not in columns]
         if missing:

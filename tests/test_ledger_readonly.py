@@ -120,7 +120,7 @@ def test_a_file_that_is_not_our_ledger_is_refused_untouched(cycle, tmp_path, com
     before = _digest(path)
     result = status(cycle, path) if command == "status" else consolidate(cycle, path, tmp_path / "汇总.xlsx")
     assert result.exit_code == 2, result.output
-    assert f"{path} 不是 jixiao-xl 的台账" in result.output and "未作任何修改" in result.output
+    assert f"{path} 不是可用的 jixiao-xl 台账文件" in result.output and "未作任何修改" in result.output
     assert _digest(path) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]  # no -wal, -shm or report
     if kind.startswith("sqlite"):
@@ -128,6 +128,22 @@ def test_a_file_that_is_not_our_ledger_is_refused_untouched(cycle, tmp_path, com
             assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
             assert [name for name, in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == \
                 ["customers"]
+    _no_crash(result)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "sqlite-versioned", "text"])
+def test_import_refuses_a_file_that_is_not_our_ledger_untouched(cycle, tmp_path, kind):
+    path = tmp_path / "other.db"
+    if kind.startswith("sqlite"):
+        _foreign_database(path, kind == "sqlite-versioned")
+    else:
+        path.write_text("单位编码,金额\n435001,12\n", encoding="utf-8")
+    before = _digest(path)
+    result = _invoke("import", cycle / "报回", "--master", _master(cycle), "--out", tmp_path / "核对", "--ledger", path)
+    assert result.exit_code == 2, result.output
+    assert f"{path} 不是可用的 jixiao-xl 台账文件" in result.output and "未作任何修改" in result.output
+    assert _digest(path) == before
+    assert not Path(f"{path}-wal").exists()
     _no_crash(result)
 
 
