@@ -1,14 +1,26 @@
-"""The `jixiao-xl` command line: Chinese help, one catch site, exit codes 0/1/2/130 (DESIGN §8)."""
+"""The `jixiao-xl` command line: Chinese help, one catch site, exit codes 0/1/2/130/143 (DESIGN §8).
+
+SIGTERM and SIGINT stop the command together with every worker process it started: the handler kills the
+workers first (a worker stuck in a template would otherwise keep the pools' shutdown waiting), then unwinds
+the command (exit 143 for SIGTERM, 130 for SIGINT). Workers also die with the main process when it is
+killed outright (see :func:`jixiao_xl.parallel.bind_to_parent`).
+"""
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
+import threading
+from contextlib import contextmanager
+from typing import Iterator
 
 import click
 
 from . import __version__
-from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, JixiaoError
+from .errors import (EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE, JixiaoError, Terminated,
+                     clear_progress, os_fault_within)
+from .parallel import allow_workers, stop_workers
 
 _HEADINGS = {"Options": "选项", "Commands": "命令", "Arguments": "参数"}
 _CLICK_MESSAGES = (
@@ -103,12 +115,42 @@ def _translate_click_message(message: str) -> str:
 
 def run_cli(args: list[str], standalone: bool) -> int:
     """Run the CLI once; every outcome, expected or not, becomes a Chinese message and an exit code."""
+    clear_progress()
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_failed_zip_close
+    try:
+        return _run(args)
+    finally:
+        allow_workers()
+        sys.unraisablehook = previous_hook
+
+
+def _quiet_failed_zip_close(unraisable) -> None:
+    """Drop the OSError a half-written workbook's zip file raises again when it is garbage-collected.
+
+    When the disk fills or a folder turns read-only while xlsxwriter writes a workbook, its zip file is left
+    open; the failure itself has already become a plain answer, and the traceback Python prints for the
+    second attempt to close it (in ``ZipFile.__del__``) would only frighten the reader.
+    """
+    if isinstance(unraisable.exc_value, OSError) and \
+            getattr(unraisable.object, "__qualname__", "") == "ZipFile.__del__":
+        return
+    sys.__unraisablehook__(unraisable)
+
+
+def _run(args: list[str]) -> int:
     debug = "--debug" in args
     try:
-        result = click.Group.main(cli, args=args, prog_name="jixiao-xl", standalone_mode=False)
+        with _signals_stop_workers():
+            result = click.Group.main(cli, args=args, prog_name="jixiao-xl", standalone_mode=False)
     except (KeyboardInterrupt, click.exceptions.Abort):
+        stop_workers()
         click.echo("已中断。", err=True)
         return EXIT_INTERRUPTED
+    except Terminated:
+        stop_workers()
+        click.echo("已终止（收到 SIGTERM）。", err=True)
+        return EXIT_TERMINATED
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.UsageError as exc:
@@ -128,11 +170,41 @@ def run_cli(args: list[str], standalone: bool) -> int:
         click.echo(f"错误：{exc}", err=True)
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the one place where unexpected failures become a message
-        if debug:
-            raise
-        click.echo(f"程序内部错误（{type(exc).__name__}）：{exc}。请加 --debug 重新运行并把输出发给维护人员。", err=True)
-        return EXIT_USAGE
+        fault = os_fault_within(exc)
+        if debug or fault is None:
+            return _internal_error(exc, debug)
+        click.echo(f"错误：{fault}", err=True)
+        return fault.exit_code
     return result if isinstance(result, int) else EXIT_OK
+
+
+def _internal_error(exc: Exception, debug: bool) -> int:
+    if debug:
+        raise exc
+    click.echo(f"程序内部错误（{type(exc).__name__}）：{exc}。请加 --debug 重新运行并把输出发给维护人员。", err=True)
+    return EXIT_USAGE
+
+
+def _on_signal(signum: int, frame) -> None:
+    """Kill the workers, then unwind the command: KeyboardInterrupt for SIGINT, :class:`Terminated` else."""
+    stop_workers()
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise Terminated
+
+
+@contextmanager
+def _signals_stop_workers() -> Iterator[None]:
+    """Route SIGTERM and SIGINT to :func:`_on_signal` while a command runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, _on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -319,10 +319,14 @@ def _master_unit(master: Master, code: str, name: str) -> UnitSource:
                       tally_indicators(i for p in projects for i in p.indicators))
 
 
-def gather(master: Master, ledger: Ledger) -> tuple[list[UnitSource], list[AcceptedReturn]]:
-    """Every master unit with the values to use, and the accepted returns of units the master lacks."""
+def gather(master: Master, ledger: Ledger, problems: list[Finding] | None = None
+           ) -> tuple[list[UnitSource], list[AcceptedReturn]]:
+    """Every master unit with the values to use, and the accepted returns of units the master lacks.
+
+    With ``problems``, a return whose stored digest cannot be read becomes an L-LEDGER-DIGEST finding there
+    (see :meth:`Ledger.accepted_returns`) instead of an error."""
     paths = number_paths(master.settings.plan_nodes)
-    latest = {accepted.unit_code: accepted for accepted in ledger.accepted_returns()}
+    latest = {accepted.unit_code: accepted for accepted in ledger.accepted_returns(problems)}
     counts = ledger.accepted_open_counts()
     units = [_returned_unit(master, u, latest[u.code], paths, counts.get(latest[u.code].id, {})) if u.code in latest
              else _master_unit(master, u.code, u.name) for u in master.units]
@@ -394,7 +398,8 @@ def consolidate(master: Master, ledger: Ledger, include_unreturned: bool = True)
 
 def _consolidate(master: Master, ledger: Ledger, include_unreturned: bool) -> Consolidation:
     settings = master.settings
-    units, strangers = gather(master, ledger)
+    problems = ledger.inconsistencies()
+    units, strangers = gather(master, ledger, problems)
     findings = reconcile_totals(master, units, settings.money_unit) + [_stranger(r) for r in strangers]
     included = [u for u in units if u.returned or include_unreturned]
     tables = (
@@ -402,10 +407,10 @@ def _consolidate(master: Master, ledger: Ledger, include_unreturned: bool) -> Co
         plan_table(included, settings.plan_nodes),
         indicator_table(included, settings.framework),
         detail_table(included, settings.plan_nodes),
-        checks_table(master, units, strangers, findings, include_unreturned),
+        checks_table(master, units, strangers, findings, include_unreturned, problems),
     )
     return Consolidation(settings.year, settings.money_unit, tuple(settings.plan_nodes), tuple(units), tables,
-                         tuple(findings), include_unreturned)
+                         tuple(problems + findings), include_unreturned)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -545,20 +550,29 @@ EDITED_RESULT = "表内填报与下发数不同（按下发数汇总）"
 
 
 def checks_table(master: Master, units: Sequence[UnitSource], strangers: Sequence[AcceptedReturn],
-                 findings: Sequence[Finding], include_unreturned: bool) -> Table:
+                 findings: Sequence[Finding], include_unreturned: bool, ledger_problems: Sequence[Finding] = ()
+                 ) -> Table:
     """核对: every unit's returned Σ 预算数 against the master's, with the finding that explains a difference;
-    below a unit, one row per locked amount its return changed (表内填报 vs 下发数, with the cell)."""
+    below a unit, one row per locked amount its return changed (表内填报 vs 下发数, with the cell); a unit left
+    out because of an inconsistent ledger row shows that row's L-LEDGER finding."""
     columns = (Column("单位编码"), Column("单位名称"), Column("主数据预算数", "money"), Column("报送预算数", "money"),
                Column("差额", "money"), Column("结果"), Column("规则"), Column("严重程度"), Column("说明"),
                Column("来源文件"), *_EDIT_COLUMNS)
     blank_edit = ("",) * 3 + (None, None)
     by_unit = {f.unit_code: f for f in findings}
+    ledger_by_unit = {f.unit_code: f for f in ledger_problems if f.unit_code}
     rows, highlight = [], set()
     for u in units:
         expected = master.unit_budget(u.code)
         finding = by_unit.get(u.code)
         if not u.returned:
             result = "未报送（使用主数据）" if include_unreturned else "未报送（未计入汇总）"
+            problem = ledger_by_unit.get(u.code)
+            if problem is not None:
+                highlight.add(len(rows))
+                rows.append((u.code, u.name, expected, None, None, f"台账记录不一致，{result}", problem.rule,
+                             _severity(problem), problem.message, MASTER_SOURCE, *blank_edit))
+                continue
             rows.append((u.code, u.name, expected, None, None, result, "", "", "", MASTER_SOURCE, *blank_edit))
             continue
         got = u.budget()

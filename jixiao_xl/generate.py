@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .errors import InputError
+from .errors import InputError, note_progress
 from .fill import DEFAULT_PASSWORD, RenderRequest, render_text, render_unit
 from .ledger import IssuedRow, Ledger, TemplateBlob
 from .model import Master, Unit
@@ -146,8 +146,17 @@ def generate(master: Master, master_path: Path | None, options: GenerateOptions,
     freeze_shared_objects()
     initargs = (master, project_spec, dept_spec, options, generated_at)
     executor = make_executor(options.jobs, _init_worker, initargs)
+    written: list[Issued] = []
+
+    def finished(item: Issued) -> None:
+        written.append(item)
+        note_progress(f"{len(written)} 个单位的工作簿已写完整", f"其余 {len(units) - len(written)} 个单位的工作簿和下发清单",
+                      options.out_dir)
+        on_done(item)
+
+    note_progress("尚未写完任何单位的工作簿", f"全部 {len(units)} 个单位的工作簿和下发清单", options.out_dir)
     try:
-        issued = list(run_all(executor, _generate_one, units, on_done))
+        issued = list(run_all(executor, _generate_one, units, finished))
     finally:
         executor.shutdown()
     order = {unit.code: n for n, unit in enumerate(units)}

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .catalogue import define
-from .errors import InputError
+from .errors import InputError, note_progress
 from .findings import Finding, has_errors
 from .intake import Intake, Isolated, IsolatedPool, Limits, collect_files, inspect_file, sha256_file
 from .followup import write_followups
@@ -215,6 +215,8 @@ def run_import(master: Master, options: ImportOptions,
         result.run_id, result.out_dir = run.id, run_folder(ledger, options.out_dir, run, options.run_folders)
         ledger.set_run_folder(run.id, Path(result.out_dir).absolute())  # a later rebuild may run elsewhere
         context = _Intake(run.id, issued, options.originals_dir, issued_units)
+        note_progress("已记入台账的文件都是完整的（台账按批提交）", "其余文件的核对和记录，以及核对报告",
+                      options.ledger_path)
         tasks = _receive(ledger, files, result, on_file, limits, context)
         freeze_shared_objects()
         pool = IsolatedPool(min(options.jobs, max(len(tasks), 1)), limits, _init_worker,
@@ -229,6 +231,8 @@ def run_import(master: Master, options: ImportOptions,
             ledger.finish_run(run.id)
             order = {shown: n for n, shown in enumerate(display_names(files).values())}
             result.submissions.sort(key=lambda s: order.get(s.file, len(order)))
+            note_progress(f"全部 {len(files)} 个文件已核对并记入台账（台账完好）", "核对报告和退回修改表",
+                          result.out_dir)
             _report(pool, ledger, master, options, result)
             ledger.mark_reported(run.id)
             result.rebuilt = _rebuild_unreported(pool, ledger, master, options, run.id)

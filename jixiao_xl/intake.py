@@ -41,6 +41,7 @@ from typing import IO, Any, Callable, Sequence
 from . import catalogue
 from .findings import Finding, has_errors
 from .safety import display_name
+from .parallel import WorkersStopped, bind_to_parent, stopping as workers_stopped
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -1052,10 +1053,12 @@ def run_isolated(func: Callable[..., Any], *args: Any, limits: Limits = Limits()
     exception (its type name in the finding's ``value``) or a child that died without answering.
     The parent never waits longer than the timeout plus a few seconds, and reaps the child every time.
     """
+    if workers_stopped():
+        raise WorkersStopped
     context = _mp_context()
     with _START_LOCK:
         receiver, sender = context.Pipe(duplex=False)
-        child_args = (sender, func, args, kwargs, limits.memory_bytes)
+        child_args = (sender, func, args, kwargs, limits.memory_bytes, os.getpid())
         process = context.Process(target=_child_main, args=child_args, daemon=True)
         try:
             process.start()
@@ -1111,9 +1114,11 @@ def _reap(process: Any) -> None:
 
 
 def _child_main(
-    sender: Any, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], memory_bytes: int
+    sender: Any, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], memory_bytes: int,
+    parent_pid: int,
 ) -> None:
     """Child process body: limit memory, run ``func``, send one ``(status, ...)`` message."""
+    bind_to_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it reaps us
     _silence_stderr()
     try:
@@ -1276,11 +1281,14 @@ class IsolatedPool(Executor):
         _Feeder(self).run()
 
     def _spawn(self) -> tuple[Any, Any]:
+        if workers_stopped():
+            raise WorkersStopped
         context = _mp_context()
         with _START_LOCK:
             parent_end, child_end = context.Pipe(duplex=True)
             process = context.Process(target=_pool_worker_main, daemon=True,
-                                      args=(child_end, self._initializer, self._initargs, self._limits.memory_bytes))
+                                      args=(child_end, self._initializer, self._initargs, self._limits.memory_bytes,
+                                            os.getpid()))
             try:
                 process.start()
             finally:
@@ -1319,16 +1327,27 @@ class _Feeder:
 
     def run(self) -> None:
         try:
-            while True:
+            while not workers_stopped():
                 self._fill()
                 if not self.sent:
                     if self.stopping and not self.resend:
                         return
                     continue
                 self._collect_oldest()
+            self._abandon()
+        except WorkersStopped:
+            self._abandon()
         finally:
             if self.worker is not None:
                 _retire(self.worker)
+
+    def _abandon(self) -> None:
+        """The command is being stopped (SIGTERM, Ctrl-C): fail what was sent instead of starting workers."""
+        for item in (*self.sent, *self.resend):
+            if not item[0].done():
+                item[0].set_exception(WorkersStopped())
+        self.sent.clear()
+        self.resend.clear()
 
     def _fill(self) -> None:
         while len(self.sent) < _IN_FLIGHT:
@@ -1416,8 +1435,9 @@ def _retire(worker: tuple[Any, Any]) -> None:
 
 
 def _pool_worker_main(connection: Any, initializer: Callable[..., None] | None, initargs: tuple[Any, ...],
-                      memory_bytes: int) -> None:
+                      memory_bytes: int, parent_pid: int) -> None:
     """A pool worker: set up once, then answer ``(status, ...)`` for each task until told to stop."""
+    bind_to_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _silence_stderr()
     if initializer is not None:

@@ -21,12 +21,21 @@ under 原件/, and ``runs``/``run_files`` record each import run and whether its
 
 The schema is versioned with ``PRAGMA user_version``; :data:`MIGRATIONS` are applied forward, one
 transaction each, when a ledger is opened. Writers take the write lock up front (``BEGIN IMMEDIATE``) and
-wait up to 30 s for each other, so several processes can import into one ledger at once.
+wait up to 30 s for each other, so several processes can import into one ledger at once; a writer that has
+to wait says so on stderr, and one that gives up names the processes that have the ledger open.
+
+Commands that only read (``status``, ``consolidate``) use :meth:`Ledger.open_readonly`: SQLite's ``mode=ro``,
+no folder or file created, no migration, no write lock (so they never wait for an import). A file that is
+not a jixiao-xl ledger is refused from its header before SQLite touches it. Rows a hand edit left
+inconsistent — an unknown status, a supersede cycle, an undecodable digest, a dropped table — become L-LEDGER
+findings (:meth:`Ledger.inconsistencies`, :meth:`Ledger.accepted_returns`), never crashes or silent states.
 """
 
 from __future__ import annotations
 
+import decimal
 import json
+import os
 import sqlite3
 import sys
 import time
@@ -39,14 +48,17 @@ from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from . import catalogue
 from .counting import Candidate, counted_by_unit
-from .errors import InputError
+from .errors import InputError, JixiaoError, sqlite_fault
 from .findings import COLUMNS, SEVERITIES, Finding
 from .model import Indicator
 from .safety import display_name, raw_name
 from .submission import Submission, submission_from_dict, submission_json
 
 BUSY_TIMEOUT_MS = 30_000
+# A writer that has not got the write lock after this long tells the user it is waiting.
+BUSY_NOTICE_MS = 1_000
 STATUSES = ("received", "parsed", "failed")
+SQLITE_MAGIC = b"SQLite format 3\x00"
 
 _SOURCE = "DESIGN §9 数据不丢失"
 RULE_DUPLICATE = catalogue.define(
@@ -57,8 +69,28 @@ RULE_SUPERSEDED = catalogue.define(
     "无需处理；旧版本仍保留在台账中，汇总只使用最新一次报送", _SOURCE)
 
 
+_CHECK_SOURCE = "本工具约定"
+_CHECK_FIX = "台账可能被手工修改过或已损坏；请恢复台账的备份，或把台账文件交给维护人员检查"
+RULE_LEDGER_STATUS = catalogue.define(
+    "L-LEDGER-STATUS", "error", "台账中的导入状态无法识别", _CHECK_FIX, _CHECK_SOURCE, audience="bureau")
+RULE_LEDGER_SUPERSEDE = catalogue.define(
+    "L-LEDGER-SUPERSEDE", "error", "台账中的替代关系不一致（循环或指向不存在的导入）", _CHECK_FIX, _CHECK_SOURCE,
+    audience="bureau")
+RULE_LEDGER_DIGEST = catalogue.define(
+    "L-LEDGER-DIGEST", "error", "台账中某次导入的汇总摘要无法读取", _CHECK_FIX, _CHECK_SOURCE, audience="bureau")
+RULE_LEDGER_DIGEST_REBUILT = catalogue.define(
+    "L-LEDGER-DIGEST-REBUILT", "warning", "台账中某次导入的汇总摘要已损坏，已从完整报送数据重建", _CHECK_FIX,
+    _CHECK_SOURCE, audience="bureau")
+RULE_LEDGER_TABLE = catalogue.define(
+    "L-LEDGER-TABLE", "warning", "台账缺少数据表", _CHECK_FIX, _CHECK_SOURCE, audience="bureau")
+
+
 class LedgerError(InputError):
     """A ledger that cannot be used at all; ``str()`` is one Chinese sentence with the fix."""
+
+
+class LedgerBusy(LedgerError):
+    """Another program held the ledger's write lock for longer than we wait."""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -235,6 +267,8 @@ END;
 MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (_V1, _V2, _V3, _v4_digest_table,
                                                                       _ORIGINAL_PATH_BYTES, _ISSUED, _RECEIPTS_AND_RUNS)
 SCHEMA_VERSION = len(MIGRATIONS)
+# The version that added the digests table (older ledgers are consolidated from the full submissions).
+DIGESTS_VERSION = MIGRATIONS.index(_v4_digest_table) + 1
 
 
 def split_script(script: str) -> list[str]:
@@ -524,13 +558,14 @@ class Batch:
         self._records, self._started = 0, 0.0
 
     def begin(self) -> None:
-        self._ledger._db.execute("BEGIN IMMEDIATE")
+        self._ledger._begin_immediate()
         self._ledger._batched = True
         self._records, self._started = 0, time.monotonic()
 
     def commit(self) -> None:
         self._ledger._batched = False
-        self._ledger._db.execute("COMMIT")
+        with self._ledger._faults():
+            self._ledger._db.execute("COMMIT")
 
     def rollback(self) -> None:
         self._ledger._batched = False
@@ -568,6 +603,106 @@ def display_time(iso: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Opening read-only, and who has a ledger open
+
+
+def _refuse_foreign(path: Path) -> None:
+    """Before a write: refuse an existing file that is not a ledger, leaving it untouched — not SQLite, or a
+    database with tables but none of ours. A new or empty file, a blank database (a ledger whose creation
+    was interrupted) and a ledger of any version pass (migrations upgrade it, or refuse a newer one)."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    with open(path, "rb") as handle:
+        if not handle.read(100).startswith(SQLITE_MAGIC):
+            _check_header(path)  # raises: not SQLite
+    connection = _connect_readonly(path)
+    try:
+        tables = {name for name, in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        connection.close()
+    if tables and "imports" not in tables:
+        raise LedgerError(f"{path} 不是可用的 jixiao-xl 台账文件（其他程序的数据库），已原样保留、未作任何修改；"
+                          "请用 --ledger 指定 jixiao-xl import 写出的台账文件，或指定一个新文件名。")
+
+
+def _check_header(path: Path) -> None:
+    """Refuse, from the first 100 bytes and without opening it in SQLite, a file that is not our ledger."""
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(100)
+    except FileNotFoundError:
+        raise LedgerError(f"找不到台账 {path}。请确认 --ledger 路径是否正确；"
+                          "还没有导入过报回的表格时，请先运行 jixiao-xl import。") from None
+    except IsADirectoryError:
+        raise LedgerError(f"台账路径 {path} 是一个文件夹；请用 --ledger 指定台账文件（.sqlite）。") from None
+    if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
+        raise LedgerError(f"{path} 不是可用的 jixiao-xl 台账文件（不是 SQLite 数据库），已原样保留、未作任何修改；"
+                          "请用 --ledger 指定 jixiao-xl import 写出的台账文件。")
+    version = int.from_bytes(header[60:64], "big", signed=True)
+    if version == 0:
+        raise LedgerError(f"{path} 不是可用的 jixiao-xl 台账文件（其他程序的数据库或空台账），已原样保留、未作任何修改；"
+                          "请用 --ledger 指定 jixiao-xl import 写出的台账文件。")
+    if not 0 < version <= SCHEMA_VERSION:
+        raise LedgerError(f"台账 {path} 由更新版本的 jixiao-xl 创建（结构版本 {version}），"
+                          "请升级 jixiao-xl 后再使用。")
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """A ``mode=ro`` connection; ``immutable`` when the folder is read-only and nobody is writing (no -wal).
+
+    Reading a WAL database needs its shared-memory file; in a folder we may not write, SQLite cannot create
+    it, but a ledger without a -wal file has everything in the main file and nobody can be writing to it.
+    """
+    uri = path.resolve().as_uri()
+    try:
+        connection = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None,
+                                     timeout=BUSY_TIMEOUT_MS / 1000)
+        connection.execute("PRAGMA query_only = ON")
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return connection
+    except sqlite3.Error as exc:
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN):
+            raise sqlite_fault(exc, path) or LedgerError(
+                f"{path} 不是可用的 jixiao-xl 台账文件（{exc}）；请指定正确的 --ledger 路径。") from exc
+        if Path(f"{path}-wal").exists():
+            raise sqlite_fault(exc, path) or LedgerError(f"无法读取台账 {path}（{exc}）。") from exc
+    try:
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise LedgerError(f"无法读取台账 {path}（{exc}）；请确认当前用户可以读取该文件。") from exc
+
+
+def ledger_holders(path: Path) -> list[str]:
+    """The other processes that have the ledger (or its -wal file) open, as "进程 PID（命令行）" (Linux; else [])."""
+    try:
+        targets = {os.path.realpath(path), os.path.realpath(f"{path}-wal")}
+        pids = [name for name in os.listdir("/proc") if name.isdigit() and int(name) != os.getpid()]
+    except OSError:
+        return []
+    holders = []
+    for pid in pids:
+        if _has_open(pid, targets):
+            holders.append(f"进程 {pid}（{_command_line(pid)}）")
+    return holders
+
+
+def _has_open(pid: str, targets: set[str]) -> bool:
+    try:
+        return any(os.readlink(f"/proc/{pid}/fd/{fd}") in targets for fd in os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return False
+
+
+def _command_line(pid: str, limit: int = 80) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            text = handle.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+    except OSError:
+        return "命令行未知"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Ledger
 
 
@@ -585,22 +720,109 @@ class Ledger:
     def open(cls, path: str | Path) -> "Ledger":
         """Open (creating folders and file when needed) and migrate the ledger at ``path``."""
         path = Path(path)
+        _refuse_foreign(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         except sqlite3.Error as exc:
-            raise LedgerError(f"无法打开台账文件 {path}（{exc}）；请确认路径可写。") from exc
+            raise sqlite_fault(exc, path) or LedgerError(f"无法打开台账文件 {path}（{exc}）；请确认路径可写。") from exc
         ledger = cls(connection, path)
         try:
-            ledger._configure()
-            ledger._migrate()
-        except sqlite3.DatabaseError as exc:
-            connection.close()
-            raise LedgerError(f"{path} 不是可用的 jixiao-xl 台账文件（{exc}）；请指定正确的 --ledger 路径。") from exc
+            with ledger._faults():
+                ledger._configure()
+                ledger._migrate()
         except BaseException:
             connection.close()
             raise
         return ledger
+
+    @classmethod
+    def open_readonly(cls, path: str | Path) -> "Ledger":
+        """Open an existing ledger for reading only: nothing is created, migrated or locked for writing.
+
+        A missing file, a file that is not a jixiao-xl ledger (checked from its header before SQLite opens
+        it, so another application's database is left byte for byte as it was) and a ledger of a newer
+        version are refused with a :class:`LedgerError`; an older one is read if its tables allow it.
+        """
+        path = Path(path)
+        _check_header(path)
+        ledger = cls(_connect_readonly(path), path)
+        try:
+            with ledger._faults():
+                ledger._check_readable()
+        except BaseException:
+            ledger.close()
+            raise
+        return ledger
+
+    def _check_readable(self) -> None:
+        """Refuse a database without our imports table; ask for an upgrade when its columns are too old."""
+        columns = self._columns("imports")
+        if not columns:
+            raise LedgerError(f"{self.path} 不是可用的 jixiao-xl 台账文件（没有导入记录表），已原样保留、未作任何修改；"
+                              "请用 --ledger 指定 jixiao-xl import 写出的台账文件。")
+        missing = [name for name in _ROW_COLUMNS if name not in columns]
+        if missing:
+            raise LedgerError(f"台账 {self.path} 是旧版本的结构（版本 {self.schema_version}），本命令无法直接读取；"
+                              "请先用当前版本的 jixiao-xl import 导入一次（会自动升级台账），再运行本命令。")
+
+    def _columns(self, table: str) -> set[str]:
+        return {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+
+    def has_table(self, table: str) -> bool:
+        """True when the ledger file has ``table``."""
+        found = self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+        return found.fetchone() is not None
+
+    @contextmanager
+    def _faults(self) -> Iterator[None]:
+        """Turn SQLite's failures into plain answers: busy, read-only, full disk, or not a ledger at all."""
+        try:
+            yield
+        except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
+            if type(exc) not in (sqlite3.OperationalError, sqlite3.DatabaseError):
+                raise  # a constraint or a programming error is this program's fault, not the system's
+            raise self._fault(exc) from exc
+
+    def _fault(self, exc: sqlite3.Error) -> JixiaoError:
+        fault = sqlite_fault(exc, self.path)
+        if fault is not None:
+            return fault
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            return self._busy_error()
+        if code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+            return LedgerError(f"{self.path} 不是可用的 jixiao-xl 台账文件（{exc}）；请指定正确的 --ledger 路径，"
+                               "或恢复台账的备份。")
+        return LedgerError(f"读写台账 {self.path} 时出错（{exc}）；台账中已提交的记录不受影响。"
+                           "请确认台账文件完好后重新运行；如仍出错，请把台账交给维护人员检查。")
+
+    def _busy_error(self) -> LedgerBusy:
+        holders = ledger_holders(self.path)
+        who = f"（正在使用它的程序：{'；'.join(holders)}）" if holders else ""
+        return LedgerBusy(
+            f"台账 {self.path} 正被另一个程序写入{who}，等待 {BUSY_TIMEOUT_MS // 1000} 秒后仍未释放。"
+            "台账本身完好，已写入的记录都是完整的；请等该程序结束后重新运行同一命令，未完成的部分会补上。")
+
+    def _begin_immediate(self) -> None:
+        """Take the write lock; after a short wait say on stderr that we are waiting, then wait the rest."""
+        with self._faults():
+            self._db.execute(f"PRAGMA busy_timeout = {min(BUSY_NOTICE_MS, BUSY_TIMEOUT_MS)}")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
+                    raise
+            finally:
+                self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            print(f"台账 {self.path} 正被另一个程序使用，正在等待（最多 {BUSY_TIMEOUT_MS // 1000} 秒）…",
+                  file=sys.stderr, flush=True)
+            self._db.execute(f"PRAGMA busy_timeout = {max(0, BUSY_TIMEOUT_MS - BUSY_NOTICE_MS)}")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            finally:
+                self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     def _configure(self) -> None:
         self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -661,15 +883,19 @@ class Ledger:
         Inside :meth:`batch` it joins the batch's transaction instead.
         """
         if self._batched:
-            yield self._db
+            with self._faults():
+                yield self._db
             return
-        self._db.execute("BEGIN IMMEDIATE")
+        self._begin_immediate()
         try:
-            yield self._db
+            with self._faults():
+                yield self._db
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
+        with self._faults():
+            self._db.execute("COMMIT")
 
     @contextmanager
     def batch(self, max_records: int = 64, max_seconds: float = 2.0) -> Iterator["Batch"]:
@@ -803,6 +1029,8 @@ class Ledger:
 
     def template_blob(self, sha256: str) -> TemplateBlob | None:
         """The stored template with these bytes, or None."""
+        if not self.has_table("issued"):
+            return None
         values = self._db.execute(
             "SELECT sha256, file_name, template_id, version, kind, content FROM template_blobs WHERE sha256 = ?",
             (sha256,)).fetchone()
@@ -810,6 +1038,8 @@ class Ledger:
 
     def template_blobs(self) -> list[TemplateBlob]:
         """Every stored template, oldest first."""
+        if not self.has_table("issued"):  # read-only, before an import upgraded an older ledger
+            return []
         rows = self._db.execute(
             "SELECT sha256, file_name, template_id, version, kind, content FROM template_blobs ORDER BY rowid")
         return [TemplateBlob(*values[:5], bytes(values[5])) for values in rows]
@@ -830,6 +1060,8 @@ class Ledger:
 
     def issued_latest(self) -> dict[str, IssuedRow]:
         """The workbook last issued to each unit, by unit code."""
+        if not self.has_table("issued"):  # read-only, before an import upgraded an older ledger
+            return {}
         rows = self._db.execute(
             f"{_SELECT_ISSUED} WHERE id IN (SELECT max(id) FROM issued GROUP BY unit_code) ORDER BY id")
         return {row.unit_code: row for row in map(_issued_row, rows)}
@@ -837,11 +1069,15 @@ class Ledger:
     def issued_units(self) -> dict[str, str]:
         """The unit of every workbook ever issued, by its sha256 (a blank returned with the same bytes is
         recognised and attributed to its unit)."""
+        if not self.has_table("issued"):  # read-only, before an import upgraded an older ledger
+            return {}
         return {sha256: unit_code for sha256, unit_code in
                 self._db.execute("SELECT sha256, unit_code FROM issued ORDER BY id")}
 
     def issued_by_sha256(self, sha256: str) -> IssuedRow | None:
         """The latest issued workbook with exactly these bytes, or None."""
+        if not self.has_table("issued"):
+            return None
         values = self._db.execute(f"{_SELECT_ISSUED} WHERE sha256 = ? ORDER BY id DESC LIMIT 1", (sha256,)).fetchone()
         return _issued_row(values) if values else None
 
@@ -861,7 +1097,11 @@ class Ledger:
         return _row(values) if values else None
 
     def candidates(self) -> list[Candidate]:
-        """What :mod:`.counting` needs of every import that names a unit, in import order."""
+        """What :mod:`.counting` needs of every import that names a unit, in import order (a ledger opened
+        read-only before an import upgraded it has no receipts: none of its imports is a blank)."""
+        if not self.has_table("receipts"):
+            rows = self._db.execute("SELECT id, unit_code, status, 0, '' FROM imports WHERE unit_code != '' ORDER BY id")
+            return [Candidate(*values) for values in rows]
         rows = self._db.execute(
             "SELECT i.id, i.unit_code, i.status, COALESCE(r.blank, 0), COALESCE(r.saved_at, '')"
             " FROM imports AS i LEFT JOIN receipts AS r ON r.import_id = i.id WHERE i.unit_code != '' ORDER BY i.id")
@@ -933,16 +1173,61 @@ class Ledger:
             return digest(self.submission_of(import_id, indicator_locations=False))
         return _digest_from_json(values[0])
 
-    def accepted_returns(self) -> Iterator[AcceptedReturn]:
+    def accepted_returns(self, problems: list[Finding] | None = None) -> Iterator[AcceptedReturn]:
         """Every accepted import (as :meth:`latest_by_unit` picks them), oldest first, with its digest: one
-        query for all of them, decoded one at a time."""
+        query for all of them, decoded one at a time.
+
+        A digest that cannot be decoded is rebuilt from the stored submission; when that fails too, the
+        import is left out. Either way an L-LEDGER-DIGEST finding naming the import is appended to
+        ``problems`` (when given; otherwise the decoding error is raised).
+        """
+        digests = "d.digest_json" if self.has_table("digests") else "NULL"
+        join = " LEFT JOIN digests AS d ON d.import_id = i.id" if digests != "NULL" else ""
         rows = self._db.execute(
-            "SELECT i.id, i.unit_code, i.file_name, i.sha256, d.digest_json"
-            " FROM imports AS i LEFT JOIN digests AS d ON d.import_id = i.id"
+            f"SELECT i.id, i.unit_code, i.file_name, i.sha256, {digests} FROM imports AS i{join}"
             " WHERE i.id IN (SELECT value FROM json_each(?)) ORDER BY i.id", (self._counted_json(),))
         for import_id, unit_code, file_name, sha256, text in rows:
-            found = self.digest_of(import_id) if text is None else _digest_from_json(text)
+            try:
+                found = self._stored_digest(import_id, text, problems, file_name, unit_code)
+            except _UNDECODABLE as exc:
+                if problems is None:
+                    raise
+                problems.append(_digest_problem(import_id, file_name, unit_code, exc, recovered=False))
+                continue
             yield AcceptedReturn(import_id, unit_code, file_name, sha256, found)
+
+    def _stored_digest(self, import_id: int, text: str | None, problems: list[Finding] | None, file_name: str,
+                       unit_code: str) -> Digest:
+        """The digest stored as ``text``; rebuilt from the submission when there is none or it is damaged."""
+        if text is None:
+            return digest(self.submission_of(import_id, indicator_locations=False))
+        try:
+            return _digest_from_json(text)
+        except _UNDECODABLE as exc:
+            if problems is None:
+                raise
+            rebuilt = digest(self.submission_of(import_id, indicator_locations=False))
+            problems.append(_digest_problem(import_id, file_name, unit_code, exc, recovered=True))
+            return rebuilt
+
+    def inconsistencies(self) -> list[Finding]:
+        """L-LEDGER findings for rows no import could have written: a missing digests table, a status the
+        tool does not know, and units whose returns supersede each other in a cycle or point at an import
+        that does not exist (the unit would otherwise silently have no accepted return)."""
+        problems = []
+        if self.schema_version >= DIGESTS_VERSION and not self.has_table("digests"):
+            problems.append(Finding(
+                RULE_LEDGER_TABLE.code, RULE_LEDGER_TABLE.severity,
+                f"台账 {self.path} 缺少汇总摘要表（digests），汇总改为从各次导入的完整报送数据读取，结果不受影响但较慢。"
+                f"{RULE_LEDGER_TABLE.fix}。", file=str(self.path), field="digests"))
+        rows = self._db.execute("SELECT id, file_name, unit_code, status, superseded_by FROM imports ORDER BY id")
+        chain: dict[int, tuple[str, str, str, int | None]] = {}
+        for import_id, file_name, unit_code, status, superseded_by in rows:
+            chain[import_id] = (file_name, unit_code, status, superseded_by)
+            if status not in STATUSES:
+                problems.append(_status_problem(import_id, file_name, unit_code, status))
+        problems += _supersede_problems(chain)
+        return problems
 
     def accepted_open_counts(self) -> dict[int, dict[str, int]]:
         """:meth:`open_counts` of every accepted import, by import id, in one query (imports without findings
@@ -1053,3 +1338,65 @@ class Ledger:
 
 def _text(value: object) -> str:
     return "" if value is None else str(value)
+
+
+# What a damaged digest or submission text raises when decoded.
+_UNDECODABLE = (ValueError, KeyError, TypeError, IndexError, AttributeError, decimal.InvalidOperation, LedgerError)
+
+
+def _digest_problem(import_id: int, file_name: str, unit_code: str, exc: BaseException, recovered: bool) -> Finding:
+    rule = RULE_LEDGER_DIGEST_REBUILT if recovered else RULE_LEDGER_DIGEST
+    outcome = ("已改从该次导入的完整报送数据读取，汇总结果不受影响" if recovered
+               else "完整报送数据也无法读取，该单位按未报送处理（使用主数据数值）")
+    return Finding(rule.code, rule.severity,
+                   f"台账中第 {import_id} 号导入（{file_name}）的汇总摘要已损坏（{type(exc).__name__}），{outcome}。"
+                   f"{rule.fix}。", file=file_name, unit_code=unit_code, field="digest_json", value=str(import_id))
+
+
+def _status_problem(import_id: int, file_name: str, unit_code: str, status: object) -> Finding:
+    return Finding(RULE_LEDGER_STATUS.code, RULE_LEDGER_STATUS.severity,
+                   f"台账中第 {import_id} 号导入（{file_name}）的状态为“{status}”，本工具无法识别，"
+                   f"该导入未计入报送状态和汇总。{RULE_LEDGER_STATUS.fix}。",
+                   file=file_name, unit_code=unit_code, field="status", value=str(status),
+                   expected="、".join(STATUSES))
+
+
+def _supersede_problems(chain: dict[int, tuple[str, str, str, int | None]]) -> list[Finding]:
+    """One L-LEDGER-SUPERSEDE finding per unit whose parsed returns all lead, through ``superseded_by``, into
+    a cycle or to an import that does not exist."""
+    units: dict[str, list[int]] = {}
+    for import_id, (_file, unit_code, status, superseded_by) in chain.items():
+        if status == "parsed" and unit_code:
+            units.setdefault(unit_code, []).append(import_id)
+    problems = []
+    for unit_code, ids in units.items():
+        if any(chain[i][3] is None for i in ids):
+            continue  # the unit has an accepted return
+        ends = {_chain_end(chain, i) for i in ids}
+        broken = sorted(end for end in ends if end is not None)
+        if not broken:
+            continue  # every chain ends at an import that is not parsed (e.g. failed): a state, not an error
+        newest = max(ids)
+        cause = "的替代关系构成循环" if any(b in chain for b in broken) else f"被标为由不存在的第 {broken[0]} 号导入替代"
+        problems.append(Finding(
+            RULE_LEDGER_SUPERSEDE.code, RULE_LEDGER_SUPERSEDE.severity,
+            f"台账中单位 {unit_code} 的报送（第 {'、'.join(map(str, sorted(ids)))} 号导入）{cause}，"
+            f"无法确定最新一次报送，该单位未计入报送状态和汇总。{RULE_LEDGER_SUPERSEDE.fix}。",
+            file=chain[newest][0], unit_code=unit_code, field="superseded_by", value=str(newest)))
+    return problems
+
+
+def _chain_end(chain: dict[int, tuple[str, str, str, int | None]], start: int) -> int | None:
+    """Follow ``superseded_by`` from ``start``: None when it ends at a row that is not parsed, else the id
+    where it went wrong (an id seen twice: a cycle; an id not in the ledger: a dangling reference)."""
+    seen = set()
+    current: int | None = start
+    while current is not None:
+        if current in seen or current not in chain:
+            return current
+        seen.add(current)
+        _file, _unit, status, superseded_by = chain[current]
+        if status != "parsed":
+            return None
+        current = superseded_by
+    return None

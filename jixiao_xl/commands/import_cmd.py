@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 
 from ..cli import cli
-from ..console import progress
+from ..console import echo_findings, progress
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
+from ..findings import has_errors
 from ..parallel import default_jobs
 
 DEFAULT_LEDGER = Path("output/ledger.sqlite")
@@ -123,13 +124,17 @@ def status_command(master_path, ledger_path, manifest_path, as_json) -> int:
     ledger_path = _existing_ledger(ledger_path)
     manifest_path = pick(manifest_path, lambda ws: ws.manifest, Path("output/下发/manifest.csv"))
     master = load_master(master_or_default(master_path))
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open_readonly(ledger_path) as ledger:
         rows = unit_status(master, ledger, read_manifest(manifest_path))
+        problems = ledger.inconsistencies()
     if as_json:
-        click.echo(json.dumps(status_json(rows), ensure_ascii=False, indent=1))
+        document = status_json(rows)
+        document["findings"] = [finding.as_row() for finding in problems]
+        click.echo(json.dumps(document, ensure_ascii=False, indent=1))
     else:
         click.echo(render_status_table(rows))
-    return EXIT_OK
+        echo_findings(problems)
+    return EXIT_FINDINGS if has_errors(problems) else EXIT_OK
 
 
 @cli.command("consolidate")
@@ -149,7 +154,6 @@ def consolidate_command(master_path, ledger_path, out_path, fmt, only_returned) 
     只读取台账，从不新建台账：找不到台账时说明查找的位置并退出（退出码 2）。
     """
     from ..consolidate import consolidate, write_consolidation
-    from ..findings import has_errors
     from ..ledger import Ledger
     from ..master import load_master
     from .workspace_cmd import master_or_default, pick
@@ -159,7 +163,7 @@ def consolidate_command(master_path, ledger_path, out_path, fmt, only_returned) 
     master = load_master(master_or_default(master_path))
     if fmt != "xlsx" and out_path.suffix == ".xlsx":
         out_path = out_path.with_suffix("" if fmt == "csv" else ".json")
-    with Ledger.open(ledger_path) as ledger:
+    with Ledger.open_readonly(ledger_path) as ledger:
         result = consolidate(master, ledger, include_unreturned=not only_returned)
     written = write_consolidation(result, out_path, fmt)
     total = result.grand_total
@@ -168,7 +172,5 @@ def consolidate_command(master_path, ledger_path, out_path, fmt, only_returned) 
     edits = sum(len(unit.edits) for unit in result.units)
     if edits:
         click.echo(f"报送表中有 {edits} 处锁定的下发数被改动，已按主数据的下发数汇总；表内填报的数见汇总表“核对”页。")
-    for finding in result.findings:
-        click.echo(f"[{'错误' if finding.severity == 'error' else '警告' if finding.severity == 'warning' else '提示'}] "
-                   f"{finding.rule}：{finding.message}")
+    echo_findings(result.findings)
     return EXIT_FINDINGS if has_errors(result.findings) else EXIT_OK
