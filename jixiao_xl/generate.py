@@ -53,6 +53,7 @@ class GenerateOptions:
     deadline: str = ""
     ledger_path: Path | None = None  # where every issued workbook and its templates are recorded (None: nowhere)
     force: bool = False  # issued although the master check found errors (recorded with each workbook)
+    links: tuple[tuple[str, str], ...] = ()  # (unit code, personal upload link) written into the notices
 
 
 def unit_file_stem(unit: Unit) -> str:
@@ -117,6 +118,7 @@ def _generate_one(unit: Unit) -> Issued:
     projects = master.projects_of(unit.code)
     notice = render_text("通知.txt.j2", settings=master.settings, unit=unit, projects=projects, file_name=path.name,
                          total=master.unit_budget(unit.code), deadline=options.deadline,
+                         link=dict(options.links).get(unit.code, ""),
                          date=_WORKER["generated_at"].strftime("%Y年%m月%d日"))
     write_atomic(options.out_dir / notice_name(unit), notice.replace("\n", "\r\n").encode("utf-8-sig"), durable=False)
     return Issued(unit.code, unit.name, path.name, digest, len(projects), master.unit_budget(unit.code))

@@ -35,6 +35,8 @@ from .workspace import Workspace
 SENDBACK_FOLDER = "退回修改"
 G_SENDBACK = define("G-SENDBACK", "warning", "退回修改表未能生成", "按核对报告中的问题清单通知单位修改；如反复出现，请把报回文件和 --debug 输出发给维护人员。",
                     "DESIGN §1")
+I_OTHER_UNIT = define("I-OTHER-UNIT", "error", "上传的文件属于其他单位", "请通过本单位的填报链接上传下发给本单位的工作簿；"
+                      "其他单位的表格请由该单位自行报送。", "本工具约定")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,9 @@ class ImportOptions:
     password: str = "jixiao"
     sendbacks: bool = True
     workspace: Workspace | None = None  # the workspace the run belongs to (its folders: 原件/, 核对/ …), if any
+    # The only unit the files may be for (a unit uploading through ``serve``): a return of any other unit is
+    # refused and recorded against nobody, so it never supersedes that unit's return. Empty: any unit.
+    expected_unit: str = ""
 
 
 @dataclass
@@ -155,7 +160,7 @@ def run_import(master: Master, options: ImportOptions,
             with ledger.batch() as batch:
                 for task, future in in_window(pool, _check_for_ledger, tasks, 4 * max(1, options.jobs),
                                           argument=lambda task: task.intake):
-                    _complete(ledger, task, _outcome(task, future.result()), result)
+                    _complete(ledger, task, _for_unit(_outcome(task, future.result()), options.expected_unit), result)
                     batch.done()
                     on_file(Path(task.intake.path))
             order = {shown: n for n, shown in enumerate(display_names(files).values())}
@@ -178,6 +183,21 @@ def _outcome(task: _Task, isolated: Isolated) -> _Checked:
         return isolated.value
     sub = unreadable(task.intake, isolated.finding)
     return _Checked(sub, sub.findings)
+
+
+def _for_unit(checked: _Checked, expected_unit: str) -> _Checked:
+    """``checked`` unchanged when it is for ``expected_unit`` (or any unit is allowed); otherwise a refused,
+    unreadable submission (no unit code, so it is nobody's return) with one finding that says why."""
+    sub = checked.submission
+    if not expected_unit or not sub.readable or sub.unit_code == expected_unit:
+        return checked
+    found = f"单位编码 {sub.unit_code}（{sub.unit_name}）" if sub.unit_code else "无法识别单位编码"
+    refusal = Finding(I_OTHER_UNIT.code, I_OTHER_UNIT.severity,
+                      f"该文件不是本单位（{expected_unit}）的绩效目标表：文件中为{found}。本次上传不予接收，也不计入任何单位的报送；"
+                      "请上传下发给本单位的工作簿。", file=sub.file, sha256=sub.sha256, unit_code=expected_unit,
+                      value=sub.unit_code, expected=expected_unit)
+    refused = replace(sub, unit_code="", unit_name="", projects=(), dept=None, findings=(refusal,))
+    return _Checked(refused, (refusal,))
 
 
 def _write_sendbacks(pool: IsolatedPool, ledger: Ledger, options: ImportOptions, result: ImportResult) -> list[Path]:

@@ -36,6 +36,7 @@ from .errors import InputError
 from .findings import COLUMNS, SEVERITIES, Finding
 from .model import Indicator
 from .safety import display_name, raw_name
+from .serve.schema import SERVE_TABLES
 from .submission import Submission, submission_from_dict, submission_json
 
 BUSY_TIMEOUT_MS = 30_000
@@ -186,9 +187,12 @@ BEGIN
 END;
 """
 
+# The site's tables (``jixiao-xl serve``): unit links, staff, API tokens, uploads and 审核 decisions.
+_SERVE = SERVE_TABLES
+
 # A migration is an SQL script, or a function run inside the migration's transaction.
 MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (_V1, _V2, _V3, _v4_digest_table,
-                                                                      _ORIGINAL_PATH_BYTES, _ISSUED)
+                                                                      _ORIGINAL_PATH_BYTES, _ISSUED, _SERVE)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

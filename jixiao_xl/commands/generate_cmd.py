@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -51,6 +52,7 @@ def generate_command(master_path: Path | None, template: Path | None, dept_templ
         deadline=pick(deadline, lambda ws: ws.deadline, ""),
         ledger_path=pick(ledger_path, lambda ws: ws.ledger, out_dir.parent / "ledger.sqlite"))
     master = load_master(master_path)
+    options = replace(options, links=_notice_links(master, units))
     count = len(units) if units else len(master.units)
     with progress(count, "生成工作簿") as bar:
         issued = generate(master, master_path, options, on_done=lambda item: bar.advance())
@@ -59,6 +61,18 @@ def generate_command(master_path: Path | None, template: Path | None, dept_templ
     click.echo(f"下发清单：{out_dir / 'manifest.csv'}")
     click.echo(f"已记入台账：{options.ledger_path}")
     return EXIT_OK
+
+
+def _notice_links(master, units: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Each unit's upload link for its notice, when the workspace names its site (``[serve] base_url``)."""
+    from ..serve.links import unit_links
+    from .workspace_cmd import active_workspace
+
+    workspace = active_workspace()
+    if workspace is None or not workspace.base_url:
+        return ()
+    codes = units or tuple(unit.code for unit in master.units)
+    return tuple(unit_links(workspace, [code for code in codes if code in {u.code for u in master.units}]).items())
 
 
 @cli.group("template")

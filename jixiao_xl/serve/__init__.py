@@ -1,0 +1,1 @@
+"""The workspace as a small intranet site (``jixiao-xl serve``)."""
