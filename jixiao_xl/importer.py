@@ -56,6 +56,7 @@ class ImportOptions:
     # The only unit the files may be for (a unit uploading through ``serve``): a return of any other unit is
     # refused and recorded against nobody, so it never supersedes that unit's return. Empty: any unit.
     expected_unit: str = ""
+    reports: bool = True  # write report.xlsx/html and findings.json/csv into out_dir (serve builds them on demand)
 
 
 @dataclass
@@ -173,7 +174,8 @@ def run_import(master: Master, options: ImportOptions,
                 result.sendbacks = _write_sendbacks(pool, ledger, options, result)
         finally:
             pool.shutdown()
-        result.reports = write_reports(options.out_dir, result.findings, result.submissions, master)
+        if options.reports:
+            result.reports = write_reports(options.out_dir, result.findings, result.submissions, master)
     return result
 
 

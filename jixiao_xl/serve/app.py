@@ -76,7 +76,10 @@ def create_app(workspace: Workspace, upload_limit: int = DEFAULT_UPLOAD_LIMIT, r
     from .upload import resume_unfinished
 
     key = load_key(workspace.root)
-    Store.open(workspace.ledger).close()  # migrate once; requests then connect without the check
+    preload_modules()
+    # Migrate once; requests then connect without the check. This connection stays open for the app's life:
+    # SQLite checkpoints the WAL whenever the last connection closes, which would otherwise be every request.
+    app_ledger = Store.open(workspace.ledger)
     site = Site(workspace, key, MasterCache(workspace.master), upload_limit, page_environment())
     if resume:
         resume_unfinished(workspace, site.masters.get())
@@ -92,7 +95,24 @@ def create_app(workspace: Workspace, upload_limit: int = DEFAULT_UPLOAD_LIMIT, r
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers={404: _not_found, 405: _not_allowed})
     app.state.site = site
+    app.state.ledger = app_ledger
     return app
+
+
+def preload_modules() -> None:
+    """Import every module the pipeline imports lazily, before any request thread runs.
+
+    Import workers are forked from this multi-threaded process; a child forked while another thread held a
+    module's import lock would wait for it forever (until the worker's timeout).
+    """
+    import importlib
+    import pkgutil
+
+    import jixiao_xl
+
+    for module in pkgutil.walk_packages(jixiao_xl.__path__, "jixiao_xl."):
+        if not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

@@ -105,11 +105,12 @@ def save_upload(workspace: Workspace, unit_code: str, client_name: str, source: 
 
 
 def import_options(workspace: Workspace, path: Path, upload_id: int, unit_code: str) -> ImportOptions:
-    """The options ``jixiao-xl import`` would use in this workspace, for one uploaded file of ``unit_code``."""
+    """The options ``jixiao-xl import`` would use in this workspace, for one uploaded file of ``unit_code``;
+    the unit's 退回修改 is written, the bureau's reports are not (the site builds them on demand)."""
     return ImportOptions(paths=(path,), out_dir=workspace.checked / UPLOAD_FOLDER / f"{upload_id:06d}",
                          ledger_path=workspace.ledger, jobs=1, project_template=workspace.project_template,
                          dept_template=workspace.dept_template, rules_path=workspace.rules_path,
-                         password=workspace.password, workspace=workspace, expected_unit=unit_code)
+                         password=workspace.password, workspace=workspace, expected_unit=unit_code, reports=False)
 
 
 def import_upload(workspace: Workspace, master: Master, upload_id: int, unit_code: str, path: Path,
