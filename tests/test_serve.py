@@ -370,7 +370,7 @@ def test_unit_history_and_downloads_built_on_demand(site, client):
         assert response.status_code == 200 and response.content[:2] == b"PK", what
     reminders = client.get("/bureau/download/reminders")
     text = reminders.content.decode("utf-8-sig")
-    assert text.splitlines()[0] == "单位编码,单位名称,状态,错误,警告,下发文件"
+    assert text.splitlines()[0] == "单位编码,单位名称,状态,错误,警告,审核,退回原因,下发文件"
     assert SCRIPT_UNIT in text and "'=HYPERLINK" in text  # formula names neutralised
     assert client.get("/bureau/download/other").status_code == 404
 
@@ -405,6 +405,12 @@ def test_review_from_the_cli(site, client):
     returned = invoke(site.root, "review", SAMPLE, "--return", "预算数与批复不符")
     assert returned.exit_code == 0
     assert "退回：预算数与批复不符" in client.get(f"/u/{site.token(SAMPLE)}").text
+    assert f"审核：{SAMPLE} 退回（预算数与批复不符）" in invoke(site.root, "status").output
+    row = next(u for u in status_json(site)["units"] if u["code"] == SAMPLE)
+    assert (row["review"], row["review_reason"]) == ("退回", "预算数与批复不符")
+    login(client)
+    assert f"{SAMPLE},巨鹿县行政审批局本级,已报送有错误" in client.get("/bureau/download/reminders").content.decode("utf-8-sig")
+    assert "退回：预算数与批复不符" in client.get("/bureau").text
     assert invoke(site.root, "review", SAMPLE).exit_code == 2
     nothing = invoke(site.root, "review", PATH_UNIT + "0", "--pass")
     assert nothing.exit_code == 2 and "没有单位编码" in nothing.output

@@ -21,7 +21,7 @@ from starlette.routing import Route
 from ..safety import neutralise_formula
 from ..status import STATES, status_json, summary
 from .app import Site, site_of
-from .store import PASS, RETURN, Store
+from .store import PASS, RETURN, REVIEW_RETURNED, Store
 from .views import statuses, unit_view
 
 REMINDER_STATES = ("未下发", "待报送", "已报送有错误")
@@ -122,9 +122,7 @@ async def dashboard(request: Request) -> Response:
         return redirect
     site = site_of(request)
     rows = await run_in_threadpool(statuses, site.workspace, site.masters.get())
-    with Store.connect(site.workspace.ledger) as store:
-        reviews = {row.code: store.review_of(row.code, row.import_id) for row in rows}
-    return site.render(request, "dashboard.html", rows=rows, reviews=reviews, counts=summary(rows), states=STATES,
+    return site.render(request, "dashboard.html", rows=rows, counts=summary(rows), states=STATES,
                        user=staff(request), csrf=csrf_token(request))
 
 
@@ -216,15 +214,16 @@ def report_bytes(site: Site) -> bytes:
 
 
 def reminders_csv(site: Site) -> bytes:
-    """The 催报 list: every unit not yet returned or whose return still has errors (CSV for Excel/WPS)."""
+    """The 催报 list: every unit not yet returned, whose return still has errors or was 退回 (CSV for Excel/WPS)."""
     rows = statuses(site.workspace, site.masters.get())
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["单位编码", "单位名称", "状态", "错误", "警告", "下发文件"])
+    writer.writerow(["单位编码", "单位名称", "状态", "错误", "警告", "审核", "退回原因", "下发文件"])
     for row in rows:
-        if row.state in REMINDER_STATES:
+        if row.state in REMINDER_STATES or row.review == REVIEW_RETURNED:
             writer.writerow([neutralise_formula(str(value)) for value in
-                             (row.code, row.name, row.state, row.errors, row.warnings, row.sent_file)])
+                             (row.code, row.name, row.state, row.errors, row.warnings, row.review, row.review_reason,
+                              row.sent_file)])
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -282,13 +282,34 @@ class Store(Ledger):
 
     def review_of(self, unit_code: str, counted_import_id: int | None) -> Review:
         """The 审核 state of a unit whose counted return is ``counted_import_id`` (see :func:`review_state`)."""
-        if counted_import_id is None:
-            return Review("")
-        row = self._db.execute("SELECT import_id, decision, reason, reviewer, decided_at FROM serve_reviews"
-                               " WHERE unit_code = ? ORDER BY id DESC LIMIT 1", (unit_code,)).fetchone()
-        if row is None or row[0] != counted_import_id:
-            return Review(REVIEW_PENDING, import_id=counted_import_id)
-        return Review(DECISION_NAMES[row[1]], row[2], row[3], row[4], counted_import_id)
+        return review_states(self, {unit_code: counted_import_id})[unit_code]
+
+
+def review_states(ledger: Ledger, counted: dict[str, int | None]) -> dict[str, Review]:
+    """:func:`review_state` of many units at once (unit code → its counted import id), in one query."""
+    latest: dict[str, tuple] = {}
+    rows = ledger._db.execute(  # noqa: SLF001 - Store is the ledger's own extension; one query for all units
+        "SELECT unit_code, import_id, decision, reason, reviewer, decided_at FROM serve_reviews ORDER BY id")
+    for unit_code, *decision in rows:
+        latest[unit_code] = tuple(decision)
+    states = {}
+    for code, import_id in counted.items():
+        found = latest.get(code)
+        if import_id is None:
+            states[code] = Review("")
+        elif found is None or found[0] != import_id:
+            states[code] = Review(REVIEW_PENDING, import_id=import_id)
+        else:
+            states[code] = Review(DECISION_NAMES[found[1]], found[2], found[3], found[4], import_id)
+    return states
+
+
+def passed_returns(ledger: Ledger) -> dict[str, int]:
+    """Unit code → the import id of its last return the bureau passed (通过), for units that have one: where
+    consolidation and publication should prefer that return over a later, unreviewed one."""
+    rows = ledger._db.execute(  # noqa: SLF001 - see review_states
+        "SELECT unit_code, import_id FROM serve_reviews WHERE decision = 'pass' ORDER BY id")
+    return {code: int(import_id) for code, import_id in rows}
 
 
 _DUMMY_HASH = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
