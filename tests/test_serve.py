@@ -182,6 +182,10 @@ def test_another_units_file_is_refused_and_counts_for_nobody(site, client):
     assert {u["code"]: u["import_id"] for u in status_json(site)["units"]} == counted  # nobody's return changed
     refused_row = ledger_rows(site)[-1]
     assert refused_row[1:3] == ("", "failed")
+    # The rightful unit uploading those very bytes is told to save the file once more.
+    mine = client.post(f"/u/{site.token(FORMULA_UNIT)}", headers=JSON,
+                       files={"file": ("x.xlsx", (site.root / "收件" / _stored_of(site, SAMPLE, refused=1)).read_bytes(), XLSX)})
+    assert mine.status_code == 422 and "另存一次" in mine.json()["findings"][0]["message"]
     # The exact bytes another unit already returned: refused, and nothing of that return is shown.
     again = client.post(f"/u/{site.token(SAMPLE)}", headers=JSON,
                         files={"file": ("x.xlsx", (site.root / "收件" / _stored_of(site, FORMULA_UNIT)).read_bytes(), XLSX)})
@@ -189,10 +193,10 @@ def test_another_units_file_is_refused_and_counts_for_nobody(site, client):
     assert [f["rule"] for f in again.json()["findings"]] == ["I-OTHER-UNIT"]
 
 
-def _stored_of(site: SiteFiles, code: str) -> str:
+def _stored_of(site: SiteFiles, code: str, refused: int = 0) -> str:
     with sqlite3.connect(site.root / "ledger.sqlite") as db:
-        path = db.execute("SELECT stored_path FROM serve_uploads WHERE unit_code = ? AND refused = 0 ORDER BY id DESC",
-                          (code,)).fetchone()[0]
+        path = db.execute("SELECT stored_path FROM serve_uploads WHERE unit_code = ? AND refused = ? ORDER BY id DESC",
+                          (code, refused)).fetchone()[0]
     return path.rsplit("/", 1)[1]
 
 

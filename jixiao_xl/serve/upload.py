@@ -121,6 +121,12 @@ def import_upload(workspace: Workspace, master: Master, upload_id: int, unit_cod
         row = ledger.by_sha256(sha256)
         findings = tuple(ledger.findings_of(row.id)) if row is not None else ()
     refused = any(f.rule == I_OTHER_UNIT.code for f in findings)
+    if refused and any(f.rule == I_OTHER_UNIT.code and f.value == unit_code for f in findings):
+        # This unit's own file, which another unit uploaded first and which was refused then: the same bytes
+        # are never imported twice, so the unit must save the file once more (new bytes) and upload that.
+        findings = (Finding(I_OTHER_UNIT.code, I_OTHER_UNIT.severity,
+                            "该文件此前被其他单位误传并已拒收，同一文件不会重复导入。请用 Excel 或 WPS 打开该文件、另存一次后重新上传。",
+                            file=path.name, sha256=sha256, unit_code=unit_code),)
     if row is not None and row.unit_code not in ("", unit_code):
         # The same bytes were already imported as another unit's return: say so, show nothing of it.
         refused, findings = True, (other_unit_finding(unit_code, path.name, sha256),)
