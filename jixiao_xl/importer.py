@@ -35,7 +35,7 @@ from .workspace import Workspace
 SENDBACK_FOLDER = "退回修改"
 G_SENDBACK = define("G-SENDBACK", "warning", "退回修改表未能生成", "按核对报告中的问题清单通知单位修改；如反复出现，请把报回文件和 --debug 输出发给维护人员。",
                     "DESIGN §1")
-I_OTHER_UNIT = define("I-OTHER-UNIT", "error", "上传的文件属于其他单位", "请通过本单位的填报链接上传下发给本单位的工作簿；"
+X_OTHER_UNIT = define("X-OTHER-UNIT", "error", "上传的文件属于其他单位", "请通过本单位的填报链接上传下发给本单位的工作簿；"
                       "其他单位的表格请由该单位自行报送。", "本工具约定")
 
 
@@ -194,7 +194,7 @@ def _for_unit(checked: _Checked, expected_unit: str) -> _Checked:
     if not expected_unit or not sub.readable or sub.unit_code == expected_unit:
         return checked
     found = f"单位编码 {sub.unit_code}（{sub.unit_name}）" if sub.unit_code else "无法识别单位编码"
-    refusal = Finding(I_OTHER_UNIT.code, I_OTHER_UNIT.severity,
+    refusal = Finding(X_OTHER_UNIT.code, X_OTHER_UNIT.severity,
                       f"该文件不是本单位（{expected_unit}）的绩效目标表：文件中为{found}。本次上传不予接收，也不计入任何单位的报送；"
                       "请上传下发给本单位的工作簿。", file=sub.file, sha256=sub.sha256, unit_code=expected_unit,
                       value=sub.unit_code, expected=expected_unit)

@@ -177,7 +177,7 @@ def test_another_units_file_is_refused_and_counts_for_nobody(site, client):
     assert other.status_code == 422
     body = other.json()
     assert body["refused"] is True and body["unit_code"] == SAMPLE and body["sendback"] == ""
-    assert [f["rule"] for f in body["findings"]] == ["I-OTHER-UNIT"]
+    assert [f["rule"] for f in body["findings"]] == ["X-OTHER-UNIT"]
     assert FORMULA_UNIT in body["findings"][0]["value"]
     assert {u["code"]: u["import_id"] for u in status_json(site)["units"]} == counted  # nobody's return changed
     refused_row = ledger_rows(site)[-1]
@@ -190,7 +190,7 @@ def test_another_units_file_is_refused_and_counts_for_nobody(site, client):
     again = client.post(f"/u/{site.token(SAMPLE)}", headers=JSON,
                         files={"file": ("x.xlsx", (site.root / "收件" / _stored_of(site, FORMULA_UNIT)).read_bytes(), XLSX)})
     assert again.status_code == 422
-    assert [f["rule"] for f in again.json()["findings"]] == ["I-OTHER-UNIT"]
+    assert [f["rule"] for f in again.json()["findings"]] == ["X-OTHER-UNIT"]
 
 
 def _stored_of(site: SiteFiles, code: str, refused: int = 0) -> str:

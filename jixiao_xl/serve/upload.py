@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..findings import Finding
-from ..importer import I_OTHER_UNIT, ImportOptions, run_import
+from ..importer import X_OTHER_UNIT, ImportOptions, run_import
 
 from ..master import load_master
 from ..model import Master
@@ -120,11 +120,11 @@ def import_upload(workspace: Workspace, master: Master, upload_id: int, unit_cod
     with Store.connect(workspace.ledger) as ledger:
         row = ledger.by_sha256(sha256)
         findings = tuple(ledger.findings_of(row.id)) if row is not None else ()
-    refused = any(f.rule == I_OTHER_UNIT.code for f in findings)
-    if refused and any(f.rule == I_OTHER_UNIT.code and f.value == unit_code for f in findings):
+    refused = any(f.rule == X_OTHER_UNIT.code for f in findings)
+    if refused and any(f.rule == X_OTHER_UNIT.code and f.value == unit_code for f in findings):
         # This unit's own file, which another unit uploaded first and which was refused then: the same bytes
         # are never imported twice, so the unit must save the file once more (new bytes) and upload that.
-        findings = (Finding(I_OTHER_UNIT.code, I_OTHER_UNIT.severity,
+        findings = (Finding(X_OTHER_UNIT.code, X_OTHER_UNIT.severity,
                             "该文件此前被其他单位误传并已拒收，同一文件不会重复导入。请用 Excel 或 WPS 打开该文件、另存一次后重新上传。",
                             file=path.name, sha256=sha256, unit_code=unit_code),)
     if row is not None and row.unit_code not in ("", unit_code):
@@ -140,7 +140,7 @@ def import_upload(workspace: Workspace, master: Master, upload_id: int, unit_cod
 
 def other_unit_finding(unit_code: str, file_name: str, sha256: str) -> Finding:
     """The finding a unit gets for a file that is another unit's return."""
-    return Finding(I_OTHER_UNIT.code, I_OTHER_UNIT.severity,
+    return Finding(X_OTHER_UNIT.code, X_OTHER_UNIT.severity,
                    f"该文件不是本单位（{unit_code}）的绩效目标表，而是其他单位已报送的文件。本次上传不予接收；请上传下发给本单位的工作簿。",
                    file=file_name, sha256=sha256, unit_code=unit_code, expected=unit_code)
 
