@@ -293,7 +293,7 @@ def test_user_text_is_escaped_everywhere(site, client):
     typed = "<script>alert('typed')</script>"
 
     def type_payload(wb):
-        wb.worksheets[1]["B9"] = typed
+        wb.worksheets[1]["F12"] = typed  # an indicator value: the findings show what was typed
 
     token = site.token(SCRIPT_UNIT)
     name = '"><img src=x onerror=alert(1)>.xlsx'
@@ -301,6 +301,7 @@ def test_user_text_is_escaped_everywhere(site, client):
                       csrf=csrf_of(client.get(f"/u/{token}").text))
     assert response.status_code == 200
     assert typed not in response.text and "<img" not in response.text
+    assert "&lt;script&gt;alert(&#39;typed&#39;)&lt;/script&gt;" in response.text  # shown, as text
     assert "&lt;img src=x onerror=alert(1)&gt;" in response.text  # the client's name, shown as text
     path_page = client.get(f"/u/{site.token(PATH_UNIT)}").text
     assert PATH_UNIT_NAME not in path_page

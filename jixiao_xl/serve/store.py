@@ -288,8 +288,8 @@ class Store(Ledger):
 def review_states(ledger: Ledger, counted: dict[str, int | None]) -> dict[str, Review]:
     """:func:`review_state` of many units at once (unit code → its counted import id), in one query."""
     latest: dict[str, tuple] = {}
-    rows = ledger._db.execute(  # noqa: SLF001 - Store is the ledger's own extension; one query for all units
-        "SELECT unit_code, import_id, decision, reason, reviewer, decided_at FROM serve_reviews ORDER BY id")
+    rows = _rows_if_migrated(ledger, "SELECT unit_code, import_id, decision, reason, reviewer, decided_at"
+                                     " FROM serve_reviews ORDER BY id")
     for unit_code, *decision in rows:
         latest[unit_code] = tuple(decision)
     states = {}
@@ -307,9 +307,18 @@ def review_states(ledger: Ledger, counted: dict[str, int | None]) -> dict[str, R
 def passed_returns(ledger: Ledger) -> dict[str, int]:
     """Unit code → the import id of its last return the bureau passed (通过), for units that have one: where
     consolidation and publication should prefer that return over a later, unreviewed one."""
-    rows = ledger._db.execute(  # noqa: SLF001 - see review_states
-        "SELECT unit_code, import_id FROM serve_reviews WHERE decision = 'pass' ORDER BY id")
+    rows = _rows_if_migrated(ledger, "SELECT unit_code, import_id FROM serve_reviews WHERE decision = 'pass' ORDER BY id")
     return {code: int(import_id) for code, import_id in rows}
+
+
+def _rows_if_migrated(ledger: Ledger, query: str) -> list[tuple]:
+    """The rows of ``query`` on the site's tables; none when the ledger predates them (opened read-only)."""
+    try:
+        return ledger._db.execute(query).fetchall()  # noqa: SLF001 - Store is the ledger's own extension
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return []
+        raise
 
 
 _DUMMY_HASH = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
