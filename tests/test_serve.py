@@ -454,3 +454,24 @@ def test_user_add_refuses_a_short_password_and_needs_a_workspace(site, tmp_path)
     outside = CliRunner().invoke(cli, ["user", "add", "x"], input="longenough\n", env={"JIXIAO_WORKSPACE": ""})
     assert outside.exit_code == 2 and "工作区" in outside.output
 
+
+
+def test_home_static_and_wrong_methods(client):
+    client.cookies.clear()
+    home = client.get("/", follow_redirects=False)
+    assert home.status_code == 303 and home.headers["location"] == "/login"
+    style = client.get("/static/style.css")
+    assert style.status_code == 200 and "public" in style.headers["cache-control"]
+    assert style.headers["x-content-type-options"] == "nosniff"
+    wrong = client.put("/login")
+    assert wrong.status_code == 405 and "不支持" in wrong.text
+
+
+def test_serve_binds_to_localhost_unless_told_otherwise():
+    from click.testing import CliRunner
+
+    from jixiao_xl.cli import cli
+
+    result = CliRunner().invoke(cli, ["serve", "--help"])
+    assert result.exit_code == 0
+    assert "[default: 127.0.0.1]" in result.output
