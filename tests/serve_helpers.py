@@ -7,6 +7,7 @@ import io
 import itertools
 import json
 import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +78,13 @@ def filled(site: SiteFiles, code: str, edit=None) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback interface now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def csrf_of(page: str) -> str:

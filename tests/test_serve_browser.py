@@ -8,7 +8,6 @@ developer machine. Nothing is downloaded: Selenium is pointed at /usr/bin/chrome
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 import time
 from pathlib import Path
@@ -26,19 +25,13 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from jixiao_xl.serve.app import create_app  # noqa: E402
 from jixiao_xl.workspace import load_workspace  # noqa: E402
-from serve_helpers import PASSWORD, SAMPLE, STAFF, filled, make_site  # noqa: E402
+from serve_helpers import PASSWORD, SAMPLE, STAFF, filled, free_port, make_site  # noqa: E402
 
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 
 def _browser_binary() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

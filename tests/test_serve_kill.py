@@ -22,8 +22,7 @@ import pytest
 
 httpx = pytest.importorskip("httpx")
 
-from serve_helpers import SAMPLE, SiteFiles, filled, make_site  # noqa: E402
-from test_serve_browser import free_port  # noqa: E402
+from serve_helpers import SAMPLE, SiteFiles, filled, free_port, make_site  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(os, "killpg"), reason="needs POSIX process groups")]
 
