@@ -366,9 +366,11 @@ def test_the_dashboard_and_api_agree_with_status(site, client):
 
 def test_unit_history_and_downloads_built_on_demand(site, client):
     upload(client, site.token(SAMPLE), filled(site, SAMPLE))
+    assert upload(client, site.token(SAMPLE), filled(site, FORMULA_UNIT)).status_code == 422
     login(client)
     detail = client.get(f"/bureau/unit/{SAMPLE}")
     assert detail.status_code == 200 and "报送历史" in detail.text and "R-C1" in detail.text
+    assert "上传记录" in detail.text and "未接收（不是本单位的表格）" in detail.text  # the refused upload
     assert client.get("/bureau/unit/000000").status_code == 404
     for what in ("summary", "report"):
         response = client.get(f"/bureau/download/{what}")

@@ -93,6 +93,7 @@ def unit_view(workspace: Workspace, master: Master, unit_code: str, bureau: bool
         review = store.review_of(unit_code, status.import_id if status else None)
         uploads = store.uploads(unit_code)
     shown = counted_findings if bureau else for_unit(counted_findings)
+    # A refused upload is nobody's return, but the bureau sees it under the unit whose link sent it.
     name = status.name if status else (master.unit(unit_code).name if _known(master, unit_code) else "")
     return UnitView(unit_code, name, status, review, workspace.deadline, issued.file_name if issued else "",
                     grouped(shown), uploads, history)
