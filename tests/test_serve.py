@@ -150,7 +150,7 @@ def test_the_html_upload_groups_findings_by_sheet_and_cell_and_offers_the_sendba
     response = upload(client, token, filled(site, SAMPLE), as_json=False, csrf=csrf_of(page.text))
     assert response.status_code == 200
     text = response.text
-    assert "本次上传的核对结果" in text and "下载退回修改表" in text
+    assert "上传的核对结果" in text and "下载退回修改表" in text
     assert re.search(r'<h3>3\.统一着装经费</h3>', text)
     assert re.search(r'class="cell">F14</td>', text)
 
@@ -191,6 +191,8 @@ def test_another_units_file_is_refused_and_counts_for_nobody(site, client):
                         files={"file": ("x.xlsx", (site.root / "收件" / _stored_of(site, FORMULA_UNIT)).read_bytes(), XLSX)})
     assert again.status_code == 422
     assert [f["rule"] for f in again.json()["findings"]] == ["X-OTHER-UNIT"]
+    shown = client.get(f"/u/{site.token(SAMPLE)}/upload/{again.json()['upload_id']}").text
+    assert shown.count("<code>") == 1 and "<code>X-OTHER-UNIT</code>" in shown  # nothing of the other return
 
 
 def _stored_of(site: SiteFiles, code: str, refused: int = 0) -> str:
@@ -205,6 +207,10 @@ def test_a_unit_never_sees_another_units_sendback_or_page(site, client):
     upload_id = body["sendback"].rsplit("/", 1)[1]
     assert client.get(f"/u/{site.token(SAMPLE)}/sendback/{upload_id}").status_code == 200
     assert client.get(f"/u/{site.token(FORMULA_UNIT)}/sendback/{upload_id}").status_code == 404
+    earlier = client.get(f"/u/{site.token(SAMPLE)}/upload/{upload_id}")
+    assert earlier.status_code == 200 and 'class="cell">F14</td>' in earlier.text
+    assert f'href="/u/{site.token(SAMPLE)}/upload/{upload_id}#outcome"' in client.get(f"/u/{site.token(SAMPLE)}").text
+    assert client.get(f"/u/{site.token(FORMULA_UNIT)}/upload/{upload_id}").status_code == 404
     other_page = client.get(f"/u/{site.token(FORMULA_UNIT)}").text
     assert "样本单位的文件" in client.get(f"/u/{site.token(SAMPLE)}").text
     assert "样本单位的文件" not in other_page and "巨鹿县行政审批局本级（435001）" not in other_page

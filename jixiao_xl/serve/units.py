@@ -19,8 +19,8 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from .app import Site, site_of
-from .store import Store
-from .upload import UploadOutcome, receive
+from .store import Store, Upload
+from .upload import UploadOutcome, receive, stored_outcome
 from .views import finding_row, for_unit, grouped, issued_path, unit_view
 
 
@@ -30,6 +30,7 @@ def routes() -> list[Route]:
         Route("/u/{token}", unit_upload, methods=["POST"]),
         Route("/u/{token}/issued", unit_issued, methods=["GET"]),
         Route("/u/{token}/sendback/{upload_id:int}", unit_sendback, methods=["GET"]),
+        Route("/u/{token}/upload/{upload_id:int}", unit_upload_page, methods=["GET"]),
     ]
 
 
@@ -85,10 +86,11 @@ def _refuse(site: Site, request: Request, status: int, message: str) -> Response
     return site.render(request, "message.html", status=status, title="未能上传", message=message)
 
 
-async def _answer(site: Site, request: Request, token: str, unit_code: str, outcome: UploadOutcome) -> Response:
+async def _answer(site: Site, request: Request, token: str, unit_code: str, outcome: UploadOutcome,
+                  status_code: int | None = None) -> Response:
     """The findings of the upload (200; 422 when it was refused as another unit's file)."""
     view = await run_in_threadpool(unit_view, site.workspace, site.masters.get(), unit_code)
-    status_code = 422 if outcome.refused else 200
+    status_code = status_code or (422 if outcome.refused else 200)
     shown = for_unit(outcome.findings)
     if wants_json(request):
         state = view.status.state if view.status else ""
@@ -108,10 +110,26 @@ async def unit_issued(request: Request) -> Response:
     return download(path, path.name)
 
 
-async def unit_sendback(request: Request) -> Response:
-    site, _token, unit_code = _unit(request)
+def _own_upload(site: Site, request: Request, unit_code: str) -> Upload:
+    """The upload the path names, when it is this unit's (404 otherwise: another unit's upload does not exist)."""
     with Store.connect(site.workspace.ledger) as store:
         upload = store.upload(request.path_params["upload_id"])
-    if upload is None or upload.unit_code != unit_code or not upload.sendback or not Path(upload.sendback).is_file():
+    if upload is None or upload.unit_code != unit_code:
+        raise HTTPException(404)
+    return upload
+
+
+async def unit_sendback(request: Request) -> Response:
+    site, _token, unit_code = _unit(request)
+    upload = _own_upload(site, request, unit_code)
+    if not upload.sendback or not Path(upload.sendback).is_file():
         raise HTTPException(404)
     return download(Path(upload.sendback), Path(upload.sendback).name)
+
+
+async def unit_upload_page(request: Request) -> Response:
+    """One earlier upload's findings, as the unit saw them when it uploaded."""
+    site, token, unit_code = _unit(request)
+    upload = _own_upload(site, request, unit_code)
+    outcome = await run_in_threadpool(stored_outcome, site.workspace, upload)
+    return await _answer(site, request, token, unit_code, outcome, status_code=200)

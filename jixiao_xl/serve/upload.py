@@ -26,7 +26,7 @@ from ..importer import X_OTHER_UNIT, ImportOptions, run_import
 from ..master import load_master
 from ..model import Master
 from ..workspace import Workspace
-from .store import Store
+from .store import Store, Upload
 
 # The file kinds intake reads; any other name gets ".bin" (intake then says what the bytes are).
 KNOWN_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".et", ".csv")
@@ -131,11 +131,25 @@ def import_upload(workspace: Workspace, master: Master, upload_id: int, unit_cod
         # The same bytes were already imported as another unit's return: say so, show nothing of it.
         refused, findings = True, (other_unit_finding(unit_code, path.name, sha256),)
     sendback = str(result.sendbacks[0]) if result.sendbacks and not refused else ""
+    # The upload points at its import only when that import is this unit's or nobody's.
+    import_id = row.id if row is not None and row.unit_code in ("", unit_code) else None
     with Store.connect(workspace.ledger) as store:
         if not sendback and not refused:
             sendback = _earlier_sendback(store, unit_code, sha256)
-        store.finish_upload(upload_id, row.id if row is not None else None, refused, sendback)
-    return UploadOutcome(upload_id, row.id if row is not None else None, refused, findings, sendback)
+        store.finish_upload(upload_id, import_id, refused, sendback)
+    return UploadOutcome(upload_id, import_id, refused, findings, sendback)
+
+
+def stored_outcome(workspace: Workspace, upload: Upload) -> UploadOutcome:
+    """What an earlier upload gave, read back from the ledger (for the unit's upload history)."""
+    findings: tuple[Finding, ...] = ()
+    if upload.import_id is not None:
+        with Store.connect(workspace.ledger) as store:
+            findings = tuple(store.findings_of(upload.import_id))
+    if upload.refused:
+        findings = tuple(f for f in findings if f.rule == X_OTHER_UNIT.code) or (
+            other_unit_finding(upload.unit_code, Path(upload.stored_path).name, upload.sha256),)
+    return UploadOutcome(upload.id, upload.import_id, upload.refused, findings, upload.sendback)
 
 
 def other_unit_finding(unit_code: str, file_name: str, sha256: str) -> Finding:
