@@ -89,7 +89,8 @@ def _load_all() -> None:
         return
     import importlib
 
-    for module in ("master", "intake", "template", "fill", "read", "rules", "reconcile", "ledger", "consolidate"):
+    for module in ("master", "intake", "template", "fill", "read", "rules", "reconcile", "ledger", "consolidate",
+                   "unfilled", "importer", "followup"):
         try:
             importlib.import_module(f"jixiao_xl.{module}")
         except ModuleNotFoundError as exc:

@@ -1,14 +1,21 @@
 """Consolidation: bureau-wide totals from the latest return of every unit (``jixiao-xl consolidate``).
 
-For each unit of the master the latest accepted return in the ledger is used — its
+For each unit of the master the return that counts (:mod:`.counting`, the rule status, the import report and
+退回修改 use too; read through :meth:`~jixiao_xl.ledger.Ledger.accepted_returns`) is used — its
 :class:`~jixiao_xl.ledger.Digest`, a couple of kilobytes per unit — and a unit that has not returned
 contributes the master's values, marked 来源 = 主数据（未报送） (or is left out with
 ``include_unreturned=False``). Five tables come out — 总表, 支出计划, 绩效指标, 明细, 核对 — and every
 number in 明细 names the file, sheet and cell it was read from.
 
+Locked means locked: a returned project paired with the master (:func:`~jixiao_xl.reconcile.pair_projects`)
+counts the master's 项目编码, 项目名称, 预算数, 财政资金 and 其他资金 (:mod:`jixiao_xl.issued`), read from the
+master at consolidation time, and the return's own entries (支出计划, indicators). A locked amount the
+return holds changed is not summed: 核对 lists it (表内填报 vs 下发数, with its cell) and 明细 says so in its
+cell column. A project the master does not have counts as returned.
+
 Every amount is a :class:`~decimal.Decimal` and every total is an exact Decimal sum (:func:`exact_sum`
-refuses to round). Each unit's returned 预算数合计 is checked against the master's; a difference is an
-``L-TOTAL-MISMATCH`` error in :attr:`Consolidation.findings` and on the 核对 sheet.
+refuses to round). Each unit's 预算数合计 is checked against the master's; a difference (a missing or an
+extra project sheet) is an ``L-TOTAL-MISMATCH`` error in :attr:`Consolidation.findings` and on 核对.
 
 :func:`write_consolidation` writes the tables as one .xlsx (xlsxwriter in constant-memory mode, rows
 rendered in bulk by :class:`~jixiao_xl.tablesheet.TableSheet`; atomic, byte-identical for identical inputs,
@@ -34,8 +41,10 @@ from typing import Iterable, Iterator, Mapping, Sequence
 from . import catalogue, taxonomy
 from .errors import InputError
 from .findings import SEVERITY_ZH, Finding
+from .issued import LOCKED_MONEY_FIELDS, LOCKED_PROJECT_FIELDS
 from .ledger import AcceptedReturn, DigestProject, IndicatorTally, Ledger, tally_indicators
-from .model import Master, Project
+from .model import Master, Project, Unit
+from .reconcile import RULES as RECONCILE_RULES, pair_projects, same_money
 from .safety import (FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, neutralise_formula, safe_file_stem, sheet_name,
                      write_atomic)
 from .status import display_width, return_state
@@ -149,6 +158,25 @@ class ProjectFigures:
     cells: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class LockedEdit:
+    """A locked (issued) amount a return holds changed: consolidation counts the master's ``issued`` and
+    shows the ``returned`` one beside it on 核对, with the sheet and cell it was read from."""
+
+    project_code: str
+    project_name: str
+    field: str
+    sheet: str
+    cell: str
+    returned: Decimal | None
+    issued: Decimal | None
+
+    @property
+    def place(self) -> str:
+        """``工作表!单元格`` (or as much of it as is known)."""
+        return "!".join(part for part in (self.sheet, self.cell) if part) or UNKNOWN_CELL
+
+
 @dataclass(frozen=True)
 class UnitSource:
     """What consolidation uses for one unit: its projects' figures and its indicators, counted by
@@ -164,6 +192,7 @@ class UnitSource:
     import_id: int | None = None
     errors: int = 0
     warnings: int = 0
+    edits: tuple["LockedEdit", ...] = ()
 
     @property
     def state(self) -> str:
@@ -242,12 +271,45 @@ def _master_figures(project: Project, nodes: Sequence[str]) -> ProjectFigures:
     return ProjectFigures(project.code, project.name, MASTER_SOURCE, numbers)
 
 
-def _returned_unit(name: str, accepted: AcceptedReturn, paths: tuple[str, ...],
+def _returned_unit(master: Master, unit: Unit, accepted: AcceptedReturn, paths: tuple[str, ...],
                    counts: Mapping[str, int]) -> UnitSource:
-    projects = tuple(_returned_figures(p, paths) for p in accepted.digest.projects)
-    return UnitSource(accepted.unit_code, name or accepted.unit_name, True, projects, accepted.digest.indicators,
-                      accepted.file_name, accepted.sha256, accepted.id, counts.get("error", 0),
-                      counts.get("warning", 0))
+    """A returned unit: the unit's entries (plan) from its return, the locked figures from the master."""
+    digested = accepted.digest.projects
+    issued = dict(pair_projects([(p.code, p.name) for p in digested], master, unit.code).pairs)
+    projects, edits = [], []
+    for k, project in enumerate(digested):
+        figures = _returned_figures(project, paths)
+        if k in issued:
+            figures, changed = _as_issued(figures, issued[k])
+            edits += changed
+        projects.append(figures)
+    return UnitSource(accepted.unit_code, unit.name or accepted.unit_name, True, tuple(projects),
+                      accepted.digest.indicators, accepted.file_name, accepted.sha256, accepted.id,
+                      counts.get("error", 0), counts.get("warning", 0), tuple(edits))
+
+
+def _as_issued(figures: ProjectFigures, issued: Project) -> tuple[ProjectFigures, list[LockedEdit]]:
+    """The returned figures with code, name and the locked amounts (预算数, 财政资金, 其他资金) as issued;
+    each amount the return changed becomes a :class:`LockedEdit` and its cell says so."""
+    wanted = (issued.budget, issued.fiscal, issued.other)
+    if figures.numbers[:3] == wanted and (figures.code, figures.name) == (issued.code, issued.name):
+        return figures, []  # the usual case, and a province has 100,000 projects
+    numbers, cells = list(figures.numbers), list(figures.cells or ("",) * len(figures.numbers))
+    edits = []
+    for k, name in enumerate(LOCKED_MONEY_FIELDS):
+        returned, wanted = numbers[k], getattr(issued, name)
+        if not same_money(wanted, returned):
+            edit = LockedEdit(issued.code, issued.name, LOCKED_PROJECT_FIELDS[name], figures.sheet, cells[k], returned,
+                              wanted)
+            edits.append(edit)
+            cells[k] = f"{MASTER_SOURCE}（表内 {edit.cell or UNKNOWN_CELL} 填报 {_amount(returned)}）"
+        numbers[k] = wanted
+    return ProjectFigures(issued.code, issued.name, figures.sheet, tuple(numbers), tuple(cells)), edits
+
+
+def _amount(value: Decimal | None) -> str:
+    """An amount as 核对 and 明细 show it in text: blank as （空）."""
+    return "（空）" if value is None else format(value, "f")
 
 
 def _master_unit(master: Master, code: str, name: str) -> UnitSource:
@@ -262,7 +324,7 @@ def gather(master: Master, ledger: Ledger) -> tuple[list[UnitSource], list[Accep
     paths = number_paths(master.settings.plan_nodes)
     latest = {accepted.unit_code: accepted for accepted in ledger.accepted_returns()}
     counts = ledger.accepted_open_counts()
-    units = [_returned_unit(u.name, latest[u.code], paths, counts.get(latest[u.code].id, {})) if u.code in latest
+    units = [_returned_unit(master, u, latest[u.code], paths, counts.get(latest[u.code].id, {})) if u.code in latest
              else _master_unit(master, u.code, u.name) for u in master.units]
     return units, [latest[code] for code in sorted(latest) if master.unit(code) is None]
 
@@ -478,12 +540,18 @@ def detail_table(units: Sequence[UnitSource], nodes: Sequence[str]) -> Table:
     return Table(DETAIL, tuple(columns), rows, (tuple(totals),))
 
 
+_EDIT_COLUMNS = (Column("项目编码"), Column("字段"), Column("单元格"), Column("表内填报", "money"), Column("下发数", "money"))
+EDITED_RESULT = "表内填报与下发数不同（按下发数汇总）"
+
+
 def checks_table(master: Master, units: Sequence[UnitSource], strangers: Sequence[AcceptedReturn],
                  findings: Sequence[Finding], include_unreturned: bool) -> Table:
-    """核对: every unit's returned Σ 预算数 against the master's, with the finding that explains a difference."""
+    """核对: every unit's returned Σ 预算数 against the master's, with the finding that explains a difference;
+    below a unit, one row per locked amount its return changed (表内填报 vs 下发数, with the cell)."""
     columns = (Column("单位编码"), Column("单位名称"), Column("主数据预算数", "money"), Column("报送预算数", "money"),
                Column("差额", "money"), Column("结果"), Column("规则"), Column("严重程度"), Column("说明"),
-               Column("来源文件"))
+               Column("来源文件"), *_EDIT_COLUMNS)
+    blank_edit = ("",) * 3 + (None, None)
     by_unit = {f.unit_code: f for f in findings}
     rows, highlight = [], set()
     for u in units:
@@ -491,21 +559,34 @@ def checks_table(master: Master, units: Sequence[UnitSource], strangers: Sequenc
         finding = by_unit.get(u.code)
         if not u.returned:
             result = "未报送（使用主数据）" if include_unreturned else "未报送（未计入汇总）"
-            rows.append((u.code, u.name, expected, None, None, result, "", "", "", MASTER_SOURCE))
+            rows.append((u.code, u.name, expected, None, None, result, "", "", "", MASTER_SOURCE, *blank_edit))
             continue
         got = u.budget()
         if finding is not None:
             highlight.add(len(rows))
         rows.append((u.code, u.name, expected, got, got - expected, "不一致" if finding else "一致",
-                     finding.rule if finding else "", _severity(finding), finding.message if finding else "", u.file))
+                     finding.rule if finding else "", _severity(finding), finding.message if finding else "", u.file,
+                     *blank_edit))
+        for edit in u.edits:
+            highlight.add(len(rows))
+            rows.append(_edit_row(u, edit))
     for row in strangers:
         finding = by_unit[row.unit_code]
         highlight.add(len(rows))
         rows.append((row.unit_code, row.unit_name, None, None, None, "主数据中无此单位", finding.rule,
-                     _severity(finding), finding.message, row.file_name))
+                     _severity(finding), finding.message, row.file_name, *blank_edit))
     totals = ((TOTAL_LABEL, "", exact_sum(r[2] for r in rows), exact_sum(r[3] for r in rows),
-               exact_sum(r[4] for r in rows), f"{len(highlight)} 项需处理", "", "", "", ""),)
+               exact_sum(r[4] for r in rows), f"{len(highlight)} 项需处理", "", "", "", "", *blank_edit),)
     return Table(CHECKS, columns, tuple(rows), totals, frozenset(highlight))
+
+
+def _edit_row(u: UnitSource, edit: LockedEdit) -> tuple:
+    """A 核对 row for one locked amount the unit's return changed (the rule is reconciliation's X-TAMPER)."""
+    rule = RECONCILE_RULES["X-TAMPER"]
+    message = (f"项目“{edit.project_name}”（{edit.project_code}）的{edit.field}在表内 {edit.place} 填报为 "
+               f"{_amount(edit.returned)}，下发数为 {_amount(edit.issued)}；锁定的下发数以主数据为准，汇总按下发数计算。")
+    return (u.code, u.name, None, None, None, EDITED_RESULT, rule.code, SEVERITY_ZH[rule.severity], message, u.file,
+            edit.project_code, edit.field, edit.place, edit.returned, edit.issued)
 
 
 def _severity(finding: Finding | None) -> str:

@@ -65,6 +65,10 @@ class DemoPaths:
     def consolidated(self) -> Path:
         return self.root / "汇总" / "汇总表.xlsx"
 
+    @property
+    def published(self) -> Path:
+        return self.root / "公开"
+
 
 def demo_master() -> Master:
     """The seed sample plus two demonstration units built from its projects (clearly named 演示)."""
@@ -123,8 +127,22 @@ def run_demo(root: Path, say: Callable[[str], None] = print) -> DemoPaths:
         result = consolidate(master, ledger)
     write_consolidation(result, paths.consolidated)
     say(f"6. 全局汇总：{paths.consolidated}（预算数合计 {_money(result.grand_total)} 万元，每个数字注明来源单元格）")
+    _publish_seed_unit(paths, master, say)
     say(f"查看报送情况：jixiao-xl status --master {paths.master} --ledger {paths.ledger} --manifest {paths.issued / 'manifest.csv'}")
     return paths
+
+
+def _publish_seed_unit(paths: DemoPaths, master: Master, say: Callable[[str], None]) -> None:
+    """Step 7: the 预算公开 document of the seed unit, from its counted return (published even with open errors)."""
+    from .publish import FORMATS, publish_units
+
+    with Ledger.open(paths.ledger) as ledger:
+        result = publish_units(master, ledger, [SEED_UNIT], paths.published, FORMATS, force=True)
+    documents = result.written[SEED_UNIT]
+    note = "；其报送仍有错误，正式公开前应先退回修改（publish 默认拒绝，--force 照样公开）" if result.forced else ""
+    say(f"7. 预算公开文本（DOCX、PDF、HTML）：{paths.published}{note}")
+    for path in documents:
+        say(f"   · {path.name}")
 
 
 def _import_options(paths: DemoPaths, folder: Path) -> ImportOptions:

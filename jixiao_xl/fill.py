@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime
@@ -19,39 +20,40 @@ from typing import Mapping
 import jinja2
 
 from . import __version__, taxonomy
+from .errors import InputError
 from .findings import SEVERITY_ZH, Finding
 from .fastxlsx import FormWorkbook
 from .model import DeptGoal, DeptIndicator, Indicator, Master, Project, Unit
 from .safety import FIXED_DOCUMENT_TIME, sheet_name, write_atomic
 from .sheetwriter import (FormatCache, Formula, SheetCanvas, cell_ref, display_width, print_as_list, quote_sheet,
                           wrapped_row_height)
-from .template import INDICATOR_FIELDS, CellSpec, FormSpec
+from .submission import GUIDE_SHEET, OTHER_CONTENT_SHEET, PROBLEMS_SHEET, OtherContent
+from .template import INDICATOR_FIELDS, CellSpec, FormSpec, is_extra
+from .template import defined_name as _defined_name
+from .templateguard import ALLOWED_ZH, MAX_CELL_CHARS, cell_environment, cell_syntax, clip
 
 DEFAULT_PASSWORD = "jixiao"
 INPUT_FILL = "FFF2CC"
 MARK_FILL = "FF9999"
-PROBLEMS_SHEET = "问题清单"
 LISTS_SHEET = "_lists"
 META_SHEET = "_meta"
-GUIDE_SHEET = "填报说明"
 DEPT_SHEET = "部门整体绩效目标"
 
 PROJECT_INPUTS = frozenset({"project.purpose", "project.annual_goal", "plan.amount", "footer.filler", "footer.phone",
                             "footer.date"} | {f"ind.{n}" for n in INDICATOR_FIELDS})
 DEPT_INPUTS = frozenset({"dept.overall_goal", "goal.name", "goal.goal", "footer.filler", "footer.phone", "footer.date"}
                         | {f"dind.{n}" for n in ("level1", "level2", "name", "operator", "value", "unit", "basis")})
-
-
-_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9]")
+# Far above what any real workbook takes (well under a second): a bound, not a performance target.
+RENDER_SECONDS_PER_WORKBOOK = 120.0
 
 
 @lru_cache(maxsize=16384)
 def defined_name(path: str) -> str:
-    """The ``JX_`` defined name of a field path (``p01.budget`` → ``JX_P01_BUDGET``).
+    """The ``JX_`` defined name of a field path (``p01.budget`` → ``JX_P01_BUDGET``; see template.defined_name).
 
     Cached: every workbook of a batch binds the same few thousand paths.
     """
-    return "JX_" + _NAME_UNSAFE.sub("_", path).upper()
+    return _defined_name(path)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,11 @@ class RenderRequest:
     # (项目编码 or "" for the department sheet, Submission location path) -> message; see mark_key().
     marks: Mapping[tuple[str, str], str] = field(default_factory=dict)
     problems: tuple[Finding, ...] = ()
+    # Keyed like ``marks``: what the unit returned in a field the master cannot say (填表人, an extra field,
+    # a 支出计划 amount that is not a number), written instead of the master's value.
+    returned: Mapping[tuple[str, str], object] = field(default_factory=dict)
+    # What the unit typed where the form has no field: listed on a 其他填写内容 sheet.
+    other_content: tuple[OtherContent, ...] = ()
 
 
 def render_unit(request: RenderRequest, path: Path, durable: bool = True) -> bytes:
@@ -106,6 +113,26 @@ def render_bytes(request: RenderRequest) -> bytes:
     buffer = io.BytesIO()
     _render(request, buffer)
     return buffer.getvalue()
+
+
+class RenderRefused(InputError):
+    """A workbook that cannot be rendered within its budgets, or from a template cell that is not allowed."""
+
+
+class RenderBudget:
+    """The time one workbook may take to render, checked between cells and rows (see templateguard)."""
+
+    def __init__(self, unit: Unit, seconds: float) -> None:
+        self.unit = unit
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+
+    def check(self, sheet: str) -> None:
+        """Raise :class:`RenderRefused` once the workbook has taken longer than its budget."""
+        if time.monotonic() >= self.deadline:
+            raise RenderRefused(
+                f"单位 {self.unit.code} {self.unit.name} 的工作簿生成超过 {self.seconds:g} 秒仍未完成（进行到工作表 {sheet}），"
+                "已停止。请检查模板是否画得过大，以及主数据中该单位的项目和指标是否异常多。")
 
 
 def sheet_names_for(projects: tuple[Project, ...]) -> list[str]:
@@ -133,16 +160,20 @@ def _render(request: RenderRequest, target: io.BytesIO) -> None:
     guide = wb.add_worksheet(GUIDE_SHEET)
     if request.problems:
         _write_problems(wb.add_worksheet(PROBLEMS_SHEET), request, formats)
+    if request.other_content:
+        _write_other_content(wb.add_worksheet(OTHER_CONTENT_SHEET), request, formats)
     sheet_names = sheet_names_for(projects)
     placements: list[Placement] = []
     budget_refs, grid_names = [], []
+    budget = RenderBudget(unit, RENDER_SECONDS_PER_WORKBOOK)
     for index, (project, name) in enumerate(zip(projects, sheet_names), start=1):
+        budget.check(name)
         ws = wb.add_worksheet(name)
-        layout = ProjectSheet(request, project, index, ws, name, formats)
+        layout = ProjectSheet(request, project, index, ws, name, formats, budget)
         placements += layout.draw()
         budget_refs.append(layout.money_refs())
         grid_names.append(layout.grid_name())
-    dept = DepartmentSheet(request, projects, budget_refs, wb.add_worksheet(DEPT_SHEET), formats)
+    dept = DepartmentSheet(request, projects, budget_refs, wb.add_worksheet(DEPT_SHEET), formats, budget)
     placements += dept.draw()
     grid_names.append(dept.grid_name())
     _write_guide(guide, request, projects, sheet_names, formats)
@@ -200,8 +231,10 @@ class _FormSheet:
 
     inputs: frozenset[str] = frozenset()
 
-    def __init__(self, request: RenderRequest, spec: FormSpec, ws, sheet: str, formats: FormatCache, rows: int):
+    def __init__(self, request: RenderRequest, spec: FormSpec, ws, sheet: str, formats: FormatCache, rows: int,
+                 budget: RenderBudget):
         self.request = request
+        self.budget = budget
         self.spec = spec
         self.ws = ws
         self.sheet = sheet
@@ -234,25 +267,59 @@ class _FormSheet:
 
         ``markable`` is False for the covered rows of a vertical merge, where a comment would be lost.
         """
-        mark = self.request.marks.get(self.mark_key(path)) if self.request.marks and markable else None
-        if mark is not None:
-            extra = {**(extra or {}), "bg_color": "#" + MARK_FILL, "pattern": 1}
-            self.ws.write_comment(row, col, mark, {"x_scale": 2.5, "y_scale": 2, "author": "jixiao-xl"})
-        self.canvas.put(row, col, value, self.fmt(cell, cell.field in self.inputs, extra))
+        extra = self.marked(path, row, col, extra) if markable else extra
+        if self.request.returned and self.is_input(cell.field):
+            value = self.request.returned.get(self.mark_key(path), value)
+        self.canvas.put(row, col, value, self.fmt(cell, self.is_input(cell.field), extra))
         self.placements.append(Placement(path, self.sheet, row, col))
+
+    def marked(self, path: str, row: int, col: int, extra: dict | None) -> dict | None:
+        """``extra`` with the red fill, and the cell commented, when a problem is marked at ``path``."""
+        mark = self.request.marks.get(self.mark_key(path)) if self.request.marks else None
+        if mark is None:
+            return extra
+        self.ws.write_comment(row, col, mark, {"x_scale": 2.5, "y_scale": 2, "author": "jixiao-xl"})
+        return {**(extra or {}), "bg_color": "#" + MARK_FILL, "pattern": 1}
+
+    def is_input(self, field_path: str) -> bool:
+        """True for a field the unit fills in: the sheet's inputs and every extra field of the template."""
+        return field_path in self.inputs or is_extra(field_path)
 
     def static_cells(self, context: dict, skip=lambda cell: False) -> None:
         """Template cells outside the repeating row: labels, mixed text, and single-field cells via ``bind``."""
         for cell in self.spec.cells:
             if cell.row == self.spec.repeat_row or skip(cell):
                 continue
+            self.budget.check(self.sheet)
             row = self.out_row(cell.row)
             if cell.field:
                 self.bind(cell, row, cell.col)
             elif cell.mixed:
-                self.canvas.put(row, cell.col, _cell_template(cell.text).render(**context), self.fmt(cell))
+                self.canvas.put(row, cell.col, self.mixed_text(cell, row, context), self.fmt(cell))
             else:
                 self.canvas.put(row, cell.col, cell.text or None, self.fmt(cell))
+
+    def mixed_text(self, cell: CellSpec, row: int, context: dict) -> str:
+        """A mixed cell rendered in the sandbox, refused beyond Excel's cell limit or the time budget.
+
+        The output is collected piece by piece, so a cell that would grow without bound stops at the limit.
+        """
+        from jinja2.exceptions import SecurityError
+
+        size, pieces = 0, []
+        try:
+            for piece in _cell_template(cell.text).generate(**context):
+                size += len(piece)
+                if size > MAX_CELL_CHARS:
+                    raise RenderRefused(
+                        f"单位 {self.request.unit.code} 的工作表 {self.sheet} 单元格 {cell_ref(row, cell.col)} 按模板生成的文字"
+                        f"超过 Excel 单元格上限 {MAX_CELL_CHARS} 个字符，已停止生成。请减少模板该单元格中的文字或占位符，"
+                        "或检查主数据中对应字段是否过长。")
+                self.budget.check(self.sheet)
+                pieces.append(piece)
+        except SecurityError as exc:
+            raise _refused_cell(cell.text) from exc
+        return "".join(pieces)
 
     def static_merges(self) -> None:
         """Template merges, shifted below the repeating row; merges inside the row repeat per row."""
@@ -312,15 +379,14 @@ class ProjectSheet(_FormSheet):
 
     inputs = PROJECT_INPUTS
 
-    def __init__(self, request: RenderRequest, project: Project, index: int, ws, sheet: str, formats: FormatCache):
+    def __init__(self, request: RenderRequest, project: Project, index: int, ws, sheet: str, formats: FormatCache,
+                 budget: RenderBudget):
         self.project = project
         self.prefix = f"p{index:02d}"
         self.nodes = request.master.settings.plan_nodes
         self.grid = _grid_rows(project.indicators, request.master.settings)
-        super().__init__(request, request.project_spec, ws, sheet, formats, len(self.grid))
+        super().__init__(request, request.project_spec, ws, sheet, formats, len(self.grid), budget)
         if self.spec.plan_cell is not None and len(self.nodes) > self.spec.plan_span:
-            from .errors import InputError
-
             raise InputError(f"支出计划节点有 {len(self.nodes)} 个，模板只留了 {self.spec.plan_span} 列；请减少节点或修改模板。")
 
     def draw(self) -> list[Placement]:
@@ -456,6 +522,7 @@ class ProjectSheet(_FormSheet):
     def _grid(self) -> None:
         cells = self.spec.row_cells()
         for k, indicator in enumerate(self.grid):
+            self.budget.check(self.sheet)
             row = self.first_grid_row + k
             for cell in cells:
                 if cell.field:
@@ -586,7 +653,7 @@ def _format_props(style, is_input: bool, extra: dict | None) -> dict:
 
 def _grid_rows(indicators: tuple[Indicator, ...], settings) -> list[Indicator | None]:
     """Pre-filled rows, or one skeleton row per 二级 of the framework; then the spare rows."""
-    rows: list[Indicator | None] = list(indicators)
+    rows: list[Indicator | None] = [taxonomy.with_standard_levels(indicator) for indicator in indicators]
     if not rows:
         framework = taxonomy.FRAMEWORKS.get(settings.framework, taxonomy.FRAMEWORKS["2015"])
         rows = [Indicator(level1=l1, level2=l2, name="") for l1, children in framework.items() for l2 in children]
@@ -642,22 +709,25 @@ class DepartmentSheet(_FormSheet):
 
     inputs = DEPT_INPUTS
 
-    def __init__(self, request: RenderRequest, projects, budget_refs, ws, formats: FormatCache):
+    def __init__(self, request: RenderRequest, projects, budget_refs, ws, formats: FormatCache, budget: RenderBudget):
         master = request.master
         self.projects = projects
         self.budget_refs = budget_refs
         self.goals = [g for g in master.goals_of(request.unit.code) if g.seq != 0]
         overall = [g for g in master.goals_of(request.unit.code) if g.seq == 0]
         self.overall = overall[0].goal if overall else ""
-        self.indicators = master.dept_indicators_of(request.unit.code)
+        self.indicators = tuple(map(taxonomy.with_standard_levels, master.dept_indicators_of(request.unit.code)))
         self.grid = self._grid_rows(master.settings.spare_rows)
-        super().__init__(request, request.dept_spec, ws, DEPT_SHEET, formats, len(self.grid))
+        super().__init__(request, request.dept_spec, ws, DEPT_SHEET, formats, len(self.grid), budget)
 
     def _grid_rows(self, spare: int) -> list[tuple[DeptGoal | None, DeptIndicator | None]]:
         rows = []
         for goal in self.goals:
             mine = [i for i in self.indicators if i.seq == goal.seq] or [None]
             rows += [(goal, ind) for ind in mine]
+        # Indicators of no listed goal (a return's row typed without a 序号) keep a row of their own.
+        seqs = {goal.seq for goal in self.goals}
+        rows += [(None, ind) for ind in self.indicators if ind.seq not in seqs]
         return rows + [(None, None)] * spare
 
     def grid_path(self) -> str:
@@ -668,6 +738,8 @@ class DepartmentSheet(_FormSheet):
         head, _, tail = rest.partition(".")
         if head.startswith("r") and head[1:].isdigit():
             goal, indicator = self.grid[int(head[1:]) - 1]
+            if tail == "goal_seq" and goal is None and indicator is not None:
+                return "", f"dind{self.indicators.index(indicator)}.seq"
             if tail.startswith("goal_"):
                 return "", f"goal{goal.seq}.{tail[5:]}" if goal is not None else rest
             if indicator is not None:
@@ -709,6 +781,7 @@ class DepartmentSheet(_FormSheet):
     def _grid(self) -> None:
         cells = self.spec.row_cells()
         for k, (goal, indicator) in enumerate(self.grid):
+            self.budget.check(self.sheet)
             row = self.first_grid_row + k
             for cell in cells:
                 if not cell.field:
@@ -720,7 +793,7 @@ class DepartmentSheet(_FormSheet):
                 # Goal columns are prefixed so that 分项名称 and 三级指标 (both "name") get distinct paths.
                 path = f"d.r{k + 1:02d}.{'goal_' + part if group == 'goal' else part}"
                 if cell.field == "goal.seq" and goal is None:
-                    extra = {"locked": False, "bg_color": "#" + INPUT_FILL, "pattern": 1}
+                    extra = self.marked(path, row, cell.col, {"locked": False, "bg_color": "#" + INPUT_FILL, "pattern": 1})
                     self.canvas.put(row, cell.col, None, self.fmt(cell, False, extra))
                     self.placements.append(Placement(path, self.sheet, row, cell.col))
                     continue
@@ -769,13 +842,21 @@ class DepartmentSheet(_FormSheet):
 # 填报说明, _lists, _meta
 
 
-_CELL_ENV = jinja2.Environment(autoescape=False, undefined=jinja2.ChainableUndefined)
-
-
 @lru_cache(maxsize=256)
 def _cell_template(text: str) -> jinja2.Template:
-    """A template cell's mixed text, compiled once per process (compiling dominates otherwise)."""
-    return _CELL_ENV.from_string(text)
+    """A template cell's mixed text, compiled once per process (compiling dominates otherwise).
+
+    Checked against the template whitelist again here, whatever produced the spec, and compiled in
+    jinja2's immutable sandbox: a cell that is more than text and ``{{ name.attr }}`` is never run.
+    """
+    if cell_syntax(text).problems:
+        raise _refused_cell(text)
+    return cell_environment().from_string(text)
+
+
+def _refused_cell(text: str) -> RenderRefused:
+    return RenderRefused(f"模板单元格“{clip(text)}”含有不允许的写法，已停止生成：{ALLOWED_ZH}。"
+                         "请用 jixiao-xl template check 检查并修改模板。")
 
 
 @lru_cache(maxsize=1)
@@ -831,6 +912,23 @@ def _write_problems(ws, request: RenderRequest, formats: FormatCache) -> None:
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, len(request.problems), len(headers) - 1)
     print_as_list(ws)
+    ws.protect(request.password, {"autofilter": True, "sort": True})
+
+
+def _write_other_content(ws, request: RenderRequest, formats: FormatCache) -> None:
+    """The 其他填写内容 sheet of a 退回修改 workbook: what the unit typed where the form has no field."""
+    head = formats.get({"bold": True, "bg_color": "#D9E1F2", "pattern": 1, "border": 1, "text_wrap": True})
+    body = formats.get({"text_wrap": True, "valign": "top", "border": 1})
+    ws.merge_range(0, 0, 0, 4, "以下内容填写在表格中没有填写项的位置，未作为任何字段读入。请把需要报送的内容移到相应的"
+                               "填写项中（黄色单元格），或确认后删除。", formats.get({"bold": True, "text_wrap": True}))
+    ws.set_row(0, 32)
+    for col, (title, width) in enumerate(zip(("序号", "工作表", "单元格", "填写内容", "说明"), (6, 26, 8, 50, 60))):
+        ws.write_string(1, col, title, head)
+        ws.set_column(col, col, width)
+    for row, item in enumerate(request.other_content, start=2):
+        for col, text in enumerate((str(row - 1), item.sheet, item.cell, item.text, item.note)):
+            ws.write_string(row, col, text, body)
+    ws.freeze_panes(2, 0)
     ws.protect(request.password, {"autofilter": True, "sort": True})
 
 

@@ -21,7 +21,10 @@ from .safety import flush_to_disk, neutralise_formula, restore_formula_text, saf
 from .template import DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, builtin_template, load_spec
 
 MANIFEST = "manifest.csv"
-MANIFEST_COLUMNS = ("单位编码", "单位名称", "文件", "sha256", "项目数", "预算数合计", "金额单位", "模板", "模板版本", "生成时间")
+MANIFEST_COLUMNS = ("单位编码", "单位名称", "文件", "sha256", "项目数", "预算数合计", "金额单位", "模板", "模板版本", "生成时间",
+                    "强制下发")
+# 强制下发: 是 when `generate --force` issued the workbook although the master's issued data had errors.
+FORCED, NOT_FORCED = "是", "否"
 
 
 @dataclass(frozen=True)
@@ -35,9 +38,10 @@ class Issued:
     projects: int
     budget_total: Decimal
 
-    def row(self, master: Master, spec: FormSpec, generated_at: datetime) -> list[str]:
+    def row(self, master: Master, spec: FormSpec, generated_at: datetime, forced: bool = False) -> list[str]:
         return [self.unit_code, self.unit_name, self.file, self.sha256, str(self.projects), str(self.budget_total),
-                master.settings.money_unit, spec.template_id, spec.version, generated_at.isoformat(timespec="seconds")]
+                master.settings.money_unit, spec.template_id, spec.version, generated_at.isoformat(timespec="seconds"),
+                FORCED if forced else NOT_FORCED]
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,8 @@ class GenerateOptions:
     password: str = DEFAULT_PASSWORD
     deadline: str = ""
     ledger_path: Path | None = None  # where every issued workbook and its templates are recorded (None: nowhere)
-    force: bool = False  # issued although the master check found errors (recorded with each workbook)
+    # Issued with --force although the issued data had errors: recorded with each workbook, marked in the manifest.
+    force: bool = False
     links: tuple[tuple[str, str], ...] = ()  # (unit code, personal upload link) written into the notices
 
 
@@ -152,7 +157,7 @@ def generate(master: Master, master_path: Path | None, options: GenerateOptions,
     # The workbooks and notices were written without a per-file fsync; flush them all before the
     # manifest (durable) says they exist.
     flush_to_disk(options.out_dir / name for unit in units for name in (workbook_name(unit), notice_name(unit)))
-    _write_manifest(options.out_dir / MANIFEST, issued, master, project_spec, generated_at)
+    _write_manifest(options.out_dir / MANIFEST, issued, master, project_spec, generated_at, options.force)
     if options.ledger_path is not None:
         record_issued(options.ledger_path, issued, blobs, master, options, generated_at)
     return issued
@@ -192,12 +197,13 @@ def _check_file_names(units: list[Unit]) -> None:
         names[name] = unit.code
 
 
-def _write_manifest(path: Path, issued: list[Issued], master: Master, spec: FormSpec, generated_at: datetime) -> None:
+def _write_manifest(path: Path, issued: list[Issued], master: Master, spec: FormSpec, generated_at: datetime,
+                    forced: bool = False) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(MANIFEST_COLUMNS)
     for item in issued:
-        writer.writerow([neutralise_formula(cell) for cell in item.row(master, spec, generated_at)])
+        writer.writerow([neutralise_formula(cell) for cell in item.row(master, spec, generated_at, forced)])
     write_atomic(path, buffer.getvalue().encode("utf-8-sig"))
 
 

@@ -13,6 +13,12 @@ An import is recorded in two steps, each its own transaction:
 ``received`` by a crash is completed by the next import of the same file. Rows are never deleted (a
 trigger refuses it); a newer return of a unit points the older one at itself through ``superseded_by``.
 
+Which import counts for a unit is decided by :mod:`.counting` alone: every "accepted" query
+(:meth:`Ledger.latest_by_unit`, :meth:`Ledger.accepted_returns` …) goes through :meth:`Ledger.counted_ids`.
+``superseded_by`` records what each import replaced when it came in; an issued workbook returned unfilled
+(``receipts.blank``) replaces nothing and never counts. ``receipts`` also links every import to its copy
+under 原件/, and ``runs``/``run_files`` record each import run and whether its reports were completed.
+
 The schema is versioned with ``PRAGMA user_version``; :data:`MIGRATIONS` are applied forward, one
 transaction each, when a ledger is opened. Writers take the write lock up front (``BEGIN IMMEDIATE``) and
 wait up to 30 s for each other, so several processes can import into one ledger at once.
@@ -32,6 +38,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from . import catalogue
+from .counting import Candidate, counted_by_unit
 from .errors import InputError
 from .findings import COLUMNS, SEVERITIES, Finding
 from .model import Indicator
@@ -187,12 +194,51 @@ BEGIN
 END;
 """
 
+# Received files and import runs (issue 13, 18): ``receipts`` links each import to its copy under 原件/
+# (content-addressed, "" when the file was over the size limit and not copied) and says whether it was an
+# issued workbook returned unfilled (not a submission) and when the file itself was last saved; ``runs`` and
+# ``run_files`` record every import run, the files it met (duplicates of earlier imports included, so a
+# rerun knows them) and whether its reports were completed. Separate tables, not columns of ``imports``:
+# a column added there lies behind ``submission_json`` and reading it walks the submission's overflow pages.
+_RECEIPTS_AND_RUNS = """
+CREATE TABLE receipts (
+    import_id INTEGER PRIMARY KEY REFERENCES imports (id),
+    original  TEXT NOT NULL DEFAULT '',
+    blank     INTEGER NOT NULL DEFAULT 0,
+    saved_at  TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE runs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    reported_at TEXT,
+    paths_json  TEXT NOT NULL DEFAULT '[]',
+    out_dir     TEXT NOT NULL DEFAULT '',
+    host        TEXT NOT NULL DEFAULT '',
+    pid         INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE run_files (
+    run_id    INTEGER NOT NULL REFERENCES runs (id),
+    path      TEXT NOT NULL,
+    import_id INTEGER NOT NULL REFERENCES imports (id),
+    duplicate INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_id, path)
+);
+CREATE INDEX run_files_by_import ON run_files (import_id);
+CREATE TRIGGER runs_never_deleted BEFORE DELETE ON runs
+BEGIN
+    SELECT RAISE(ABORT, 'jixiao-xl ledger: runs are never deleted');
+END;
+"""
+
+
 # The site's tables (``jixiao-xl serve``): unit links, staff, API tokens, uploads and 审核 decisions.
 _SERVE = SERVE_TABLES
 
 # A migration is an SQL script, or a function run inside the migration's transaction.
 MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (_V1, _V2, _V3, _v4_digest_table,
-                                                                      _ORIGINAL_PATH_BYTES, _ISSUED, _SERVE)
+                                                                      _ORIGINAL_PATH_BYTES, _ISSUED, _RECEIPTS_AND_RUNS,
+                                                                      _SERVE)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -234,8 +280,34 @@ class ImportRow:
 
     @property
     def accepted(self) -> bool:
-        """True for a parsed import that no later return of its unit has superseded."""
+        """True for a parsed import that no later return of its unit has superseded (an unfilled blank is
+        never superseded but never counts either: ask :meth:`Ledger.counted_ids` which import counts)."""
         return self.status == "parsed" and self.superseded_by is None
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One import run: when it started and finished, what it read, where its outputs went, and when its
+    reports were completed (None: never — an interrupted run, rebuilt by the next import or ``report``)."""
+
+    id: int
+    started_at: str
+    finished_at: str | None
+    reported_at: str | None
+    paths: tuple[str, ...]
+    out_dir: str
+    host: str
+    pid: int
+
+
+@dataclass(frozen=True)
+class RunFile:
+    """A file an import run met: its path, its import, and whether it was a duplicate of an import already
+    reported (then the run names it only as a duplicate)."""
+
+    path: str
+    import_id: int
+    duplicate: bool
 
 
 @dataclass(frozen=True)
@@ -260,6 +332,19 @@ class RecordResult:
     duplicate: bool
     superseded: list[int] = field(default_factory=list)
     notes: tuple[Finding, ...] = ()
+
+
+_RUN_COLUMNS = ("id", "started_at", "finished_at", "reported_at", "paths_json", "out_dir", "host", "pid")
+_SELECT_RUNS = f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs"
+
+
+def _run_row(values: Sequence) -> RunRow:
+    run_id, started, finished, reported, paths, out_dir, host, pid = values
+    try:
+        listed = tuple(str(p) for p in json.loads(paths))
+    except (ValueError, TypeError):
+        listed = ()
+    return RunRow(run_id, started, finished, reported, listed, out_dir, host, int(pid or 0))
 
 
 _ROW_COLUMNS = ("id", "sha256", "file_name", "original_path", "size", "kind", "received_at", "unit_code",
@@ -635,11 +720,12 @@ class Ledger:
             return Received(int(cursor.lastrowid), duplicate=False)
 
     def complete(self, import_id: int, sub: Submission, findings: Iterable[Finding], status: str,
-                 encoded: "Encoded | None" = None) -> RecordResult:
+                 encoded: "Encoded | None" = None, blank: bool = False) -> RecordResult:
         """Fill in a received import: submission, findings, status and supersession, in one transaction.
 
         An import that is already complete is left alone and reported as a duplicate. ``encoded`` is
-        :func:`encode` of ``sub`` when a worker process has already done it.
+        :func:`encode` of ``sub`` when a worker process has already done it. ``blank`` marks an issued
+        workbook returned unfilled: not a submission, so it supersedes nothing (see :mod:`.counting`).
         """
         if status not in ("parsed", "failed"):
             raise ValueError(f"completion status must be parsed or failed, not {status!r}")
@@ -656,7 +742,10 @@ class Ledger:
                 (sub.unit_code, sub.unit_name, sub.template_version, status, payload, now_iso(), import_id))
             db.execute("INSERT INTO digests (import_id, digest_json) VALUES (?, ?)", (import_id, summary))
             self._insert_findings(import_id, findings)
-            superseded = self._supersede(import_id, sub.unit_code) if status == "parsed" and sub.unit_code else []
+            if blank:
+                self._mark_blank(import_id)
+            counts = status == "parsed" and sub.unit_code and not blank
+            superseded = self._supersede(import_id, sub.unit_code) if counts else []
         notes = tuple(self._superseded_note(old, sub) for old in superseded)
         return RecordResult(import_id, duplicate=False, superseded=[old.id for old in superseded], notes=notes)
 
@@ -681,7 +770,8 @@ class Ledger:
         """Point the unit's earlier accepted imports at ``import_id``; or, when a later return of the unit was
         completed first (a resumed crash), point ``import_id`` at that one. Returns the rows superseded by
         ``import_id``."""
-        accepted = "unit_code = ? AND status = 'parsed' AND superseded_by IS NULL AND id != ?"
+        accepted = ("unit_code = ? AND status = 'parsed' AND superseded_by IS NULL AND id != ?"
+                    " AND id NOT IN (SELECT import_id FROM receipts WHERE blank = 1)")
         later = self._db.execute(f"SELECT max(id) FROM imports WHERE {accepted} AND id > ?",
                                  (unit_code, import_id, import_id)).fetchone()[0]
         if later is not None:
@@ -749,6 +839,12 @@ class Ledger:
             f"{_SELECT_ISSUED} WHERE id IN (SELECT max(id) FROM issued GROUP BY unit_code) ORDER BY id")
         return {row.unit_code: row for row in map(_issued_row, rows)}
 
+    def issued_units(self) -> dict[str, str]:
+        """The unit of every workbook ever issued, by its sha256 (a blank returned with the same bytes is
+        recognised and attributed to its unit)."""
+        return {sha256: unit_code for sha256, unit_code in
+                self._db.execute("SELECT sha256, unit_code FROM issued ORDER BY id")}
+
     def issued_by_sha256(self, sha256: str) -> IssuedRow | None:
         """The latest issued workbook with exactly these bytes, or None."""
         values = self._db.execute(f"{_SELECT_ISSUED} WHERE sha256 = ? ORDER BY id DESC LIMIT 1", (sha256,)).fetchone()
@@ -769,10 +865,35 @@ class Ledger:
         values = self._db.execute(f"{_SELECT_ROWS} WHERE sha256 = ?", (sha256,)).fetchone()
         return _row(values) if values else None
 
-    def latest_by_unit(self) -> dict[str, ImportRow]:
-        """The accepted (latest, parsed, not superseded) import of every unit that has one."""
+    def candidates(self) -> list[Candidate]:
+        """What :mod:`.counting` needs of every import that names a unit, in import order."""
         rows = self._db.execute(
-            f"{_SELECT_ROWS} WHERE status = 'parsed' AND superseded_by IS NULL AND unit_code != '' ORDER BY id")
+            "SELECT i.id, i.unit_code, i.status, COALESCE(r.blank, 0), COALESCE(r.saved_at, '')"
+            " FROM imports AS i LEFT JOIN receipts AS r ON r.import_id = i.id WHERE i.unit_code != '' ORDER BY i.id")
+        return [Candidate(import_id, code, status, bool(blank), saved_at)
+                for import_id, code, status, blank, saved_at in rows]
+
+    def counted_ids(self) -> dict[str, int]:
+        """单位编码 → the import that counts for the unit (:func:`.counting.counted_return`), in import order
+        of the counted imports. Every "accepted" query below goes through it."""
+        counted = counted_by_unit(self.candidates(), self.review_decisions())
+        return {c.unit_code: c.import_id for c in sorted(counted.values(), key=lambda c: c.import_id)}
+
+    def review_decisions(self) -> dict[int, str]:
+        """Import id → the bureau's last 审核 decision on it (通过 or 退回), which :func:`.counting.counted_return`
+        weighs: a passed return keeps counting until a later one is passed too."""
+        from .serve.store import decisions_by_import
+
+        return decisions_by_import(self)
+
+    def _counted_json(self) -> str:
+        """The counted import ids as a JSON array, for ``id IN (SELECT value FROM json_each(?))``."""
+        return json.dumps(sorted(self.counted_ids().values()))
+
+    def latest_by_unit(self) -> dict[str, ImportRow]:
+        """The import that counts (:meth:`counted_ids`) of every unit that has one."""
+        rows = self._db.execute(f"{_SELECT_ROWS} WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+                                (self._counted_json(),))
         return {row.unit_code: row for row in map(_row, rows)}
 
     def accepted_unit_codes(self) -> list[str]:
@@ -781,10 +902,7 @@ class Ledger:
         ``unit_name`` and ``completed_at`` lie behind ``submission_json`` in every row, so reading whole rows
         walks each stored submission's overflow pages; the code alone comes from the start of the row.
         """
-        rows = self._db.execute(
-            "SELECT unit_code FROM imports WHERE status = 'parsed' AND superseded_by IS NULL AND unit_code != ''"
-            " ORDER BY id")
-        return list(dict.fromkeys(code for code, in rows))
+        return list(self.counted_ids())
 
     def history(self, unit_code: str | None = None) -> list[ImportRow]:
         """Every import (any status), oldest first; only one unit's when ``unit_code`` is given."""
@@ -795,9 +913,10 @@ class Ledger:
         return [_row(r) for r in rows]
 
     def return_counts(self) -> dict[str, int]:
-        """How many parsed returns each unit has sent (superseded ones included)."""
+        """How many parsed returns each unit has sent (superseded ones included, unfilled blanks not)."""
         rows = self._db.execute(
-            "SELECT unit_code, count(*) FROM imports WHERE status = 'parsed' AND unit_code != '' GROUP BY unit_code")
+            "SELECT unit_code, count(*) FROM imports WHERE status = 'parsed' AND unit_code != ''"
+            " AND id NOT IN (SELECT import_id FROM receipts WHERE blank = 1) GROUP BY unit_code")
         return {code: int(n) for code, n in rows}
 
     def findings_of(self, import_id: int) -> list[Finding]:
@@ -832,7 +951,7 @@ class Ledger:
         rows = self._db.execute(
             "SELECT i.id, i.unit_code, i.file_name, i.sha256, d.digest_json"
             " FROM imports AS i LEFT JOIN digests AS d ON d.import_id = i.id"
-            " WHERE i.status = 'parsed' AND i.superseded_by IS NULL AND i.unit_code != '' ORDER BY i.id")
+            " WHERE i.id IN (SELECT value FROM json_each(?)) ORDER BY i.id", (self._counted_json(),))
         for import_id, unit_code, file_name, sha256, text in rows:
             found = self.digest_of(import_id) if text is None else _digest_from_json(text)
             yield AcceptedReturn(import_id, unit_code, file_name, sha256, found)
@@ -841,9 +960,9 @@ class Ledger:
         """:meth:`open_counts` of every accepted import, by import id, in one query (imports without findings
         are left out)."""
         rows = self._db.execute(
-            "SELECT f.import_id, f.severity, count(*) FROM findings AS f JOIN imports AS i ON i.id = f.import_id"
-            " WHERE i.status = 'parsed' AND i.superseded_by IS NULL AND i.unit_code != ''"
-            " GROUP BY f.import_id, f.severity")
+            "SELECT f.import_id, f.severity, count(*) FROM findings AS f"
+            " WHERE f.import_id IN (SELECT value FROM json_each(?)) GROUP BY f.import_id, f.severity",
+            (self._counted_json(),))
         counts: dict[int, dict[str, int]] = {}
         for import_id, severity, n in rows:
             counts.setdefault(import_id, {severity: 0 for severity in SEVERITIES})[severity] = int(n)
@@ -861,6 +980,87 @@ class Ledger:
     def integrity_ok(self) -> bool:
         """True when SQLite's own integrity check passes."""
         return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    # -- received files and runs -------------------------------------------------------------------------
+
+    def record_original(self, import_id: int, original: str) -> None:
+        """Link an import to its copy under 原件/ (a path relative to that folder; "" when not copied)."""
+        with self._transaction() as db:
+            db.execute("INSERT INTO receipts (import_id, original) VALUES (?, ?)"
+                       " ON CONFLICT (import_id) DO UPDATE SET original = excluded.original"
+                       " WHERE excluded.original != ''", (import_id, original))
+
+    def _mark_blank(self, import_id: int) -> None:
+        self._db.execute("INSERT INTO receipts (import_id, blank) VALUES (?, 1)"
+                         " ON CONFLICT (import_id) DO UPDATE SET blank = 1", (import_id,))
+
+    def original_of(self, import_id: int) -> str:
+        """The import's copy under 原件/ (relative path), or "" when none was kept."""
+        values = self._db.execute("SELECT original FROM receipts WHERE import_id = ?", (import_id,)).fetchone()
+        return values[0] if values else ""
+
+    def is_blank(self, import_id: int) -> bool:
+        """True when the import was an issued workbook returned unfilled (not a submission)."""
+        values = self._db.execute("SELECT blank FROM receipts WHERE import_id = ?", (import_id,)).fetchone()
+        return bool(values and values[0])
+
+    def start_run(self, paths: Sequence[str | Path], host: str = "", pid: int = 0) -> RunRow:
+        """Record the start of an import run (its output folder is set by :meth:`set_run_folder`)."""
+        with self._transaction() as db:
+            cursor = db.execute("INSERT INTO runs (started_at, paths_json, host, pid) VALUES (?, ?, ?, ?)",
+                                (now_iso(), json.dumps([str(p) for p in paths], ensure_ascii=False), host, pid))
+            run_id = int(cursor.lastrowid)
+        found = self.run(run_id)
+        assert found is not None
+        return found
+
+    def set_run_folder(self, run_id: int, out_dir: str | Path) -> None:
+        """Record where the run writes its outputs."""
+        with self._transaction() as db:
+            db.execute("UPDATE runs SET out_dir = ? WHERE id = ?", (str(out_dir), run_id))
+
+    def add_run_file(self, run_id: int, path: str | Path, import_id: int, duplicate: bool) -> None:
+        """Record that the run met a file (once per path; joins an open :meth:`batch`)."""
+        with self._transaction() as db:
+            db.execute("INSERT OR IGNORE INTO run_files (run_id, path, import_id, duplicate) VALUES (?, ?, ?, ?)",
+                       (run_id, str(path), import_id, int(duplicate)))
+
+    def finish_run(self, run_id: int) -> None:
+        """Record that every file of the run is in the ledger."""
+        with self._transaction() as db:
+            db.execute("UPDATE runs SET finished_at = ? WHERE id = ?", (now_iso(), run_id))
+
+    def mark_reported(self, run_id: int) -> None:
+        """Record that the run's reports, 退回修改 and follow-ups are all written."""
+        with self._transaction() as db:
+            db.execute("UPDATE runs SET reported_at = ? WHERE id = ?", (now_iso(), run_id))
+
+    def run(self, run_id: int) -> RunRow | None:
+        """One run by id, or None."""
+        values = self._db.execute(f"{_SELECT_RUNS} WHERE id = ?", (run_id,)).fetchone()
+        return _run_row(values) if values else None
+
+    def runs(self) -> list[RunRow]:
+        """Every run, oldest first."""
+        return [_run_row(values) for values in self._db.execute(f"{_SELECT_RUNS} ORDER BY id")]
+
+    def run_folders(self) -> set[str]:
+        """The output folders runs have written to."""
+        return {folder for folder, in self._db.execute("SELECT out_dir FROM runs WHERE out_dir != ''")}
+
+    def run_files(self, run_id: int) -> list[RunFile]:
+        """The files a run met, in the order it met them."""
+        rows = self._db.execute("SELECT path, import_id, duplicate FROM run_files WHERE run_id = ? ORDER BY rowid",
+                                (run_id,))
+        return [RunFile(path, import_id, bool(duplicate)) for path, import_id, duplicate in rows]
+
+    def reported(self, import_id: int) -> bool:
+        """True when some run has reported this import in full — or when no run ever listed it (imported
+        before runs were recorded, or by :meth:`record`)."""
+        listed, done = self._db.execute(
+            "SELECT count(*), coalesce(sum(r.reported_at IS NOT NULL), 0) FROM run_files AS f"
+            " JOIN runs AS r ON r.id = f.run_id WHERE f.import_id = ? AND f.duplicate = 0", (import_id,)).fetchone()
+        return listed == 0 or done > 0
 
 
 def _text(value: object) -> str:

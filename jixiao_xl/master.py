@@ -40,6 +40,7 @@ from .model import (
     DEFAULT_SPARE_ROWS,
     DeptGoal,
     DeptIndicator,
+    DeptMeasure,
     Indicator,
     Master,
     PlanPoint,
@@ -55,8 +56,8 @@ from .values import as_money, parse_number
 # The format (contract: DESIGN §3)
 # --------------------------------------------------------------------------------------------------
 
-SHEETS = ("设置", "单位", "项目", "绩效指标", "部门整体目标", "部门整体指标")
-OPTIONAL_SHEETS = ("部门整体目标", "部门整体指标")
+SHEETS = ("设置", "单位", "项目", "绩效指标", "部门整体目标", "部门整体指标", "保障措施")
+OPTIONAL_SHEETS = ("部门整体目标", "部门整体指标", "保障措施")
 REQUIRED_SHEETS = tuple(s for s in SHEETS if s not in OPTIONAL_SHEETS)
 
 PLAN_PREFIX = "支出计划-"
@@ -87,6 +88,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "部门整体目标": ("单位编码", "序号", "分项名称", "绩效目标"),
     "部门整体指标": ("单位编码", "序号", "一级指标", "二级指标", "三级指标", "指标性质", "指标值", "度量单位",
                "指标值确定依据"),
+    "保障措施": ("单位编码", "序号", "措施名称", "措施内容"),
 }
 
 # Columns whose absence makes the sheet unusable (the 项目 plan columns are added from 设置).
@@ -97,6 +99,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "绩效指标": ("项目编码", "一级指标", "二级指标", "三级指标", "指标性质", "指标值"),
     "部门整体目标": ("单位编码", "序号", "绩效目标"),
     "部门整体指标": ("单位编码", "序号", "一级指标", "二级指标", "三级指标", "指标性质", "指标值"),
+    "保障措施": ("单位编码", "序号", "措施名称"),
 }
 
 SETTING_KEYS = ("预算年度", "金额单位", "指标体系", "支出计划节点", "权重合计", "备用指标行数", "主管部门名称")
@@ -181,10 +184,15 @@ _RULES = {
                          "从下拉列表选择一级指标，或在“设置”中改正指标体系", "domain.md R-S1"),
         catalogue.define("M-LEVEL2", "error", "二级指标不属于其一级指标",
                          "从该一级指标下的二级指标中选择", "domain.md R-S1"),
+        catalogue.define("M-LEVEL-ALIAS", "info", "一级/二级指标写的是简称或旧称，已按指标体系的标准名称读取",
+                         "无需处理；生成的表格中写标准名称，建议在主数据中也改为标准名称（如“产出”改为“产出指标”）",
+                         "财预〔2015〕88号、财预〔2021〕101号 绩效指标体系的一级、二级指标名称"),
         catalogue.define("M-OPERATOR", "error", "指标性质无效",
                          "从下拉列表选择 ≥ ＞ ＝ ＜ ≤ 或 定性", "domain.md R-S2"),
         catalogue.define("M-GOAL-SEQ", "error", "部门整体目标序号无效",
                          "部门整体指标的序号应对应本单位“部门整体目标”中的一个序号，目标序号不要重复", _SOURCE),
+        catalogue.define("M-MEASURE-SEQ", "error", "保障措施序号重复",
+                         "同一单位的每条保障措施用不同的序号 1、2、3 …", _SOURCE),
     )
 }
 
@@ -232,27 +240,31 @@ class Tables:
 
     source: str
     sheets: Mapping[str, Table]
+    skipped: frozenset[str] = frozenset()  # sheets present but not read (``read_tables(only=...)``)
 
     def table(self, sheet: str) -> Table | None:
-        """The table of ``sheet``, or None when the master has no such sheet."""
+        """The table of ``sheet``, or None when the master has no such sheet (or it was not read)."""
         return self.sheets.get(sheet)
 
     def missing(self) -> tuple[str, ...]:
         """The required sheets that are absent."""
-        return tuple(s for s in REQUIRED_SHEETS if s not in self.sheets)
+        return tuple(s for s in REQUIRED_SHEETS if s not in self.sheets and s not in self.skipped)
 
 
-def read_tables(path: str | Path, *, require_sheets: bool = True) -> Tables:
+def read_tables(path: str | Path, *, require_sheets: bool = True, only: Iterable[str] | None = None) -> Tables:
     """Read the raw tables of a master from an .xlsx workbook, a folder of CSV files or a JSON file.
 
     Every value comes back as text as the user typed it (6.0 from Excel → '6'), blank rows are dropped,
-    header synonyms are mapped to the master's headers. Raises :class:`MasterError` when the path cannot
-    be read, or when a required sheet is missing and ``require_sheets`` is true.
+    header synonyms are mapped to the master's headers. With ``only``, just those sheets are read (the
+    others present are listed in :attr:`Tables.skipped`): at province scale the indicator grids are most
+    of the memory. Raises :class:`MasterError` when the path cannot be read, or when a required sheet is
+    missing and ``require_sheets`` is true.
     """
     path = Path(path)
     source = _open_source(path)
-    sheets = {name: _read_table(name, source.rows(name), source.texts) for name in source.sheets}
-    tables = Tables(source=str(path), sheets=sheets)
+    wanted = set(source.sheets if only is None else only)
+    sheets = {name: _read_table(name, source.rows(name), source.texts) for name in source.sheets if name in wanted}
+    tables = Tables(source=str(path), sheets=sheets, skipped=frozenset(source.sheets) - frozenset(sheets))
     if require_sheets and tables.missing():
         raise MasterError(_missing_sheets_message(path, tables.missing()))
     return tables
@@ -892,6 +904,7 @@ def _assemble(settings: Settings, rows_of: _RowsOf) -> Master:
         dept_indicators=tuple(
             i for i in map(build.dept_indicator, rows_of("部门整体指标", COLUMNS["部门整体指标"])) if i
         ),
+        dept_measures=tuple(m for m in map(build.dept_measure, rows_of("保障措施", COLUMNS["保障措施"])) if m),
     )
     return dataclasses.replace(master, fingerprint=compute_fingerprint(master))
 
@@ -986,6 +999,14 @@ class _Builder:
         )
 
 
+    def dept_measure(self, cells: list[str]) -> DeptMeasure | None:
+        unit_code, seq_text, title, text = cells
+        seq = self.seq(seq_text)
+        if seq is None:
+            return None
+        return DeptMeasure(unit_code=unit_code, seq=seq, title=title, text=text)
+
+
 class _Memo(dict):
     """``memo[key]`` is ``func(key)``, computed on the first lookup of each distinct key."""
 
@@ -1022,13 +1043,17 @@ def _seq_of(text: str) -> int | None:
 # --------------------------------------------------------------------------------------------------
 
 _FINGERPRINT_PREFIX = "jixiao-xl master 1\n"
+# Master fields added after the fingerprint was first specified: left out of it while empty, so that a
+# master without them keeps the fingerprint its issued workbooks carry.
+LATER_FIELDS = frozenset({"dept_measures"})
 _FINGERPRINT_CHUNK = 2000  # items of a top-level list serialised (and hashed) at a time
 
 
 def compute_fingerprint(master: Master) -> str:
     """The sha256 hex of a canonical serialisation of ``master`` (its own fingerprint excluded).
 
-    The serialisation is ``json.dumps(to_plain(master) without "fingerprint", sort_keys=True,
+    The serialisation is ``json.dumps(to_plain(master) without "fingerprint" (and without the
+    :data:`LATER_FIELDS` that are empty), sort_keys=True,
     ensure_ascii=False, separators=(",", ":"))`` with every Decimal written as ``{"decimal": normal form}``
     (6.00 and 6 are the same amount), so the same master in .xlsx, CSV or JSON gives the same fingerprint.
     It is produced and hashed piece by piece (:class:`_CanonicalJson`): the whole text of a province-sized
@@ -1063,7 +1088,8 @@ class _CanonicalJson:
 
     def master_pieces(self, master: Master) -> Iterator[str]:
         """The serialisation of ``master`` without its fingerprint, in pieces of bounded size."""
-        names = [name for name in _sorted_fields(type(master)) if name != "fingerprint"]
+        names = [name for name in _sorted_fields(type(master))
+                 if name != "fingerprint" and not (name in LATER_FIELDS and not getattr(master, name))]
         for position, name in enumerate(names):
             yield ("{" if position == 0 else ",") + _encode_str(name) + ":"
             value = getattr(master, name)
@@ -1308,6 +1334,7 @@ def check_tables(tables: Tables, file: str = "") -> list[Finding]:
     _check_indicators(out, tables.table("绩效指标"), context)
     _check_dept_goals(out, tables.table("部门整体目标"), context)
     _check_dept_indicators(out, tables.table("部门整体指标"), context)
+    _check_measures(out, tables.table("保障措施"), context)
     return out.sorted()
 
 
@@ -1607,6 +1634,7 @@ def _check_levels(out: _Findings, table: Table, row: Row, framework: str, who: d
                f"一级指标“{level1_text}”不在{framework}指标体系中；请从 {'、'.join(names)} 中选择。",
                expected="、".join(names), **who)
         return
+    _note_alias(out, table, row, "一级指标", level1_text, level1, who)
     level2 = taxonomy.canonical_level2(level2_text)
     children = taxonomy.level2_names(framework, level1)
     if level2_text and level2 not in children:
@@ -1615,6 +1643,18 @@ def _check_levels(out: _Findings, table: Table, row: Row, framework: str, who: d
         out.at(table, row, "二级指标", "M-LEVEL2",
                f"二级指标“{level2_text}”不属于一级指标“{level1}”；{hint}请从 {'、'.join(children)} 中选择，或改正一级指标。",
                expected="、".join(children), **who)
+    elif level2_text:
+        _note_alias(out, table, row, "二级指标", level2_text, level2, who)
+
+
+def _note_alias(out: _Findings, table: Table, row: Row, header: str, text: str, standard: str,
+                who: dict[str, str]) -> None:
+    """M-LEVEL-ALIAS (info): a 一级/二级 written as a variant ('产出') that forms will show as ``standard``."""
+    if taxonomy.compact(text) == standard:
+        return
+    out.at(table, row, header, "M-LEVEL-ALIAS",
+           f"{header}“{text}”是“{standard}”的简称或旧称，已按“{standard}”读取；生成的表格中写作“{standard}”，"
+           f"下拉列表才能找到其下的二级指标。建议在主数据中改为“{standard}”。", expected=standard, **who)
 
 
 def _checked_seq(out: _Findings, table: Table, row: Row, who: dict[str, str]) -> int | None:
@@ -1631,6 +1671,16 @@ def _checked_seq(out: _Findings, table: Table, row: Row, who: dict[str, str]) ->
 
 
 def _check_dept_goals(out: _Findings, table: Table | None, context: _Context) -> None:
+    _check_numbered_rows(out, table, context, "M-GOAL-SEQ", "部门整体目标", "绩效目标")
+
+
+def _check_measures(out: _Findings, table: Table | None, context: _Context) -> None:
+    _check_numbered_rows(out, table, context, "M-MEASURE-SEQ", "保障措施", "措施名称")
+
+
+def _check_numbered_rows(out: _Findings, table: Table | None, context: _Context, rule: str, what: str,
+                         required: str) -> None:
+    """Rows numbered per unit (部门整体目标, 保障措施): known unit, an integer 序号 used once, ``required`` filled."""
     if table is None:
         return
     first_row: dict[tuple[str, int], int] = {}
@@ -1641,11 +1691,11 @@ def _check_dept_goals(out: _Findings, table: Table | None, context: _Context) ->
         seq = _checked_seq(out, table, row, who)
         key = (unit, seq)
         if seq is not None and key in first_row:
-            out.at(table, row, "序号", "M-GOAL-SEQ",
-                   f"单位“{unit}”的部门整体目标序号 {seq} 与第 {first_row[key]} 行重复；每个序号只用一次。", **who)
+            out.at(table, row, "序号", rule,
+                   f"单位“{unit}”的{what}序号 {seq} 与第 {first_row[key]} 行重复；每个序号只用一次。", **who)
         elif seq is not None:
             first_row[key] = row.number
-        _check_required(out, table, row, ("绩效目标",), **who)
+        _check_required(out, table, row, (required,), **who)
 
 
 def _check_dept_indicators(out: _Findings, table: Table | None, context: _Context) -> None:
@@ -1678,6 +1728,7 @@ _WIDTHS = {
     "项目编码": 24, "项目名称": 30, "预算数": 12, "财政资金": 12, "其他资金": 12, "预算规模及资金用途": 30,
     "年度绩效目标": 50, "一级指标": 12, "二级指标": 18, "三级指标": 28, "绩效指标描述": 30, "指标性质": 9,
     "指标值": 12, "度量单位": 10, "指标值确定依据": 24, "权重": 8, "序号": 6, "分项名称": 30, "绩效目标": 60,
+    "措施名称": 30, "措施内容": 60,
 }
 
 
@@ -1747,6 +1798,7 @@ class _Writer:
             "部门整体目标": [[g.unit_code, g.seq, g.name, g.goal] for g in m.dept_goals],
             "部门整体指标": [[d.unit_code, d.seq, d.level1, d.level2, d.name, d.operator, d.value, d.unit, d.basis]
                        for d in m.dept_indicators],
+            "保障措施": [[d.unit_code, d.seq, d.title, d.text] for d in m.dept_measures],
         }
 
     def _column_format(self, header: str):
@@ -1908,5 +1960,8 @@ def _readme_lines(settings: Settings) -> list[tuple[str, str, str]]:
         ("部门整体目标", "分项名称 / 绩效目标", "分项目标的名称（序号 0 可留空）和目标内容。"),
         ("部门整体指标", "单位编码 / 序号", "序号对应“部门整体目标”中同一单位的目标序号，表示该指标属于哪个分项目标。"),
         ("部门整体指标", "其余各列", "与“绩效指标”表相同。"),
+        ("保障措施", "单位编码 / 序号", "预算公开文本“三、工作保障措施”的各条措施，每条一行，按序号 1、2、3 … 排列；"
+                              "可整表留空（不影响表格下发和核对）。"),
+        ("保障措施", "措施名称 / 措施内容", "措施的标题（如“强化预算执行，严格支出管理”）和正文。"),
         (LISTS_SHEET, "", "隐藏的下拉列表来源，请不要修改。"),
     ]

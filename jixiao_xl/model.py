@@ -124,10 +124,13 @@ class DeptGoal:
 
 @dataclass(frozen=True, slots=True)
 class DeptIndicator:
-    """An indicator of a 分项绩效目标 in the 部门整体绩效目标表 (linked by ``seq``)."""
+    """An indicator of a 分项绩效目标 in the 部门整体绩效目标表 (linked by ``seq``).
+
+    ``seq`` is None only for a returned row typed without a 序号: it is kept, with its finding, not dropped.
+    """
 
     unit_code: str
-    seq: int
+    seq: int | None
     level1: str
     level2: str
     name: str
@@ -137,7 +140,17 @@ class DeptIndicator:
     basis: str = ""
 
 
-for _slotted in (Settings, Unit, Indicator, PlanPoint, Project, DeptGoal, DeptIndicator):
+@dataclass(frozen=True, slots=True)
+class DeptMeasure:
+    """One numbered item of 三、工作保障措施 in the published document: a heading and its paragraph."""
+
+    unit_code: str
+    seq: int
+    title: str
+    text: str = ""
+
+
+for _slotted in (Settings, Unit, Indicator, PlanPoint, Project, DeptGoal, DeptIndicator, DeptMeasure):
     _slotted.__reduce__ = _reduce_to_constructor
 del _slotted
 
@@ -151,6 +164,7 @@ class Master:
     projects: tuple[Project, ...] = ()
     dept_goals: tuple[DeptGoal, ...] = ()
     dept_indicators: tuple[DeptIndicator, ...] = ()
+    dept_measures: tuple[DeptMeasure, ...] = ()
     fingerprint: str = field(default="", compare=False)
 
     def unit(self, code: str) -> Unit | None:
@@ -175,6 +189,10 @@ class Master:
     def dept_indicators_of(self, unit_code: str) -> tuple[DeptIndicator, ...]:
         """The department-level indicators of one unit, in master order."""
         return self._dept_indicators_by_unit.get(unit_code, ())
+
+    def measures_of(self, unit_code: str) -> tuple[DeptMeasure, ...]:
+        """The 工作保障措施 of one unit, ordered by 序号."""
+        return tuple(sorted(self._measures_by_unit.get(unit_code, ()), key=lambda m: m.seq))
 
     # Indexes, built on first use: a province-sized master has tens of thousands of units, and looking
     # each unit's rows up by scanning would make every stage quadratic.
@@ -209,6 +227,10 @@ class Master:
     @cached_property
     def _dept_indicators_by_unit(self) -> dict[str, tuple[DeptIndicator, ...]]:
         return _group(self.dept_indicators)
+
+    @cached_property
+    def _measures_by_unit(self) -> dict[str, tuple[DeptMeasure, ...]]:
+        return _group(self.dept_measures)
 
     def unit_budget(self, unit_code: str) -> Decimal:
         """The sum of the unit's project 预算数 (blank budgets count as zero)."""

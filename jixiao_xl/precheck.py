@@ -4,21 +4,29 @@ A cost indicator above its budget or a "≥" on a damage rate is as wrong in the
 cheaper to fix there: every unit's form would otherwise be pre-filled with it. This stage presents the
 master's projects to :mod:`rules` as if they had been returned, with each value located at its cell of
 the master workbook, and leaves out the rules that ``master check`` already covers with its own M- codes.
+
+:func:`check_before_issue` is what ``generate`` runs first: the master check and these rules together,
+split by :func:`jixiao_xl.issued.is_issued_data` into the bureau's own issued data (an error there stops
+the forms going out) and what the units will fill (reported, never blocking).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Iterable
 
-from .findings import Finding
-from .master import MasterError, Table, Tables, build_master, read_tables
+from .findings import Finding, has_errors
+from .issued import ISSUED_MASTER_COLUMNS, is_issued_data
+from .master import MasterError, Table, Tables, build_master, check_tables, read_tables
 from .model import Master
 from .rules import RuleConfig, catalogue_rules, check_dept, check_project
 from .submission import Location, ReturnedDept, ReturnedProject
 
 # Rules whose ground the master check already covers (M-LEVEL*, M-REQUIRED, M-OPERATOR, M-FUNDS, M-PLAN-*).
 COVERED_BY_MASTER_CHECK = frozenset({"R-S1", "R-S2", "R-F1", "R-F5"})
+# ... when the master check ran on the 项目 sheet only (M-FUNDS, M-PLAN-*): see check_before_issue.
+_COVERED_BY_SHEETS = frozenset({"R-F1", "R-F5"})
 
 PROJECT_COLUMNS = {"code": "项目编码", "name": "项目名称", "budget": "预算数", "fiscal": "财政资金", "other": "其他资金",
                    "purpose": "预算规模及资金用途", "annual_goal": "年度绩效目标"}
@@ -38,9 +46,49 @@ def check_master_rules(path: str | Path) -> list[Finding]:
     return rule_findings(master, tables, str(path))
 
 
-def rule_findings(master: Master, tables: Tables, file: str = "") -> list[Finding]:
-    """Run the rules on every project and department sheet of ``master``, located in ``tables``."""
-    enabled = frozenset(r.code for r in catalogue_rules()) - COVERED_BY_MASTER_CHECK
+@dataclass(frozen=True)
+class IssueCheck:
+    """The master checked before issuing: findings in the issued (locked) data, and in what units fill."""
+
+    issued: tuple[Finding, ...]
+    for_units: tuple[Finding, ...]
+
+    @property
+    def blocks(self) -> bool:
+        """True when the issued data has errors: such a master must not be issued (unless forced)."""
+        return has_errors(self.issued)
+
+    @property
+    def issued_errors(self) -> int:
+        """How many errors the issued data has."""
+        return sum(1 for f in self.issued if f.severity == "error")
+
+
+def check_before_issue(path: str | Path, master: Master, unit_codes: Iterable[str] = ()) -> IssueCheck:
+    """What ``generate`` checks first, split into issued data and what the units fill; with ``unit_codes``,
+    only findings of those units (and those of no unit) count.
+
+    The sheets the forms lock from (:data:`~jixiao_xl.issued.ISSUED_MASTER_COLUMNS`) get the whole master
+    check, located at their cells. The pre-filled indicators and goals get the domain rules on ``master``
+    (already loaded), R-S1/R-S2 standing in for the master check's M-LEVEL*/M-OPERATOR: their sheets are not
+    held as tables, which at province scale would cost more memory than the forms themselves. ``jixiao-xl
+    master check`` lists every finding with its cell. Raises :class:`~jixiao_xl.master.MasterError` when the
+    master cannot be read at all.
+    """
+    tables = read_tables(path, require_sheets=False, only=ISSUED_MASTER_COLUMNS)
+    findings = check_tables(tables, file=str(path)) + rule_findings(master, tables, str(path), covered=_COVERED_BY_SHEETS)
+    wanted = frozenset(unit_codes)
+    if wanted:
+        findings = [f for f in findings if not f.unit_code or f.unit_code in wanted]
+    return IssueCheck(tuple(f for f in findings if is_issued_data(f)),
+                      tuple(f for f in findings if not is_issued_data(f)))
+
+
+def rule_findings(master: Master, tables: Tables, file: str = "",
+                  covered: frozenset[str] = COVERED_BY_MASTER_CHECK) -> list[Finding]:
+    """Run the rules on every project and department sheet of ``master``, located in ``tables`` (where a
+    sheet was not read, without a cell); the ``covered`` rules are left to the master check."""
+    enabled = frozenset(r.code for r in catalogue_rules()) - covered
     config = replace(RuleConfig.from_settings(master.settings), enabled=enabled)
     rows = _RowIndex(tables)
     findings: list[Finding] = []

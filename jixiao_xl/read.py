@@ -10,7 +10,7 @@ become findings with P- codes; nothing here raises for a bad file.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -20,9 +20,10 @@ from .catalogue import define
 from .findings import Finding
 from .intake import Intake, Limits, inspect_file, run_isolated
 from .model import DeptGoal, DeptIndicator, Indicator, PlanPoint, Project
-from .submission import Location, ReturnedDept, ReturnedProject, Submission
+from .submission import Footer, Location, ReturnedDept, ReturnedProject, Submission
 from .template import (DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, TemplateKey, TemplateSet, as_template_set,
-                       builtin_template, load_spec)
+                       builtin_template, defined_name, is_extra, load_spec)
+from .unbound import SheetRead, other_content
 from .workbook import CellAddress, Sheet, WorkbookData, col_letter, open_workbook, parse_a1
 
 P_NOT_FORM = define("P-NOT-FORM", "error", "不是下发的绩效目标表", "请使用主管部门下发的工作簿填写后报送，不要另建表格。", "DESIGN §6")
@@ -39,6 +40,7 @@ P_PROTECTION = define("P-PROTECTION-REMOVED", "warning", "工作表保护已被�
 P_SHEET = define("P-SHEET-RENAMED", "info", "工作表名称已改动", "已按单元格名称找到该项目，请勿改动工作表名称。", "DESIGN §6")
 P_SEQ = define("P-DEPT-SEQ", "error", "部门整体指标未注明所属分项", "在“序号”列填写该指标所属分项绩效目标的序号。", "DESIGN §5")
 P_UNIT = define("P-UNIT-UNKNOWN", "warning", "无法确定报送单位", "请使用下发的工作簿填写；文件中应有单位编码。", "DESIGN §6")
+P_DATE = define("P-DATE", "info", "填报日期无法识别为日期", "填报日期请写成 2025-03-15 或 2025年3月15日 这样的日期。", "本工具约定")
 
 # The same few 一级/二级 names and units recur in every grid row: fold each spelling once per process.
 _canonical_level1 = lru_cache(maxsize=4096)(taxonomy.canonical_level1)
@@ -47,6 +49,7 @@ _canonical_unit = lru_cache(maxsize=4096)(taxonomy.canonical_unit)
 # … and the same few values (95.0, "≥", "%"). typed: True and 1 are equal keys but do not read the same.
 _split_indicator_value = lru_cache(maxsize=4096, typed=True)(values.split_indicator_value)
 
+FOOTER_FIELDS = ("footer.filler", "footer.phone", "footer.date")
 PROJECT_SCALARS = ("project.code", "project.name", "project.budget", "project.fiscal", "project.other",
                    "project.purpose", "project.annual_goal", "footer.filler", "footer.phone", "footer.date")
 MONEY_FIELDS = {"budget", "fiscal", "other"}
@@ -62,6 +65,7 @@ class _Context:
     sha256: str
     money_unit: str
     findings: list[Finding] = field(default_factory=list)
+    sheets: list[SheetRead] = field(default_factory=list)  # what each form sheet gave, for unbound.other_content
 
     def add(self, rule, message: str, **where) -> None:
         self.findings.append(Finding(rule.code, rule.severity, message, file=self.file, sha256=self.sha256, **where))
@@ -201,7 +205,9 @@ def read_workbook(data: WorkbookData, file: str, sha256: str, money_unit: str, p
     else:
         _note_lost_identity(ctx, meta, unit_code)
     findings = [replace_unit(f, unit_code) for f in ctx.findings]
+    other = other_content(data, ctx.sheets, meta.field_cells) if projects or dept is not None else ()
     return Submission(
+        other_content=other,
         file=file, sha256=sha256, kind=data.kind, unit_code=unit_code, unit_name=unit_name,
         template_id=template_id, template_version=template_version,
         master_fingerprint=meta.values.get("master_fingerprint") or data.properties.get("jixiao_master", ""),
@@ -400,6 +406,13 @@ class _Locator:
             row += self.grid_shift
         return _Spot(row, col, "template")
 
+    def by_extra_name(self, key: str, path: str) -> _Spot | None:
+        """An extra field by its defined name (``JX_P01_EXTRA_U9879…``, see template.defined_name)."""
+        address = self.ctx.data.names.get(defined_name(f"{key}.{path}"))
+        if isinstance(address, CellAddress) and address.sheet == self.sheet.name:
+            return _Spot(address.row, address.col, "name")
+        return None
+
     def find(self, path: str, template_field: str) -> _Spot | None:
         """The cell of a field: by its name, else the _meta field map, its label, the template's position."""
         return (self.by_name(path) or self.by_meta(path, template_field) or self.by_label(template_field)
@@ -447,7 +460,9 @@ def _read_project(ctx: _Context, meta: Meta, key: str, sheet_name: str, spec: Fo
         fields[short] = _scalar(ctx, short, location, sheet, spot)
         _note_moved(ctx, spec, template_field, spot, location, grid.row_delta)
     plan = _read_plan(ctx, meta, spec, sheet, loc, locations)
+    extras = _read_extras(ctx, loc, spec, key, locations)
     indicators = grid.read_indicators(locations, notes)
+    ctx.sheets.append(grid.sheet_read(locations))
     project = Project(
         unit_code="", code=values.normalise_code(fields.get("code") or ""), name=str(fields.get("name") or ""),
         budget=fields.get("budget"), fiscal=fields.get("fiscal"), other=fields.get("other"),
@@ -458,7 +473,44 @@ def _read_project(ctx: _Context, meta: Meta, key: str, sheet_name: str, spec: Fo
     # Findings made while reading the sheet are attributed to its project once the code is known.
     ctx.findings = [replace(f, project_code=project.code) if f.sheet == sheet_name and not f.project_code else f
                     for f in ctx.findings]
-    return ReturnedProject(key, sheet_name, project, locations, notes)
+    return ReturnedProject(key, sheet_name, project, locations, notes, _footer(ctx, sheet, locations), extras)
+
+
+def _footer(ctx: _Context, sheet: Sheet, locations: dict[str, Location]) -> Footer | None:
+    """填表人, 联系电话 and 填报日期 from their located cells, the date normalised (None without a footer)."""
+    if not any(path in locations for path in FOOTER_FIELDS):
+        return None
+    texts = {path: locations[path].raw if path in locations else "" for path in FOOTER_FIELDS}
+    date_raw, date = texts["footer.date"], ""
+    if date_raw:
+        where = locations["footer.date"]
+        place = parse_a1(where.cell)
+        try:
+            parsed = values.parse_date(sheet.value(*place) if place else date_raw)
+        except (ValueError, TypeError, OverflowError):
+            parsed = None
+        if parsed is None:
+            ctx.add(P_DATE, f"填报日期“{date_raw}”无法识别为日期，已按原文保留；请写成 2025-03-15 或 2025年3月15日。",
+                    sheet=where.sheet, cell=where.cell, field="填报日期", value=date_raw, found_by=where.found_by)
+        date = parsed.isoformat() if parsed is not None else ""
+    return Footer(filler=texts["footer.filler"], phone=texts["footer.phone"], date=date, date_raw=date_raw)
+
+
+def _read_extras(ctx: _Context, loc: "_Locator", spec: FormSpec, key: str,
+                 locations: dict[str, Location]) -> dict[str, str]:
+    """The template's own fields (``{{ extra.<名称> }}``): 名称 → the text typed, each located like any field."""
+    extras = {}
+    for template_field in spec.fields:
+        if not is_extra(template_field):
+            continue
+        spot = loc.by_extra_name(key, template_field) or loc.find(template_field, template_field)
+        if spot is None:
+            continue
+        location = loc.location(spot)
+        _note_formula(ctx, location.sheet, spot, template_field)
+        locations[template_field] = location
+        extras[template_field.split(".", 1)[1]] = location.raw
+    return extras
 
 
 def _scalar(ctx: _Context, field_name: str, location: Location, sheet: Sheet, spot: _Spot):
@@ -563,6 +615,8 @@ class _Grid:
     found_by: str
     key: str
     meta: Meta
+    unread: dict[tuple[int, int], str] = field(default_factory=dict)  # grid cells seen but not taken, and why
+    issued: set[tuple[int, int]] = field(default_factory=set)  # grid cells not taken because still as issued
 
     @property
     def row_delta(self) -> int:
@@ -613,6 +667,7 @@ class _Grid:
         for row in self.rows():
             row_values = self.row_values(row)
             if not any(text for part, (_value, text) in row_values.items() if part not in ("level1", "level2")):
+                self._levels_only(row, row_values)
                 continue
             cells = self.cells(row, row_values)
             k = len(indicators)
@@ -627,6 +682,25 @@ class _Grid:
             self.ctx.add(P_ROWS, f"指标区下发时有 {issued_rows} 行，现为 {len(self.rows())} 行（有插入或删除行），已全部读取。",
                          sheet=self.sheet.name, cell=f"A{self.header_row + 2}")
         return tuple(indicators)
+
+    def _levels_only(self, row: int, row_values: dict[str, tuple[object, str]]) -> None:
+        """A row with only 一级/二级: an untouched row of the issued skeleton, or else something typed that
+        is no indicator (kept for the 其他填写内容 list)."""
+        cells = [(row, self.columns[part]) for part in ("level1", "level2") if row_values.get(part, (None, ""))[1]]
+        if not cells:
+            return
+        pair = tuple(taxonomy.compact(row_values.get(part, (None, ""))[1]) for part in ("level1", "level2"))
+        if pair in _skeleton_pairs(row - self.header_row - 1):
+            self.issued.update(cells)
+            return
+        for cell in cells:
+            self.unread[cell] = "这一行只有一级/二级指标，没有三级指标，未作为指标读入；新增指标请填写三级指标名称、指标性质和指标值"
+
+    def sheet_read(self, locations: dict[str, Location]) -> SheetRead:
+        """What the scan for other content needs to know about this sheet once it has been read."""
+        end = self.footer_row if self.footer_row is not None else self.sheet.height
+        return SheetRead(self.sheet.name, self.spec, locations, (self.header_row, end, tuple(self.columns.values())),
+                         self.unread, self.issued)
 
     def _issued_rows(self) -> int | None:
         """How many grid rows were issued, from _meta's field map or else from the surviving names."""
@@ -674,6 +748,17 @@ class _Grid:
             basis=text.get("basis", ""), weight=weight,
         )
         return indicator, row_notes
+
+
+@lru_cache(maxsize=64)
+def _skeleton_pairs(offset: int) -> frozenset[tuple[str, str]]:
+    """The (一级, 二级) a grid row at ``offset`` holds in a form issued without indicators (fill's skeleton)."""
+    pairs = set()
+    for framework in taxonomy.FRAMEWORKS.values():
+        flat = [(level1, level2) for level1, children in framework.items() for level2 in children]
+        if 0 <= offset < len(flat):
+            pairs.add(flat[offset])
+    return frozenset(pairs)
 
 
 @dataclass(frozen=True)
@@ -744,6 +829,7 @@ def _read_dept(ctx: _Context, meta: Meta, spec: FormSpec) -> ReturnedDept | None
     sheet = ctx.data.sheet(sheet_name)
     loc = _Locator(ctx, meta, spec, sheet, "JX_D_", "d.")
     grid = _Grid.locate(ctx, sheet, spec, loc, "d")
+    loc.grid_shift = grid.row_delta
     locations: dict[str, Location] = {}
     notes: dict[str, tuple[str, ...]] = {}
     overall = ""
@@ -753,11 +839,12 @@ def _read_dept(ctx: _Context, meta: Meta, spec: FormSpec) -> ReturnedDept | None
             location = loc.location(spot)
             locations["overall_goal"] = location
             overall = location.raw
-    for total in ("unit.budget", "unit.fiscal", "unit.other"):
+    for total in ("unit.budget", "unit.fiscal", "unit.other", *FOOTER_FIELDS):
         if total in spec.fields:
             spot = loc.find(total, total)
             if spot is not None:
                 locations[total] = loc.location(spot)
+    extras = _read_extras(ctx, loc, spec, "d", locations)
     goals: dict[int, DeptGoal] = {}
     indicators: list[DeptIndicator] = []
     seq = None
@@ -775,14 +862,10 @@ def _read_dept(ctx: _Context, meta: Meta, spec: FormSpec) -> ReturnedDept | None
                 seq = None
         if seq is None:
             location = cells.get("goal.seq", cells[next(iter(cells))])[1]
-            ctx.add(P_SEQ, f"第 {row + 1} 行的部门整体指标没有填写所属分项序号。", sheet=sheet_name, cell=location.cell, field="序号")
-            continue
-        if seq not in goals:
-            goals[seq] = DeptGoal("", seq, text.get("goal.name", ""), text.get("goal.goal", ""))
-            for part in ("name", "goal"):
-                if f"goal.{part}" in cells:
-                    locations[f"goal{seq}.{part}"] = cells[f"goal.{part}"][1]
-        if any(text.get(p) for p in ("level1", "level2", "name", "value")):
+            ctx.add(P_SEQ, f"第 {row + 1} 行的部门整体指标没有填写所属分项序号，已按原样读入；请在“序号”列填写它所属分项绩效目标的序号。",
+                    sheet=sheet_name, cell=location.cell, field="序号", value=seq_text)
+        _dept_goal(grid, cells, text, seq, goals, locations)
+        if any(text.get(p) for p in ("level1", "level2", "name", "operator", "value", "unit", "basis")):
             k = len(indicators)
             parsed = _split_indicator_value(cells["value"][0] if cells.get("value") and cells["value"][0] is not None
                                             else "", text.get("operator", ""), text.get("unit", ""))
@@ -800,10 +883,33 @@ def _read_dept(ctx: _Context, meta: Meta, spec: FormSpec) -> ReturnedDept | None
             for part in ("level1", "level2", "name", "operator", "value", "unit", "basis"):
                 if part in cells:
                     locations[f"dind{k}.{part}"] = cells[part][1]
+            if seq is None and "goal.seq" in cells:
+                locations[f"dind{k}.seq"] = cells["goal.seq"][1]  # where P-DEPT-SEQ is marked in 退回修改
     issued = grid._issued_rows()
     if issued is not None and len(grid.rows()) != issued:
         ctx.add(P_ROWS, f"部门整体指标区下发时有 {issued} 行，现为 {len(grid.rows())} 行，已全部读取。", sheet=sheet_name)
-    return ReturnedDept(sheet_name, overall, tuple(goals[s] for s in sorted(goals)), tuple(indicators), locations, notes)
+    ctx.sheets.append(grid.sheet_read(locations))
+    return ReturnedDept(sheet_name, overall, tuple(goals[s] for s in sorted(goals)), tuple(indicators), locations, notes,
+                        _footer(ctx, sheet, locations), extras)
+
+
+def _dept_goal(grid: "_Grid", cells, text: dict[str, str], seq: int | None, goals: dict[int, DeptGoal],
+               locations: dict[str, Location]) -> None:
+    """Take the 分项 of a grid row: the first row of a 序号 gives its name and goal. Goal text that cannot be
+    taken (no 序号, or a 序号 whose 分项 is already read with other text) is left to the 其他填写内容 list."""
+    parts = [part for part in ("name", "goal") if f"goal.{part}" in cells]
+    if seq is not None and seq not in goals:
+        goals[seq] = DeptGoal("", seq, text.get("goal.name", ""), text.get("goal.goal", ""))
+        for part in parts:
+            locations[f"goal{seq}.{part}"] = cells[f"goal.{part}"][1]
+        return
+    for part in parts:
+        typed = text.get(f"goal.{part}", "")
+        if not typed or (seq is not None and typed == getattr(goals[seq], part)):
+            continue
+        place = parse_a1(cells[f"goal.{part}"][1].cell)
+        grid.unread[place] = ("没有填写序号，这里的分项内容未作为分项绩效目标读入；请填写序号" if seq is None else
+                              f"序号 {seq} 的分项已在上方读入，这里另写的内容未读入；新增分项请填写新的序号")
 
 
 def _dept_sheet_name(ctx: _Context, spec: FormSpec) -> str | None:
@@ -856,6 +962,7 @@ def submission_report(sub: Submission) -> dict:
             | ({"notes": list(rp.notes[f"ind{k}.value"])} if f"ind{k}.value" in rp.notes else {})
             for k, ind in enumerate(p.indicators)
         ]
+        fields.update(_footer_fields(rp))
         projects.append({"key": rp.key, "sheet": rp.sheet, "fields": fields, "indicators": indicators})
     dept = None
     if sub.dept is not None:
@@ -868,10 +975,24 @@ def submission_report(sub: Submission) -> dict:
             "indicators": [{"seq": i.seq} | {part: _field(getattr(i, part), d.where(f"dind{k}.{part}")) for part in
                                              ("level1", "level2", "name", "operator", "value", "unit", "basis")}
                            for k, i in enumerate(d.indicators)],
+            "fields": _footer_fields(d),
         }
     return {
         "file": sub.file, "sha256": sub.sha256, "kind": sub.kind, "unit_code": sub.unit_code, "unit_name": sub.unit_name,
         "template_id": sub.template_id, "template_version": sub.template_version,
         "master_fingerprint": sub.master_fingerprint, "producer": sub.producer,
         "projects": projects, "department": dept, "findings": [f.as_row() for f in sub.findings],
+        "contact": asdict(sub.contact),
+        "other_content": [asdict(item) for item in sub.other_content],
     }
+
+
+def _footer_fields(sheet: ReturnedProject | ReturnedDept) -> dict:
+    """The footer (填表人, 联系电话, 填报日期 with the date as ISO) and the extra fields of one sheet, as `read` prints them."""
+    fields = {}
+    footer = sheet.footer
+    if footer is not None:
+        for path, value in zip(FOOTER_FIELDS, (footer.filler, footer.phone, footer.date or footer.date_raw)):
+            fields[path] = _field(value, sheet.where(path))
+    fields.update({f"extra.{name}": _field(text, sheet.where(f"extra.{name}")) for name, text in sheet.extras.items()})
+    return fields

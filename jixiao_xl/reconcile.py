@@ -1,6 +1,6 @@
 """Reconciliation: what the units returned, checked against the master their forms were issued from.
 
-Two entry points:
+Three entry points:
 
 - :func:`reconcile_submission` compares one return with the master: which unit it is, whether it was made
   from this batch's template and master, whether a locked (下发) value was changed (domain.md R-F3/R-F4),
@@ -8,8 +8,10 @@ Two entry points:
   the pre-filled indicators and department goals (domain.md R-G3: approved goals are generally not adjusted).
 - :func:`reconcile_batch` looks across all returns of a batch: the same unit twice, the same project in two
   units' files, identical files under two names, and (on request) the units that returned nothing.
+- :func:`issued_view` gives the return with its locked values as issued, for the rules: an edited locked
+  cell is one X-TAMPER here and nothing else there (DESIGN §10: issued values come from the master).
 
-Neither function raises on odd data: blank budgets, empty codes and projects without indicators are
+None of them raises on odd data: blank budgets, empty codes and projects without indicators are
 compared as they are. Values in a :class:`~jixiao_xl.submission.Submission` are already in the master's
 金额单位, so money is compared as exact Decimals.
 
@@ -27,16 +29,18 @@ Decisions worth knowing:
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Sequence
 
 from . import catalogue
 from .findings import Finding
+from .issued import LOCKED_DEPT_TOTALS, LOCKED_MONEY_FIELDS, LOCKED_PROJECT_FIELDS, LOCKED_TEXT_FIELDS, issued_project
 from .model import DeptGoal, Master, Project, Unit
 from .submission import Location, ReturnedDept, ReturnedProject, Submission, locate
 from .taxonomy import canonical_level1, canonical_level2, canonical_unit, compact
+from .values import parse_money
 
 # Every row of every file folds the same few spellings (产出指标, ≥, %): remember each answer per process.
 canonical_level1, canonical_level2, canonical_unit, compact = (
@@ -161,7 +165,7 @@ def _money(value: object) -> str:
     return format(number, "f")
 
 
-def _same_money(issued: object, returned: object) -> bool:
+def same_money(issued: object, returned: object) -> bool:
     """True when a returned amount equals the issued one; blank and 0 differ only when the master has a value."""
     if _is_blank(issued):
         return _is_blank(returned) or _as_decimal(returned) == 0
@@ -305,42 +309,63 @@ class _Matching:
     missing: list[Project] = field(default_factory=list)
 
 
-def _match_projects(sub: Submission, master: Master, unit: Unit) -> _Matching:
-    """Pair returned sheets with master projects: by 项目编码 first, then by 项目名称.
+@dataclass
+class ProjectPairing:
+    """Returned projects (by position) paired with the unit's master projects; see :func:`pair_projects`."""
+
+    pairs: list[tuple[int, Project]] = field(default_factory=list)
+    duplicates: list[tuple[int, int]] = field(default_factory=list)  # (position, position of the first)
+    extra: list[int] = field(default_factory=list)
+    missing: list[Project] = field(default_factory=list)
+
+
+def pair_projects(returned: Sequence[tuple[object, object]], master: Master, unit_code: str) -> ProjectPairing:
+    """Pair returned (项目编码, 项目名称) with the unit's master projects: by code first, then by name.
 
     A code seen a second time is a duplicate and takes no part in pairing. Name pairing is only tried for a
     code the master does not know: a code of another unit's project means the sheet belongs to that unit.
+    The one pairing used by reconciliation, by the rules' view of the locked values and by consolidation.
     """
-    result = _Matching()
-    issued = list(master.projects_of(unit.code))
+    result = ProjectPairing()
+    issued = list(master.projects_of(unit_code))
     free = list(range(len(issued)))
-    first: dict[str, ReturnedProject] = {}
+    first: dict[str, int] = {}
     unpaired = []
-    for rp in sub.projects:
-        code = _code(rp.project.code)
+    for k, (raw_code, _name) in enumerate(returned):
+        code = _code(raw_code)
         if code and code in first:
-            result.duplicates.append((rp, first[code]))
+            result.duplicates.append((k, first[code]))
             continue
         if code:
-            first[code] = rp
+            first[code] = k
         hit = next((i for i in free if code and issued[i].code == code), None)
         if hit is None:
-            unpaired.append(rp)
+            unpaired.append(k)
             continue
         free.remove(hit)
-        result.pairs.append((rp, issued[hit]))
-    for rp in unpaired:
-        name = compact(_text(rp.project.name))
+        result.pairs.append((k, issued[hit]))
+    for k in unpaired:
+        raw_code, raw_name = returned[k]
+        name = compact(_text(raw_name))
         hit = None
-        if not _known_code(master, _code(rp.project.code)) and name:
+        if not _known_code(master, _code(raw_code)) and name:
             hit = next((i for i in free if compact(issued[i].name) == name), None)
         if hit is None:
-            result.extra.append(rp)
+            result.extra.append(k)
             continue
         free.remove(hit)
-        result.pairs.append((rp, issued[hit]))
+        result.pairs.append((k, issued[hit]))
     result.missing = [issued[i] for i in free]
     return result
+
+
+def _match_projects(sub: Submission, master: Master, unit: Unit) -> _Matching:
+    """The return's project sheets paired with the unit's master projects (:func:`pair_projects`)."""
+    found = pair_projects([(rp.project.code, rp.project.name) for rp in sub.projects], master, unit.code)
+    sheets = sub.projects
+    return _Matching(pairs=[(sheets[k], issued) for k, issued in found.pairs],
+                     duplicates=[(sheets[k], sheets[first]) for k, first in found.duplicates],
+                     extra=[sheets[k] for k in found.extra], missing=found.missing)
 
 
 def _known_code(master: Master, code: str) -> bool:
@@ -376,8 +401,8 @@ def _where(rp: ReturnedProject, *paths: str) -> Location:
     return Location(sheet=rp.sheet, cell="", found_by="")
 
 
-_LOCKED_TEXT = (("code", "项目编码"), ("name", "项目名称"))
-_LOCKED_MONEY = (("budget", "预算数"), ("fiscal", "财政资金"), ("other", "其他资金"))
+_LOCKED_TEXT = tuple((name, LOCKED_PROJECT_FIELDS[name]) for name in LOCKED_TEXT_FIELDS)
+_LOCKED_MONEY = tuple((name, LOCKED_PROJECT_FIELDS[name]) for name in LOCKED_MONEY_FIELDS)
 
 
 def _tamper_findings(sub: Submission, rp: ReturnedProject, issued: Project) -> list[Finding]:
@@ -393,7 +418,10 @@ def _tamper_findings(sub: Submission, rp: ReturnedProject, issued: Project) -> l
                                 value=_text(got), expected=_text(want)))
     for name, label in _LOCKED_MONEY:
         got, want = getattr(returned, name, None), getattr(issued, name, None)
-        if not _same_money(want, got):
+        where = rp.where(name)
+        if got is None and where is not None and where.raw.strip() and _as_decimal(where.raw) is None:
+            got = where.raw  # text that is not an amount: say what was typed, not that the cell was cleared
+        if not same_money(want, got):
             message = _tamper_message(label, got, want, "如需调整预算，请联系主管部门。", money=True)
             findings.append(_of(sub, "X-TAMPER", message, _where(rp, name), project_code=issued.code, field=name,
                                 value=_text(got), expected=_text(want)))
@@ -666,6 +694,62 @@ def reconcile_submission(sub: Submission, master: Master,
     findings += _project_findings(sub, master, unit)
     findings += _dept_findings(sub, master, unit)
     return findings
+
+
+def issued_view(sub: Submission, master: Master) -> Submission:
+    """The return as the rules should see it: locked values as issued, the unit's entries as returned.
+
+    Every project sheet paired with one of the unit's master projects (:func:`pair_projects`) carries the
+    master's 项目编码, 项目名称, 预算数, 财政资金 and 其他资金 (:func:`~jixiao_xl.issued.issued_project`); an
+    edit of those cells is reconciliation's X-TAMPER, reported once, and the rules that compare with the
+    budget (R-F1, R-F5, R-C1, R-C2, R-F2 …) judge the unit's own entries against what was issued. The
+    department sheet's totals are locked formulas over the project sheets: a total that only follows an
+    edited cell is read as the issued total. A return of an unknown unit, and a sheet whose project the
+    master does not have, are left as returned.
+    """
+    unit = master.unit(_code(sub.unit_code)) if sub.readable else None
+    if unit is None:
+        return sub
+    found = pair_projects([(rp.project.code, rp.project.name) for rp in sub.projects], master, unit.code)
+    if not found.pairs:
+        return sub
+    projects = list(sub.projects)
+    for k, issued in found.pairs:
+        projects[k] = replace(projects[k], project=issued_project(projects[k].project, issued))
+    dept = sub.dept
+    if dept is not None:
+        dept = _issued_totals(dept, sub.projects, projects, master.settings.money_unit)
+    return replace(sub, projects=tuple(projects), dept=dept)
+
+
+def _issued_totals(dept: ReturnedDept, returned: Sequence[ReturnedProject], issued: Sequence[ReturnedProject],
+                   money_unit: str) -> ReturnedDept:
+    """The department sheet with each shown total that equals the returned projects' sum (a formula that
+    followed an edited locked cell) read as the issued projects' sum instead."""
+    locations = dict(dept.locations)
+    for path, key in LOCKED_DEPT_TOTALS:
+        where = locations.get(path)
+        if where is None or not where.raw:
+            continue
+        try:
+            shown, _ = parse_money(where.raw, target_unit=money_unit)
+        except ValueError:
+            continue
+        as_returned = sum((getattr(rp.project, key) or Decimal(0) for rp in returned), Decimal(0))
+        as_issued = sum((getattr(rp.project, key) or Decimal(0) for rp in issued), Decimal(0))
+        if shown is not None and shown == as_returned != as_issued:
+            locations[path] = replace(where, raw=format(as_issued, "f"))
+    return replace(dept, locations=locations)
+
+
+def one_finding_per_edit(read: Sequence[Finding], reconciled: Sequence[Finding]) -> list[Finding]:
+    """The reading findings without the P-NUMBER/P-FORMULA at a locked cell that X-TAMPER reports: the one
+    fix for an edited locked cell is to restore the issued value, not to type a number into it."""
+    edited = {(f.sheet, f.cell) for f in reconciled if f.rule == "X-TAMPER" and f.cell}
+    return [f for f in read if f.rule not in _SHADOWED_BY_TAMPER or (f.sheet, f.cell) not in edited]
+
+
+_SHADOWED_BY_TAMPER = frozenset({"P-NUMBER", "P-FORMULA"})
 
 
 def reconcile_batch(subs: Sequence[Submission], master: Master, report_outstanding: bool = False) -> list[Finding]:

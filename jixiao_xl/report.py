@@ -4,6 +4,10 @@ Every file is written atomically. Findings appear in one stable order everywhere
 severity, sheet, cell), so identical inputs give byte-identical reports. Nothing a user typed reaches a
 spreadsheet as a formula (xlsxwriter ``write_string`` only, CSV cells neutralised) or the HTML page as
 markup (jinja2 autoescape, no ``|safe``).
+
+Given the ledger's state of every unit (``units``, from :func:`jixiao_xl.status.unit_status`), the 概览
+shows it first — the same states and counts as ``status`` — and this run's own files below it, apart.
+A failure while writing one unit's sheet becomes a finding for that unit (``failure``), not the end.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import jinja2
 import xlsxwriter
@@ -23,7 +27,13 @@ from .model import Master
 from .resources import text_templates_dir
 from .safety import FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, sheet_name, write_atomic
 from .sheetwriter import print_as_list, wrapped_row_height
+from .ledger import display_time
+from .status import UnitStatus
+from .status import summary as state_summary
 from .submission import Submission
+
+# (单位编码, 哪一部分, the exception) → the finding that says that part is missing
+FailureHandler = Callable[[str, str, BaseException], Finding]
 
 JSON_NAME = "findings.json"
 CSV_NAME = "findings.csv"
@@ -58,6 +68,11 @@ STATUS_ERRORS = "有错误，需退回修改"
 STATUS_WARNINGS = "有警告，需退回修改"
 STATUS_OK = "通过"
 STATUS_MISSING = "未报送"
+STATUS_BLANK = "未填写的下发表，不算报送"
+BLANK_RULE = "X-BLANK"
+UNITS_TITLE = "各单位当前状态（与 jixiao-xl status 一致）"
+FILES_TITLE = "本次核对的文件"
+UNIT_HEADERS = ("单位编码", "单位名称", "状态", "报送文件", "报送时间", "错误", "警告")
 
 
 @dataclass(frozen=True)
@@ -85,16 +100,25 @@ class OverviewRow:
 
 
 def write_reports(out_dir: Path, findings: Sequence[Finding], submissions: Sequence[Submission],
-                  master: Master | None) -> ReportPaths:
-    """Write findings.json, findings.csv, report.xlsx and report.html into ``out_dir``; return their paths."""
+                  master: Master | None, units: Sequence[UnitStatus] | None = None,
+                  failure: FailureHandler | None = None) -> ReportPaths:
+    """Write findings.json, findings.csv, report.xlsx and report.html into ``out_dir``; return their paths.
+
+    ``units``: every unit's state from the ledger, shown first on 概览 (then 概览's file rows name only this
+    run's files). ``failure``: turns a unit's sheet that could not be written into a finding (listed in
+    findings.json/csv and on 问题清单 of report.html) instead of failing the whole report.
+    """
     out_dir = Path(out_dir)
     paths = ReportPaths(out_dir, out_dir / JSON_NAME, out_dir / CSV_NAME, out_dir / XLSX_NAME, out_dir / HTML_NAME)
     ordered = sort_findings(findings)
-    overview = overview_rows(ordered, submissions, master)
+    overview = overview_rows(ordered, submissions, master, outstanding=units is None)
+    failures: list[Finding] = []
+    _write_xlsx_atomic(paths.xlsx, ordered, overview, submissions, master, units, failure, failures)
+    if failures:
+        ordered = sort_findings([*ordered, *failures])
+    write_atomic(paths.html, render_html(ordered, overview, submissions, master, units))
     write_atomic(paths.json, to_json(ordered) + "\n")
     write_atomic(paths.csv, to_csv(ordered).encode("utf-8-sig"))
-    _write_xlsx_atomic(paths.xlsx, ordered, overview, submissions, master)
-    write_atomic(paths.html, render_html(ordered, overview, submissions, master))
     return paths
 
 
@@ -102,7 +126,8 @@ def summary_lines(findings: Sequence[Finding], submissions: Sequence[Submission]
     """A short Chinese summary for the terminal: what was checked, what was found, where the reports are."""
     counts = count_by_severity(findings)
     units = {s.unit_code for s in submissions if s.unit_code}
-    unreadable = sum(1 for s in submissions if not s.readable)
+    blanks = {f.file for f in findings if f.rule == BLANK_RULE}
+    unreadable = sum(1 for s in submissions if not s.readable and s.file not in blanks)
     lines = [f"核对文件 {len(submissions)} 个，涉及单位 {len(units)} 个" + (f"，其中无法读取 {unreadable} 个" if unreadable else "") + "。",
              f"发现错误 {counts['error']} 条，警告 {counts['warning']} 条，提示 {counts['info']} 条。"]
     if not findings:
@@ -167,7 +192,9 @@ def project_names(submissions: Sequence[Submission], master: Master | None) -> d
     return names
 
 
-def _status(sub: Submission | None, counts: dict[str, int]) -> str:
+def _status(sub: Submission | None, counts: dict[str, int], blank: bool = False) -> str:
+    if blank:
+        return STATUS_BLANK
     if sub is not None and not sub.readable:
         return STATUS_UNREAD
     if counts["error"]:
@@ -178,8 +205,9 @@ def _status(sub: Submission | None, counts: dict[str, int]) -> str:
 
 
 def overview_rows(findings: Sequence[Finding], submissions: Sequence[Submission],
-                  master: Master | None) -> list[OverviewRow]:
-    """One row per returned file (and per file only findings mention), plus the master's units not returned."""
+                  master: Master | None, outstanding: bool = True) -> list[OverviewRow]:
+    """One row per returned file (and per file only findings mention), plus — with ``outstanding`` — the
+    master's units that sent no file in this run."""
     by_file = {s.file: s for s in submissions}
     groups: dict[tuple[str, str], list[Finding]] = {(s.unit_code, s.file): [] for s in submissions}
     for f in findings:
@@ -190,10 +218,11 @@ def overview_rows(findings: Sequence[Finding], submissions: Sequence[Submission]
     rows = []
     for (code, file), mine in groups.items():
         counts = count_by_severity(mine)
-        rows.append(OverviewRow(code, names.get(code, ""), file, _status(by_file.get(file), counts),
+        blank = any(f.rule == BLANK_RULE for f in mine)
+        rows.append(OverviewRow(code, names.get(code, ""), file, _status(by_file.get(file), counts, blank),
                                 counts["error"], counts["warning"], counts["info"]))
     returned = {code for code, _ in groups}
-    if master is not None:
+    if master is not None and outstanding:
         rows += [OverviewRow(u.code, u.name, "", STATUS_MISSING) for u in master.units if u.code not in returned]
     return sorted(rows, key=lambda r: (r.unit_code == "", r.unit_code, r.file))
 
@@ -202,10 +231,11 @@ def overview_rows(findings: Sequence[Finding], submissions: Sequence[Submission]
 # report.xlsx
 
 
-def _write_xlsx_atomic(path: Path, findings, overview, submissions, master) -> None:
+def _write_xlsx_atomic(path: Path, findings, overview, submissions, master, units=None, failure=None,
+                       failures: list[Finding] | None = None) -> None:
     tmp = atomic_target(path)
     try:
-        write_xlsx(tmp, findings, overview, submissions, master)
+        write_xlsx(tmp, findings, overview, submissions, master, units, failure, failures)
         commit_atomic(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -213,8 +243,13 @@ def _write_xlsx_atomic(path: Path, findings, overview, submissions, master) -> N
 
 
 def write_xlsx(path: Path, findings: Sequence[Finding], overview: Sequence[OverviewRow],
-               submissions: Sequence[Submission], master: Master | None) -> None:
-    """Write report.xlsx: 概览, 问题清单, one sheet per unit, 规则说明 (user text only via write_string)."""
+               submissions: Sequence[Submission], master: Master | None,
+               units: Sequence[UnitStatus] | None = None, failure: FailureHandler | None = None,
+               failures: list[Finding] | None = None) -> None:
+    """Write report.xlsx: 概览, 问题清单, one sheet per unit, 规则说明 (user text only via write_string).
+
+    With ``failure``, a unit sheet that cannot be written is left out and ``failure``'s finding for it is
+    appended to ``failures``."""
     # constant_memory: each sheet is streamed to disk row by row, so a province's findings never sit in memory
     # as cell objects (every sheet here is written top to bottom, which is all the mode asks).
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False,
@@ -222,7 +257,9 @@ def write_xlsx(path: Path, findings: Sequence[Finding], overview: Sequence[Overv
     wb.set_properties({"title": "绩效目标表核对报告", "author": "jixiao-xl", "created": FIXED_CREATED})
     styles = _Styles(wb)
     groups = _unit_groups(findings, submissions)
-    _write_overview(wb.add_worksheet(OVERVIEW_SHEET), overview, styles,
+    overview_sheet = wb.add_worksheet(OVERVIEW_SHEET)
+    first = _write_unit_states(overview_sheet, units, styles) if units is not None else 0
+    _write_overview(overview_sheet, overview, styles, first_row=first,
                     note="" if len(groups) <= UNIT_SHEET_LIMIT else
                     f"有问题的单位超过 {UNIT_SHEET_LIMIT} 个，未按单位分表；请在“{FINDINGS_SHEET}”中按单位编码筛选。")
     _write_findings_table(wb.add_worksheet(FINDINGS_SHEET), findings, styles)
@@ -230,7 +267,14 @@ def write_xlsx(path: Path, findings: Sequence[Finding], overview: Sequence[Overv
         names = unit_names(submissions, master)
         sheet_names = unit_sheet_names([(code, names.get(code, "")) for code in groups if code])
         for code, mine in groups.items():
-            _write_findings_table(wb.add_worksheet(sheet_names[code] if code else UNKNOWN_UNIT_SHEET), mine, styles)
+            try:
+                sheet = wb.add_worksheet(sheet_names[code] if code else UNKNOWN_UNIT_SHEET)
+            except Exception as exc:  # noqa: BLE001 - one unit's sheet must not cost the whole report
+                if failure is None or failures is None:
+                    raise
+                failures.append(failure(code, "核对报告分表", exc))
+                continue
+            _write_findings_table(sheet, mine, styles)
     _write_rules(wb.add_worksheet(RULES_SHEET), findings, styles)
     wb.close()
 
@@ -262,27 +306,51 @@ class _Styles:
                                                 "font_color": SEVERITY_FONT[s]}) for s in SEVERITIES}
 
 
-def _header(ws, titles: Sequence[str], widths: Sequence[float], styles: _Styles) -> None:
+def _header(ws, titles: Sequence[str], widths: Sequence[float], styles: _Styles, row: int = 0,
+            set_widths: bool = True) -> None:
+    """A header row at ``row`` (frozen when it is the first row), setting the column widths unless told not."""
     for col, (title, width) in enumerate(zip(titles, widths)):
-        ws.write_string(0, col, title, styles.head)
-        ws.set_column(col, col, width)
-    ws.freeze_panes(1, 0)
+        ws.write_string(row, col, title, styles.head)
+        if set_widths:
+            ws.set_column(col, col, width)
+    if row == 0:
+        ws.freeze_panes(1, 0)
 
 
 OVERVIEW_HEADERS = ("单位编码", "单位名称", "文件", "错误", "警告", "提示", "状态")
 
 
-def _write_overview(ws, rows: Sequence[OverviewRow], styles: _Styles, note: str = "") -> None:
-    """概览: one line per returned file or outstanding unit, then the totals (and ``note`` below them)."""
-    _header(ws, OVERVIEW_HEADERS, (12, 28, 48, 8, 8, 8, 20), styles)
-    for r, row in enumerate(rows, start=1):
+def _write_unit_states(ws, units: Sequence[UnitStatus], styles: _Styles) -> int:
+    """概览's first part: every unit's state as ``status`` gives it, then the count of each state. Returns
+    the row where the file part starts."""
+    ws.write_string(0, 0, UNITS_TITLE, styles.total)
+    _header(ws, UNIT_HEADERS, (12, 28, 20, 48, 18, 8, 8), styles, row=1)
+    for r, unit in enumerate(units, start=2):
+        texts = (unit.code, unit.name, unit.state, unit.return_file, display_time(unit.received_at))
+        for col, text in enumerate(texts):
+            ws.write_string(r, col, text, styles.text)
+        ws.write_number(r, 5, unit.errors, styles.number)
+        ws.write_number(r, 6, unit.warnings, styles.number)
+    r = len(units) + 2
+    ws.write_string(r, 0, "合计", styles.total)
+    ws.write_string(r, 1, f"{len(units)} 个单位", styles.total)
+    ws.write_string(r, 2, "，".join(f"{state} {n}" for state, n in state_summary(units).items()), styles.total)
+    ws.write_string(r + 2, 0, FILES_TITLE, styles.total)
+    return r + 3
+
+
+def _write_overview(ws, rows: Sequence[OverviewRow], styles: _Styles, note: str = "", first_row: int = 0) -> None:
+    """概览: one line per returned file or outstanding unit, then the totals (and ``note`` below them),
+    from ``first_row`` down."""
+    _header(ws, OVERVIEW_HEADERS, (12, 28, 48, 8, 8, 8, 20), styles, row=first_row, set_widths=first_row == 0)
+    for r, row in enumerate(rows, start=first_row + 1):
         for col, text in enumerate((row.unit_code, row.unit_name, row.file)):
             ws.write_string(r, col, text, styles.text)
         for col, count in enumerate((row.errors, row.warnings, row.infos), start=3):
             ws.write_number(r, col, count, styles.number)
         ws.write_string(r, 6, row.status, styles.text)
     files = sum(1 for row in rows if row.file)
-    total = len(rows) + 1
+    total = first_row + len(rows) + 1
     ws.write_string(total, 0, "合计", styles.total)
     ws.write_string(total, 1, f"{len({row.unit_code for row in rows if row.unit_code and row.file})} 个单位", styles.total)
     ws.write_string(total, 2, f"{files} 个文件", styles.total)
@@ -402,7 +470,7 @@ def _environment() -> jinja2.Environment:
 
 
 def render_html(findings: Sequence[Finding], overview: Sequence[OverviewRow], submissions: Sequence[Submission],
-                master: Master | None) -> str:
+                master: Master | None, units: Sequence[UnitStatus] | None = None) -> str:
     """The self-contained HTML report (inline CSS and script, every value escaped by jinja2)."""
     counts = count_by_severity(findings)
     title = "绩效目标表核对报告"
@@ -412,5 +480,10 @@ def render_html(findings: Sequence[Finding], overview: Sequence[OverviewRow], su
         title=title, counts=counts, severities=SEVERITIES, severity_zh=SEVERITY_ZH,
         files=len(submissions), units=len({s.unit_code for s in submissions if s.unit_code}),
         overview=overview, groups=unit_groups(findings, submissions, master), rule_title=rule_title,
-        found_by_zh=FOUND_BY_ZH,
+        found_by_zh=FOUND_BY_ZH, unit_states=units, unit_state_counts=_state_counts(units),
+        units_title=UNITS_TITLE, files_title=FILES_TITLE, display_time=display_time,
     )
+
+
+def _state_counts(units: Sequence[UnitStatus] | None) -> dict[str, int]:
+    return state_summary(units) if units is not None else {}

@@ -36,6 +36,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from . import catalogue
 from .errors import InputError
 from .findings import SEVERITIES, Finding
+from .issued import LOCKED_DEPT_TOTALS
 from .model import DeptIndicator, Indicator, Project, Settings
 from .submission import Location, ReturnedDept, ReturnedProject, Submission, locate
 from .taxonomy import (
@@ -429,6 +430,7 @@ class _Row:
     unit: str
     basis: str
     weight: Decimal | None
+    description: str = ""
 
     def path(self, field_key: str) -> str:
         """The location path of one of the row's fields (``ind3.value``)."""
@@ -513,17 +515,79 @@ def _row(prefix: str, index: int, ind: Indicator | DeptIndicator) -> _Row:
         operator=normalise_operator(operator) or operator, value=_as_value(ind.value),
         unit=canonical_unit(ind.unit or ""), basis=(ind.basis or "").strip(),
         weight=ind.weight if isinstance(ind, Indicator) else None,
+        description=(getattr(ind, "description", "") or "").strip(),
     )
 
 
+# What an indicator says it measures, whatever 二级 it is filed under (domain.md §1d: the category rules
+# are about the measure, and the 三级 name is sometimes a goal while the 绩效指标描述 names the measure).
+_SATISFACTION_WORDS = ("满意度", "满意率")
+_COST_WORDS = ("成本",)
+_QUANTITY_ENDINGS = ("数量", "人数", "次数", "个数", "户数", "台数", "件数", "套数", "人次")
+
+
+def _said_by(row: _Row, test: Callable[[str], bool]) -> str:
+    """Which text shows the measure: "name", "description" (the 绩效指标描述), or "" when neither does."""
+    if row.name and test(row.name):
+        return "name"
+    if row.description and test(row.description):
+        return "description"
+    return ""
+
+
+def _mentions_satisfaction(text: str) -> bool:
+    return any(word in text for word in _SATISFACTION_WORDS)
+
+
 def _is_satisfaction(row: _Row) -> bool:
-    """Satisfaction: filed under 服务对象满意度指标, or named …满意度/…满意率 anywhere."""
-    return row.level2 == _SATISFACTION_L2 or "满意度" in row.name or "满意率" in row.name
+    """Satisfaction: filed under 服务对象满意度指标, or a 三级 name or 绩效指标描述 that states …满意度/…满意率."""
+    return row.level2 == _SATISFACTION_L2 or bool(_said_by(row, _mentions_satisfaction))
+
+
+def _looks_like_cost(text: str) -> bool:
+    return any(word in text for word in _COST_WORDS)
 
 
 def _is_total_cost(row: _Row) -> bool:
-    """The total-cost 二级: 成本指标 (2015) or 经济成本指标 (2021), whichever the form uses."""
-    return row.level2 in _TOTAL_COST_L2
+    """A total cost: filed under 成本指标 (2015) / 经济成本指标 (2021), or a money amount whose name or
+    绩效指标描述 says 成本, wherever it is filed."""
+    if row.level2 in _TOTAL_COST_L2:
+        return True
+    return row.unit in MONEY_UNITS and bool(_said_by(row, _looks_like_cost))
+
+
+def _looks_like_quantity(text: str) -> bool:
+    return text.endswith(_QUANTITY_ENDINGS)
+
+
+def _is_quantity(row: _Row) -> bool:
+    """A count: filed under 数量指标, or a name or 绩效指标描述 ending in 数量/人数/次数 …."""
+    return row.level2 == "数量指标" or bool(_said_by(row, _looks_like_quantity))
+
+
+def _is_rate(row: _Row) -> bool:
+    """A ratio (…率, …比例, …满意度) by its name or its 绩效指标描述."""
+    return bool(_said_by(row, _is_rate_name))
+
+
+def _is_negative_row(row: _Row) -> bool:
+    """A lower-is-better rate (故障率, 破损率 …) by its name or its 绩效指标描述."""
+    return bool(_said_by(row, _is_negative))
+
+
+_CATEGORY_HOME = {"满意度指标": (_SATISFACTION_L2,), "成本指标": tuple(sorted(_TOTAL_COST_L2)), "数量指标": ("数量指标",)}
+
+
+def _as_kind(row: _Row, kind: str, test: Callable[[str], bool] | None = None) -> str:
+    """How a message names a row of category ``kind``: 满意度指标“名称” when it is filed there and named so;
+    otherwise the row, where it is filed and which text makes it look like one, e.g.
+    三级指标“持续提高稳定性”（填在“效益指标/可持续影响指标”下，绩效指标描述为“电话及网络运行的满意率”，属满意度指标）."""
+    if row.level2 in _CATEGORY_HOME.get(kind, ()):
+        return f"{kind}“{row.name}”"
+    said = _said_by(row, test) if test is not None else ""
+    filed = "/".join(part for part in (row.raw_level1, row.raw_level2) if part) or "未填一级、二级指标"
+    shown = f"，绩效指标描述为“{row.description}”" if said == "description" else ""
+    return f"{row.label}（填在“{filed}”下{shown}，属{kind}）"
 
 
 def _is_rate_name(name: str) -> bool:
@@ -697,15 +761,17 @@ def _check_qualitative(ctx: _Sheet, row: _Row) -> Iterator[Finding]:
     if row.operator != "定性":
         return
     if _is_satisfaction(row):
-        kind, example = "满意度指标", "≥90%"
-    elif row.level2 == "数量指标":
-        kind, example = "数量指标", "≥30 个"
-    elif _is_rate_name(row.name):
-        kind, example = "比率类指标", "≤5%" if _is_negative(row.name) else "≥95%"
+        kind, example, test = "满意度指标", "≥90%", _mentions_satisfaction
+    elif _is_quantity(row):
+        kind, example, test = "数量指标", "≥30 个", _looks_like_quantity
+    elif _is_rate(row):
+        kind, example, test = "比率类指标", "≤5%" if _is_negative_row(row) else "≥95%", _is_rate_name
     else:
         return
+    who = _as_kind(row, kind, test) if _said_by(row, test) == "description" or \
+        (kind != "比率类指标" and row.level2 not in _CATEGORY_HOME[kind]) else f"{row.label}是{kind}"
     yield ctx.at("R-V7", row, "operator",
-                 f"{row.label}是{kind}，却用了定性（“{_text(row.value)}”）；请改为定量，如“{example}”。",
+                 f"{who}，却用了定性（“{_text(row.value)}”）；请改为定量，如“{example}”。",
                  expected="定量")
 
 
@@ -714,7 +780,7 @@ def _check_percent_range(ctx: _Sheet, row: _Row) -> Iterator[Finding]:
     number = row.number
     if number is None or row.operator not in QUANTITATIVE_OPERATORS:
         return
-    if not (row.unit == "%" or (row.unit == "" and _is_rate_name(row.name))):
+    if not (row.unit == "%" or (row.unit == "" and _is_rate(row))):
         return
     if number < 0:
         problem = "百分比不能为负数"
@@ -734,38 +800,39 @@ def _check_satisfaction(ctx: _Sheet, row: _Row) -> Iterator[Finding]:
     if row.operator not in ("≥", "＞"):
         meaning = {"正向": "越高越好", "反向": "越低越好", "等于": "必须恰好等于"}[DIRECTION[row.operator]]
         yield ctx.at("R-R2", row, "operator",
-                     f"满意度指标“{row.name}”的指标性质为“{row.operator}”（{row.shown}），“{row.operator}”表示{meaning}；"
+                     f"{_as_kind(row, '满意度指标', _mentions_satisfaction)}的指标性质为“{row.operator}”（{row.shown}），“{row.operator}”表示{meaning}；"
                      f"满意度应写成“≥”，请把指标性质改为“≥”，如 ≥90%。", expected="≥")
     if row.unit and row.unit != "%":
         yield ctx.at("R-R2", row, "unit",
-                     f"满意度指标“{row.name}”的度量单位为“{row.unit}”；满意度以百分比计，请把度量单位改为 %。",
+                     f"{_as_kind(row, '满意度指标', _mentions_satisfaction)}的度量单位为“{row.unit}”；满意度以百分比计，请把度量单位改为 %。",
                      expected="%")
     if row.number is not None and row.unit in ("", "%") and row.number < 80:
         yield ctx.at("R-R2", row, "value",
-                     f"满意度指标“{row.name}”的目标值 {_plain(row.number)}% 偏低，满意度目标一般在 80%～100% 之间；"
+                     f"{_as_kind(row, '满意度指标', _mentions_satisfaction)}的目标值 {_plain(row.number)}% 偏低，满意度目标一般在 80%～100% 之间；"
                      f"请核对后改为 80～100 之间的数。", expected="80～100")
 
 
 def _check_negative(ctx: _Sheet, row: _Row) -> Iterator[Finding]:
     """R-R3: negative-outcome indicators (故障率, 破损率 …) use ≤ or ＜ (＝0 is accepted)."""
-    if not _is_negative(row.name) or row.operator not in QUANTITATIVE_OPERATORS:
+    if not _is_negative_row(row) or row.operator not in QUANTITATIVE_OPERATORS:
         return
     if row.operator in ("≤", "＜") or (row.operator == "＝" and row.number == 0):
         return
+    shown = f"（绩效指标描述为“{row.description}”）" if _said_by(row, _is_negative) == "description" else ""
     yield ctx.at("R-R3", row, "operator",
-                 f"{row.label}是越低越好的负向指标，指标性质却是“{row.operator}”（{row.shown}）；"
+                 f"{row.label}{shown}是越低越好的负向指标，指标性质却是“{row.operator}”（{row.shown}）；"
                  f"请把指标性质改为“≤”，并填写可以接受的上限，如 ≤2%。", expected="≤ 或 ＜")
 
 
 def _check_count_unit(ctx: _Sheet, row: _Row) -> Iterator[Finding]:
     """R-R4: a 数量指标 uses a count or physical unit, not %."""
-    if row.level2 != "数量指标" or row.unit != "%":
+    if row.unit != "%" or not _is_quantity(row):
         return
     if "覆盖" in row.name:
-        message = (f"数量指标“{row.name}”用百分比表示（{row.shown}），含义不清；如考核覆盖的数量，请改用个、人、户等单位；"
+        message = (f"{_as_kind(row, '数量指标', _looks_like_quantity)}用百分比表示（{row.shown}），含义不清；如考核覆盖的数量，请改用个、人、户等单位；"
                    f"如考核覆盖比例，请把它放到质量指标下。")
     else:
-        message = (f"数量指标“{row.name}”的度量单位是 %（{row.shown}）；数量指标应使用个、台、人次等计数或实物单位，"
+        message = (f"{_as_kind(row, '数量指标', _looks_like_quantity)}的度量单位是 %（{row.shown}）；数量指标应使用个、台、人次等计数或实物单位，"
                    f"请改为实际数量和单位，如“≥60 台”。")
     yield ctx.at("R-R4", row, "unit", message, expected="计数或实物单位")
 
@@ -833,7 +900,7 @@ def _check_cost_cap(ctx: _Sheet, row: _Row) -> Iterator[Finding]:
         shown += f"（合 {_plain(amount)} {ctx.config.money_unit}）"
     fix_operator = "" if row.operator in ("≤", "＜") else "并将指标性质改为“≤”"
     yield ctx.at("R-C1", row, "value",
-                 f"成本指标“{row.name}”为 {shown}，高于项目预算数 {_budget_text(ctx)}；成本指标不应超过预算数，"
+                 f"{_as_kind(row, '成本指标', _looks_like_cost)}为 {shown}，高于项目预算数 {_budget_text(ctx)}；成本指标不应超过预算数，"
                  f"请改为不超过 {_budget_text(ctx)}{fix_operator}。", expected=f"≤ {_budget_text(ctx)}")
 
 
@@ -845,7 +912,7 @@ def _check_cost_operator(ctx: _Sheet, row: _Row) -> Iterator[Finding]:
     if row.operator == "＝" and amount is not None and amount == ctx.budget:
         return
     yield ctx.at("R-C2", row, "operator",
-                 f"成本指标“{row.name}”的指标性质为“{row.operator}”（{row.shown}）；成本是不应超出的上限，"
+                 f"{_as_kind(row, '成本指标', _looks_like_cost)}的指标性质为“{row.operator}”（{row.shown}）；成本是不应超出的上限，"
                  f"应使用“≤”（只有等于预算数时可用“＝”），请把指标性质改为“≤”。", expected="≤")
 
 
@@ -858,7 +925,7 @@ def _check_cost_basis(ctx: _Sheet, row: _Row) -> Iterator[Finding]:
         return
     written = f"为“{row.basis}”" if row.basis else "为空"
     yield ctx.at("R-C3", row, "basis",
-                 f"成本指标“{row.name}”的指标值确定依据{written}；成本指标应依据“预算支出标准”或“计划标准”确定，"
+                 f"{_as_kind(row, '成本指标', _looks_like_cost)}的指标值确定依据{written}；成本指标应依据“预算支出标准”或“计划标准”确定，"
                  f"请从下拉列表选择其一，文件依据可写在绩效指标描述中。", expected="预算支出标准 或 计划标准")
 
 
@@ -876,7 +943,7 @@ def _check_cost_percent(ctx: _Sheet, row: _Row) -> Iterator[Finding]:
     if not (_is_total_cost(row) or row.level2 in _OTHER_COST_L2) or row.unit != "%":
         return
     yield ctx.at("R-C5", row, "unit",
-                 f"成本指标“{row.name}”用百分比表示（{row.shown}）；成本指标应是金额或单位成本，"
+                 f"{_as_kind(row, '成本指标', _looks_like_cost)}用百分比表示（{row.shown}）；成本指标应是金额或单位成本，"
                  f"请改用万元、元或元/人等单位填写。", expected="万元、元或单位成本")
 
 
@@ -1095,7 +1162,7 @@ _PROJECT_CHECKS: tuple[ProjectCheck, ...] = (
 # Department checks
 # --------------------------------------------------------------------------------------------------
 
-_DEPT_TOTALS = (("unit.budget", "budget"), ("unit.fiscal", "fiscal"), ("unit.other", "other"))
+_DEPT_TOTALS = LOCKED_DEPT_TOTALS
 
 
 def _check_dept_goals(ctx: _Sheet, dept: ReturnedDept) -> Iterator[Finding]:
@@ -1242,6 +1309,8 @@ def check_submission(sub: Submission, config: RuleConfig) -> list[Finding]:
     """All R- findings of one returned file: every project, the department sheet and R-R6 across projects.
 
     Each finding is attributed to the file (``file``, ``sha256``) and to ``sub.unit_code`` when known.
+    On an import, ``sub`` is :func:`jixiao_xl.reconcile.issued_view` of the return: the rules that compare
+    with the budget see the issued 预算数/财政资金/其他资金, and an edited locked cell is left to X-TAMPER.
     """
     rows_of = [_project_rows(rp) for rp in sub.projects]
     findings = [f for rp, rows in zip(sub.projects, rows_of) for f in _check_project(rp, config, rows)]

@@ -1,7 +1,8 @@
 """退回修改 workbooks: the unit's form again, filled with what the unit returned, problems marked.
 
 For every unit whose latest return has errors or warnings, the form is rendered anew (same templates,
-same protection) from the RETURNED values rather than the master, so the unit corrects its own entries.
+same protection) from the RETURNED values rather than the master, so the unit corrects its own entries;
+only the locked cells hold the issued (master's) values, since the unit cannot edit them.
 Cells with an error or warning are filled red and carry a comment with the rule and the message; every
 finding of the file (infos and findings without a cell included) is listed on a 问题清单 sheet.
 The returned file itself is only read from memory (the Submission), never opened, moved or written.
@@ -21,6 +22,7 @@ from .fill import DEFAULT_PASSWORD, RenderRequest, render_unit
 from .findings import SEVERITIES, SEVERITY_ZH, Finding
 from .generate import unit_file_stem, workbook_name
 from .model import DeptGoal, Master, Unit
+from .reconcile import issued_view
 from .submission import Location, Submission
 from .template import FormSpec
 
@@ -51,7 +53,7 @@ def write_sendbacks(out_dir: Path, master: Master, submissions: Sequence[Submiss
         request = RenderRequest(
             master=returned_master(master, unit, sub), unit=unit, project_spec=project_spec, dept_spec=dept_spec,
             password=password, generated_at=generated_at, marks=marks_for(sub, mine),
-            problems=tuple(sort_problems(mine)),
+            problems=tuple(sort_problems(mine)), returned=returned_values(sub), other_content=sub.other_content,
         )
         path = target_path(out_dir, unit, protected)
         render_unit(request, path, durable=durable)
@@ -94,8 +96,11 @@ def returned_master(master: Master, unit: Unit, sub: Submission) -> Master:
     """A master holding only this unit, with the projects and department goals as the unit returned them.
 
     Settings (year, money unit, plan nodes, framework...) and the fingerprint stay the master's. A return
-    without project sheets, or without the department sheet, falls back to the master for that part.
+    without project sheets, or without the department sheet, falls back to the master for that part. The
+    locked cells hold what was issued (:func:`~jixiao_xl.reconcile.issued_view`): the unit cannot edit them,
+    so an edited budget comes back as the master's, its X-TAMPER mark beside it.
     """
+    sub = issued_view(sub, master)
     projects = tuple(dataclasses.replace(rp.project, unit_code=unit.code) for rp in sub.projects)
     if not projects:
         projects = master.projects_of(unit.code)
@@ -113,6 +118,32 @@ def _returned_goals(unit_code: str, overall_goal: str, goals: Sequence[DeptGoal]
     if overall:
         result.insert(0, DeptGoal(unit_code, 0, OVERALL_GOAL_NAME, overall))
     return tuple(result)
+
+
+def returned_values(sub: Submission) -> dict[tuple[str, str], object]:
+    """What the unit returned in the fields a master cannot give back (RenderRequest.returned, keyed like marks).
+
+    The footer (填表人, 联系电话, 填报日期 — the date as ISO when it is one) and the extra fields of every
+    sheet, and the text of a 支出计划 amount or a weight that is not a number, which the returned model holds as
+    None and the form would otherwise show blank.
+    """
+    found: dict[tuple[str, str], object] = {}
+    sheets = [(rp.project.code, rp) for rp in sub.projects] + ([("", sub.dept)] if sub.dept is not None else [])
+    for code, sheet in sheets:
+        for path, where in sheet.locations.items():
+            if path.startswith(("footer.", "extra.")):
+                found[(code, path)] = where.raw
+        if sheet.footer is not None and sheet.footer.date:
+            found[(code, "footer.date")] = sheet.footer.date
+    for rp in sub.projects:
+        project = rp.project
+        numbers = {f"plan.{point.node}": point.amount for point in project.plan}
+        numbers.update({f"ind{k}.weight": ind.weight for k, ind in enumerate(project.indicators)})
+        for path, number in numbers.items():
+            where = rp.where(path)
+            if number is None and where is not None and where.raw:
+                found[(project.code, path)] = where.raw
+    return found
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Status joins three sources: the master (which units exist), the manifest written by ``generate`` (which
 workbook was sent to each unit, with its sha256) and the ledger (the latest accepted return of each unit
-and its findings). Each unit gets one of five states, in Chinese, as shown to users.
+and its findings). Each unit gets one of five states, in Chinese, as shown to users. Which return counts
+and what state it gives are decided by :mod:`.counting` alone; the import report's 概览 calls
+:func:`unit_status` too, so it always agrees with ``status``.
 """
 
 from __future__ import annotations
@@ -10,16 +12,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Iterable, Mapping, Sequence
 
+from .counting import AWAITING, NOT_SENT, RETURNED_ERRORS, RETURNED_OK, RETURNED_WARNINGS, STATES  # noqa: F401
+from .counting import state_counts, unit_state
 from .sheetwriter import display_width
 from .ledger import ImportRow, Ledger, display_time
 from .model import Master
-
-NOT_SENT = "未下发"
-AWAITING = "待报送"
-RETURNED_ERRORS = "已报送有错误"
-RETURNED_WARNINGS = "已报送有警告"
-RETURNED_OK = "已报送通过"
-STATES = (NOT_SENT, AWAITING, RETURNED_ERRORS, RETURNED_WARNINGS, RETURNED_OK)
 
 
 @dataclass(frozen=True)
@@ -45,18 +42,8 @@ class UnitStatus:
 
 
 def return_state(errors: int, warnings: int) -> str:
-    """The state of a returned unit from the open findings of its latest return."""
-    if errors:
-        return RETURNED_ERRORS
-    if warnings:
-        return RETURNED_WARNINGS
-    return RETURNED_OK
-
-
-def _state(sent: bool, latest: ImportRow | None, errors: int, warnings: int) -> str:
-    if latest is not None:
-        return return_state(errors, warnings)
-    return AWAITING if sent else NOT_SENT
+    """The state of a returned unit from the open findings of the return that counts."""
+    return unit_state(True, True, errors, warnings)
 
 
 def _manifest_by_unit(manifest_rows: Iterable[Mapping[str, str]]) -> dict[str, Mapping[str, str]]:
@@ -77,12 +64,21 @@ def _one(code: str, name: str, sent_row: Mapping[str, str] | None, latest: Impor
         received_at=latest.received_at if latest else "",
         import_id=latest.id if latest else None,
         returns=returns, errors=counts["error"], warnings=counts["warning"],
-        state=_state(sent, latest, counts["error"], counts["warning"]), in_master=in_master)
+        state=unit_state(sent, latest is not None, counts["error"], counts["warning"]), in_master=in_master)
+
+
+def _issued_by_unit(ledger: Ledger) -> dict[str, Mapping[str, str]]:
+    """What the ledger says was issued to each unit (generate records every workbook), as manifest rows."""
+    return {code: {"单位编码": code, "文件": row.file_name, "sha256": row.sha256}
+            for code, row in ledger.issued_latest().items()}
 
 
 def unit_status(master: Master, ledger: Ledger, manifest_rows: Iterable[Mapping[str, str]]) -> list[UnitStatus]:
-    """The status of every unit of the master, in master order, then any unit known only to the ledger."""
-    sent = _manifest_by_unit(manifest_rows)
+    """The status of every unit of the master, in master order, then any unit known only to the ledger.
+
+    A unit was sent its form when the ledger recorded the workbook generate issued to it, or (workbooks issued
+    before the ledger kept them) when the manifest lists it."""
+    sent = {**_manifest_by_unit(manifest_rows), **_issued_by_unit(ledger)}
     latest = ledger.latest_by_unit()
     counts = ledger.return_counts()
     rows = [_one(u.code, u.name, sent.get(u.code), latest.get(u.code), counts.get(u.code, 0), ledger, True)
@@ -126,10 +122,7 @@ def _cells(row: UnitStatus) -> tuple[str, ...]:
 
 def summary(rows: Sequence[UnitStatus]) -> dict[str, int]:
     """How many units are in each state (every state present, in :data:`STATES` order)."""
-    counts = {state: 0 for state in STATES}
-    for row in rows:
-        counts[row.state] += 1
-    return counts
+    return state_counts([row.state for row in rows])
 
 
 def render_status_table(rows: Sequence[UnitStatus]) -> str:

@@ -9,7 +9,14 @@ reconciliation and consolidation reuse the master's types) plus, for every value
 - indicator fields: ``ind<k>.<field>`` with ``k`` the 0-based index into ``project.indicators`` and field one
   of level1, level2, name, description, operator, value, unit, basis, weight;
 - department fields: ``overall_goal``, ``goal<seq>.name``, ``goal<seq>.goal``, ``dind<k>.<field>``, and the
-  totals the sheet shows, ``unit.budget``, ``unit.fiscal``, ``unit.other`` (raw text in the Location).
+  totals the sheet shows, ``unit.budget``, ``unit.fiscal``, ``unit.other`` (raw text in the Location), and
+  ``footer.filler``, ``footer.phone``, ``footer.date``;
+- on either kind of sheet, ``extra.<名称>`` for a field the template declares with ``{{ extra.<名称> }}``.
+
+Besides the fields, a sheet keeps its :class:`Footer` (填表人, 联系电话, 填报日期 with the date normalised) and
+its extra fields by name; a department indicator typed without a 序号 keeps ``seq`` None (and its P-DEPT-SEQ
+finding). Whatever was typed where the form has no field at all is listed in ``Submission.other_content``
+(:class:`OtherContent`: sheet, cell, text and a Chinese note), so that nothing a unit typed is lost.
 
 Submissions serialise to plain JSON (:func:`submission_to_dict`) and back (:func:`submission_from_dict`),
 so the ledger can keep every import and consolidation can run from the ledger alone.
@@ -27,6 +34,10 @@ from .findings import Finding
 from .model import DeptGoal, DeptIndicator, Indicator, PlanPoint, Project, field_names, to_plain
 
 FOUND_BY = ("name", "meta", "label", "template")
+# Sheets of a 退回修改 workbook besides the form's own (a unit may send such a workbook back as its return).
+GUIDE_SHEET = "填报说明"
+PROBLEMS_SHEET = "问题清单"
+OTHER_CONTENT_SHEET = "其他填写内容"
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,33 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Footer:
+    """填表人, 联系电话 and 填报日期 as one sheet gives them: the texts as typed, the date also as ISO
+    (YYYY-MM-DD, "" when blank or not a date)."""
+
+    filler: str = ""
+    phone: str = ""
+    date: str = ""
+    date_raw: str = ""
+
+    @property
+    def filled(self) -> bool:
+        """True when any of the three was filled in."""
+        return bool(self.filler or self.phone or self.date_raw)
+
+
+@dataclass(frozen=True)
+class OtherContent:
+    """Something typed where the form has no field (below the grid, in an added column or sheet, in a
+    locked cell whose protection was removed), with a Chinese note on where that is."""
+
+    sheet: str
+    cell: str
+    text: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class ReturnedProject:
     """One project sheet of a return."""
 
@@ -48,6 +86,8 @@ class ReturnedProject:
     project: Project
     locations: Mapping[str, Location] = field(default_factory=dict)
     notes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    footer: Footer | None = None
+    extras: Mapping[str, str] = field(default_factory=dict)
 
     def where(self, path: str) -> Location | None:
         """The location of a field path, or None when the field was not found."""
@@ -64,6 +104,8 @@ class ReturnedDept:
     indicators: tuple[DeptIndicator, ...] = ()
     locations: Mapping[str, Location] = field(default_factory=dict)
     notes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    footer: Footer | None = None
+    extras: Mapping[str, str] = field(default_factory=dict)
 
     def where(self, path: str) -> Location | None:
         """The location of a field path, or None."""
@@ -86,11 +128,21 @@ class Submission:
     projects: tuple[ReturnedProject, ...] = ()
     dept: ReturnedDept | None = None
     findings: tuple[Finding, ...] = ()
+    other_content: tuple[OtherContent, ...] = ()
 
     @property
     def readable(self) -> bool:
         """True when the file could be read as one of our forms."""
         return bool(self.projects) or self.dept is not None
+
+    @property
+    def contact(self) -> Footer:
+        """The person to call about this return: each of 填表人, 联系电话, 填报日期 as first filled in, on
+        the project sheets in order and then the department sheet (an empty Footer when none was)."""
+        footers = [s.footer for s in (*self.projects, self.dept) if s is not None and s.footer is not None]
+        dated = next((f for f in footers if f.date_raw), Footer())
+        return Footer(filler=next((f.filler for f in footers if f.filler), ""),
+                      phone=next((f.phone for f in footers if f.phone), ""), date=dated.date, date_raw=dated.date_raw)
 
     def project(self, code: str) -> ReturnedProject | None:
         """The returned project with this 项目编码, or None."""
@@ -174,6 +226,11 @@ def _notes(data: dict) -> dict[str, tuple[str, ...]]:
     return {path: tuple(items) for path, items in data.items()}
 
 
+def _footer(data: dict | None) -> Footer | None:
+    """A Footer from its JSON (None for a sheet without one, or a submission stored before footers)."""
+    return Footer(**data) if data else None
+
+
 def submission_from_dict(data: dict, indicator_locations: bool = True) -> Submission:
     """Inverse of :func:`submission_to_dict`.
 
@@ -183,7 +240,7 @@ def submission_from_dict(data: dict, indicator_locations: bool = True) -> Submis
     keep = (lambda path: True) if indicator_locations else _not_indicator
     projects = tuple(
         ReturnedProject(p["key"], p["sheet"], _project_from(p["project"]), _locations(p["locations"], keep),
-                        _notes(p["notes"]))
+                        _notes(p["notes"]), _footer(p.get("footer")), dict(p.get("extras") or {}))
         for p in data["projects"]
     )
     dept = None
@@ -193,12 +250,14 @@ def submission_from_dict(data: dict, indicator_locations: bool = True) -> Submis
             sheet=d["sheet"], overall_goal=d["overall_goal"],
             goals=tuple(DeptGoal(**g) for g in d["goals"]),
             indicators=tuple(DeptIndicator(**{k: _typed(v) for k, v in i.items()}) for i in d["indicators"]),
-            locations=_locations(d["locations"], keep), notes=_notes(d["notes"]),
+            locations=_locations(d["locations"], keep), notes=_notes(d["notes"]), footer=_footer(d.get("footer")),
+            extras=dict(d.get("extras") or {}),
         )
     findings = tuple(Finding(**f) for f in data["findings"])
     scalars = {k: data[k] for k in ("file", "sha256", "kind", "unit_code", "unit_name", "template_id",
                                     "template_version", "master_fingerprint", "producer")}
-    return Submission(**scalars, projects=projects, dept=dept, findings=findings)
+    other = tuple(OtherContent(**item) for item in data.get("other_content") or ())
+    return Submission(**scalars, projects=projects, dept=dept, findings=findings, other_content=other)
 
 
 def locate(finding_fields: Mapping[str, Any], where: Location | None) -> dict[str, Any]:

@@ -107,6 +107,35 @@ def canonical_level2(name: str) -> str:
     return _LEVEL2_VARIANTS.get(key, compact(name))
 
 
+_KNOWN_LEVEL1 = frozenset(level1 for framework in FRAMEWORKS.values() for level1 in framework)
+_KNOWN_LEVEL2 = frozenset(level2 for framework in FRAMEWORKS.values() for children in framework.values()
+                          for level2 in children)
+
+
+def standard_level1(name: str) -> str:
+    """The framework's own spelling of a 一级 written as a known variant ('产出' → '产出指标'); any other
+    text comes back exactly as written (so a form shows what the master says unless it is an alias)."""
+    canonical = canonical_level1(name)
+    return canonical if canonical in _KNOWN_LEVEL1 else name
+
+
+def standard_level2(name: str) -> str:
+    """The framework's own spelling of a 二级 written as a known variant ('数量' → '数量指标'), else ``name``."""
+    canonical = canonical_level2(name)
+    return canonical if canonical in _KNOWN_LEVEL2 else name
+
+
+def with_standard_levels(indicator):
+    """An indicator (project or department) with its 一级/二级 aliases written as the framework's names;
+    the same object when nothing changes."""
+    import dataclasses
+
+    level1, level2 = standard_level1(indicator.level1), standard_level2(indicator.level2)
+    if (level1, level2) == (indicator.level1, indicator.level2):
+        return indicator
+    return dataclasses.replace(indicator, level1=level1, level2=level2)
+
+
 def level1_names(framework: str) -> tuple[str, ...]:
     """The 一级 names of a framework, in form order."""
     return tuple(FRAMEWORKS[framework])

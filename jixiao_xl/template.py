@@ -13,7 +13,8 @@ import hashlib
 import io
 import json
 import re
-from dataclasses import asdict, dataclass, field
+import tempfile
+from dataclasses import asdict, dataclass, field, replace
 from typing import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -21,13 +22,18 @@ from pathlib import Path
 from .catalogue import define
 from .errors import InputError
 from .findings import Finding
+from .templateguard import (MAX_CELL_CHARS, MAX_TEMPLATE_COLUMNS, MAX_TEMPLATE_ROWS, T_CODE, T_RANGE, T_UNREADABLE,
+                            ALLOWED_ZH, cell_syntax, clip, outside_bounds, outside_findings, package_findings)
 
 PROJECT_TEMPLATE = "项目支出绩效目标表.xlsx"
 DEPARTMENT_TEMPLATE = "部门整体支出绩效目标表.xlsx"
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 _SINGLE = re.compile(r"^\s*\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}\s*$")
-_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+# ``{{ extra.项目负责人 }}``: a field the master does not know, declared by the template (any name but
+# white space, dots, braces and quotes).
+_EXTRA = re.compile(r"^extra\.[^\s.{}'\"]+$")
+_SINGLE_EXTRA = re.compile(r"^\s*\{\{\s*(extra\.[^\s.{}'\"]+)\s*\}\}\s*$")
 
 COMMON_FIELDS = frozenset({
     "year", "money_unit", "department_name", "unit.code", "unit.name", "unit.contact", "unit.phone",
@@ -63,7 +69,11 @@ T_PLAN = define("T-PLAN", "error", "支出计划占位符有误", "plan.node / p
 T_SHEETS = define("T-SHEETS", "warning", "模板有多个工作表", "只使用第一个工作表，其余忽略。", "xltemplates/README.md")
 T_HEADER = define("T-NO-HEADER", "error", "明细行上方没有表头行", "在明细占位符行的上一行写表头（一级指标、二级指标……）。",
                   "xltemplates/README.md")
-T_UNREADABLE = define("T-UNREADABLE", "error", "模板文件无法打开", "确认文件是 Excel 的 .xlsx 格式且没有加密。", "DESIGN §4")
+T_EXTRA_ROW = define("T-EXTRA-IN-ROW", "error", "附加字段写在了指标明细行中",
+                     "附加字段 {{ extra.名称 }} 只能写在明细行以外（表头或表尾），每个工作表一个单元格。", "本工具约定")
+T_LOCKED_LABEL = define("T-LOCKED-BESIDE-LABEL", "warning", "标签右边是空白单元格，生成后锁定、无法填写",
+                        "如需单位填写，在该单元格写 {{ extra.名称 }}（如 {{ extra.项目负责人 }}）；只有写了字段的单元格才可填写。",
+                        "本工具约定")
 T_REQUIRED = define("T-MISSING-FIELD", "warning", "模板缺少常用字段", "一般应包含该字段，否则生成的表中不会出现，回收时也读不到。",
                     "xltemplates/README.md")
 
@@ -177,6 +187,24 @@ class FormSpec:
         return max(labels, key=lambda c: c.col).text.strip() if labels else ""
 
 
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9]")
+
+
+def defined_name(path: str) -> str:
+    """The ``JX_`` defined name of a field path (``p01.budget`` → ``JX_P01_BUDGET``).
+
+    Characters other than ASCII letters and digits become ``_``, except that a non-ASCII one (the 名称 of
+    ``extra.项目负责人``) is spelled by its code point (``U9879``), so that two extra fields whose names
+    have the same length never share a defined name.
+    """
+    return "JX_" + _NAME_UNSAFE.sub(lambda m: "_" if m.group() < "\x80" else f"U{ord(m.group()):X}", path).upper()
+
+
+def is_extra(name: str) -> bool:
+    """True for a field the template declares itself, ``extra.<名称>`` (one name, no dots or spaces)."""
+    return _EXTRA.match(name) is not None
+
+
 def builtin_template(name: str) -> Path:
     """The path of a template shipped with the package (in the wheel or the source tree)."""
     from .resources import form_templates_dir
@@ -189,8 +217,9 @@ def compile_template(path: Path) -> FormSpec:
     spec, findings = _compile(Path(path))
     errors = [f for f in findings if f.severity == "error"]
     if spec is None or errors:
-        reasons = "；".join(f"{f.cell or ''} {f.message}".strip() for f in errors[:5])
-        raise InputError(f"模板 {path} 有误：{reasons}。请运行 jixiao-xl template check {path} 查看详情。")
+        lines = "".join(f"\n  {'!'.join(p for p in (f.sheet, f.cell) if p)} {f.rule}：{f.message}" for f in errors[:10])
+        more = f"\n  ……另有 {len(errors) - 10} 条" if len(errors) > 10 else ""
+        raise InputError(f"模板 {path} 有误，不能使用：{lines}{more}\n请修改模板后重试；jixiao-xl template check {path} 列出全部问题。")
     return spec
 
 
@@ -200,10 +229,18 @@ def cached_template(path: str, mtime_ns: int) -> FormSpec:
 
     A shipped template comes with its compiled form beside it (``*.spec.json``, see :func:`write_compiled`);
     it is used when it was compiled from exactly these bytes by this compiler, which spares every command
-    the openpyxl import and parse.
+    the openpyxl import and parse. Only the package's own templates are trusted that way: a sidecar sent
+    along with someone's template could hold anything, so every other template is compiled and checked.
     """
-    compiled = read_compiled(Path(path))
+    compiled = read_compiled(Path(path)) if is_shipped(Path(path)) else None
     return compiled if compiled is not None else compile_template(Path(path))
+
+
+def is_shipped(path: Path) -> bool:
+    """True for a template in the package's own template folder."""
+    from .resources import form_templates_dir
+
+    return Path(path).resolve().parent == form_templates_dir().resolve()
 
 
 def load_spec(path: Path) -> FormSpec:
@@ -388,9 +425,23 @@ def check_template(path: Path) -> list[Finding]:
 # Compilation
 
 
+def _guard(path: Path, content: bytes | None) -> list[Finding]:
+    """templateguard's findings for the file at ``path``, or for ``content`` (a template kept in the ledger),
+    checked as a file of its own so that both pass the same guard."""
+    if content is None:
+        return package_findings(path)
+    with tempfile.TemporaryDirectory(prefix="jixiao-template-") as folder:
+        copy = Path(folder) / "template.xlsx"
+        copy.write_bytes(content)
+        return [replace(f, file=str(path)) for f in package_findings(copy)]
+
+
 def _compile(path: Path, content: bytes | None = None) -> tuple[FormSpec | None, list[Finding]]:
     """Compile the template at ``path``, or the template bytes ``content`` under the name ``path`` (its stem is
-    the template id)."""
+    the template id). The file is guarded first (templateguard), then read within the bounds."""
+    refused = _guard(path, content)
+    if refused:
+        return None, refused
     try:
         from openpyxl import load_workbook
 
@@ -403,14 +454,15 @@ def _compile(path: Path, content: bytes | None = None) -> tuple[FormSpec | None,
     if len(wb.worksheets) > 1:
         findings.append(_finding(T_SHEETS, path, wb.worksheets[0].title, "", "模板有多个工作表，只使用第一个。"))
     ws = wb.worksheets[0]
+    used_rows, used_cols, beyond = outside_bounds(ws)
+    findings += outside_findings(path, ws.title, beyond)
     covered = _covered_cells(ws)
-    _check_covered(path, ws.title, covered, findings)
+    if not beyond:  # calamine would allocate the whole rectangle up to the farthest value
+        _check_covered(path, ws.title, covered, findings)
     cells = []
-    for row in ws.iter_rows():
-        for cell in row:
-            spec = _cell_spec(cell, covered, path, ws.title, findings)
-            if spec is not None:
-                cells.append(spec)
+    for spec in _rectangle_specs(ws, used_rows, used_cols, covered, path, findings):
+        if spec is not None:
+            cells.append(spec)
     kind = _kind(cells, path, ws.title, findings)
     row_fields = PROJECT_ROW_FIELDS if kind == "project" else DEPARTMENT_ROW_FIELDS
     allowed = (PROJECT_FIELDS | PLAN_FIELDS if kind == "project" else DEPARTMENT_FIELDS) | row_fields
@@ -419,6 +471,8 @@ def _compile(path: Path, content: bytes | None = None) -> tuple[FormSpec | None,
     merges = tuple(sorted((r.min_row - 1, r.min_col - 1, r.max_row - 1, r.max_col - 1) for r in ws.merged_cells.ranges))
     if repeat_row is not None:
         _check_repeat(cells, merges, repeat_row, path, ws.title, findings)
+        _check_extras(cells, repeat_row, path, ws.title, findings)
+        _check_locked_labels(cells, merges, repeat_row, path, ws.title, findings)
     plan_cell, plan_span = _plan_block(cells, kind, path, ws.title, findings)
     _check_required(cells, kind, path, ws.title, findings)
     if repeat_row is None or any(f.severity == "error" for f in findings):
@@ -431,7 +485,8 @@ def _compile(path: Path, content: bytes | None = None) -> tuple[FormSpec | None,
         cells=tuple(cells),
         merges=merges,
         col_widths=_col_widths(ws),
-        row_heights=tuple(sorted((i - 1, d.height) for i, d in ws.row_dimensions.items() if d.height)),
+        row_heights=tuple(sorted((i - 1, d.height) for i, d in ws.row_dimensions.items()
+                                 if d.height and i <= MAX_TEMPLATE_ROWS)),
         print_setup=_print_setup(ws),
         repeat_row=repeat_row,
         plan_cell=plan_cell,
@@ -477,6 +532,26 @@ def _check_covered(path: Path, sheet: str, covered: set[tuple[int, int]], findin
                                          "占位符写在这里不会显示，请移到合并区域左上角。", text))
 
 
+def _rectangle_specs(ws, rows: int, cols: int, covered, path: Path, findings: list[Finding]):
+    """The spec of every position of the used rectangle (bounded), row by row.
+
+    Empty positions become cells too, as they always have (their style is written into the form); they all
+    look like a new cell of this workbook, so that look is computed once instead of once per position.
+    """
+    from openpyxl.cell import Cell
+
+    blank = _style(Cell(ws))
+    # openpyxl keeps the cells it read in ``_cells``; ``iter_rows`` would create every empty one.
+    existing = ws._cells
+    for row in range(1, rows + 1):
+        for col in range(1, cols + 1):
+            cell = existing.get((row, col))
+            if cell is not None:
+                yield _cell_spec(cell, covered, path, ws.title, findings)
+            elif blank != Style():
+                yield CellSpec(row - 1, col - 1, blank)
+
+
 def _cell_spec(cell, covered, path: Path, sheet: str, findings: list[Finding]) -> CellSpec | None:
     value = cell.value
     text = "" if value is None else str(value)
@@ -485,13 +560,30 @@ def _cell_spec(cell, covered, path: Path, sheet: str, findings: list[Finding]) -
         return CellSpec(cell.row - 1, cell.column - 1, style) if style != Style() else None
     if not text and style == Style():
         return None
+    if len(text) > MAX_CELL_CHARS:
+        findings.append(_finding(T_RANGE, path, sheet, cell.coordinate, f"单元格 {cell.coordinate} 有 {len(text)} 个字符，"
+                                 f"超过 Excel 单元格上限 {MAX_CELL_CHARS} 个字符；请缩短这段文字。", clip(text)))
+        return CellSpec(cell.row - 1, cell.column - 1, style)
     if text.count("{{") != text.count("}}"):
         findings.append(_finding(T_SYNTAX, path, sheet, cell.coordinate, f"单元格 {cell.coordinate} 的花括号不成对：{text}", text))
         return CellSpec(cell.row - 1, cell.column - 1, style, text=text)
-    single = _SINGLE.match(text)
+    _check_syntax(text, cell.coordinate, path, sheet, findings)
+    single = _SINGLE.match(text) or _SINGLE_EXTRA.match(text)
     if single:
         return CellSpec(cell.row - 1, cell.column - 1, style, text=text, field=single.group(1))
     return CellSpec(cell.row - 1, cell.column - 1, style, text=text, mixed=bool(_PLACEHOLDER.search(text)))
+
+
+def _check_syntax(text: str, ref: str, path: Path, sheet: str, findings: list[Finding]) -> None:
+    """T-CODE / T-SYNTAX for whatever in a cell is not static text or a ``{{ name.attr }}`` placeholder."""
+    for code, segment, what in cell_syntax(text).problems:
+        quoted = clip(segment)
+        if code == T_CODE.code:
+            findings.append(_finding(T_CODE, path, sheet, ref, f"单元格 {ref} 中的“{quoted}”是{what}，不允许使用：{ALLOWED_ZH}。"
+                                     "请删除它。", quoted))
+        else:
+            findings.append(_finding(T_SYNTAX, path, sheet, ref, f"单元格 {ref} 的占位符“{quoted}”写法有误：只能写字段名"
+                                     "（字母、数字、下划线和点），如 {{ unit.name }}。", quoted))
 
 
 def _style(cell) -> Style:
@@ -525,8 +617,9 @@ def _border_code(side) -> int:
     return _BORDER_CODES.get(getattr(side, "style", None) or "", 0)
 
 
-def _placeholders(cell: CellSpec) -> list[str]:
-    return [m.group(1) for m in _PLACEHOLDER.finditer(cell.text)]
+def _placeholders(cell: CellSpec) -> tuple[str, ...]:
+    """The field names of a cell's well-formed placeholders (the others are reported by _check_syntax)."""
+    return cell_syntax(cell.text).names
 
 
 def _kind(cells, path: Path, sheet: str, findings: list[Finding]) -> str:
@@ -542,11 +635,58 @@ def _check_fields(cells, allowed, path: Path, sheet: str, findings: list[Finding
     for cell in cells:
         for name in _placeholders(cell):
             ref = _a1(cell.row, cell.col)
-            if not _PATH.match(name):
-                findings.append(_finding(T_SYNTAX, path, sheet, ref, f"{ref} 的占位符 “{{{{ {name} }}}}” 只能写字段名（字母、数字、下划线和点）。", name))
-            elif name not in allowed:
+            if is_extra(name):
+                continue
+            if name not in allowed:
                 hint = _closest(name, allowed)
-                findings.append(_finding(T_UNKNOWN, path, sheet, ref, f"{ref} 引用了未知字段 “{name}”{hint}。", name))
+                findings.append(_finding(T_UNKNOWN, path, sheet, ref, f"{ref} 引用了未知字段 “{name}”{hint}。"
+                                         f"{EXTRA_HINT}", name))
+
+
+# What creates an input cell, said with every unknown field (a person reading it wants to add one).
+EXTRA_HINT = ("只有写了字段的单元格才会生成为可填写（浅黄色、未锁定）并在回收时读回；主数据没有的填写项"
+              "（如项目负责人、绩效联系人）请写成附加字段 {{ extra.名称 }}，例如 {{ extra.项目负责人 }}。")
+
+
+def _check_extras(cells, repeat_row: int, path: Path, sheet: str, findings: list[Finding]) -> None:
+    """T-EXTRA-IN-ROW: an extra field repeats with the indicator rows, which nothing could read back."""
+    for cell in cells:
+        if cell.row == repeat_row and is_extra(cell.field):
+            ref = _a1(cell.row, cell.col)
+            findings.append(_finding(T_EXTRA_ROW, path, sheet, ref, f"{ref} 的附加字段 “{cell.field}” 写在指标明细行中；"
+                                     "请移到明细行以外的单元格。", cell.field))
+
+
+def _check_locked_labels(cells, merges, repeat_row: int, path: Path, sheet: str, findings: list[Finding]) -> None:
+    """T-LOCKED-BESIDE-LABEL: a label outside the grid whose right-hand cell is blank and holds no field.
+
+    Such a cell is generated locked and white: whoever drew it meant it to be filled in.
+    """
+    occupied = {(c.row, c.col) for c in cells if c.text or c.is_placeholder}
+    merge_end = {(r1, c1): c2 for r1, c1, _r2, c2 in merges}
+    covered = {(r, c) for r1, c1, r2, c2 in merges for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
+               if (r, c) != (r1, c1)}
+    width = max((c.col for c in cells if c.text or c.is_placeholder), default=0)
+    for cell in cells:
+        if not cell.text or cell.is_placeholder or cell.row in (repeat_row, repeat_row - 1) or cell.row == 0:
+            continue
+        right = (cell.row, merge_end.get((cell.row, cell.col), cell.col) + 1)
+        if right[1] > width or right in occupied or right in covered or not _looks_like_label(cell.text):
+            continue
+        ref, label = _a1(*right), cell.text.strip()
+        findings.append(_finding(T_LOCKED_LABEL, path, sheet, ref,
+                                 f"“{label}”右边的 {ref} 是空白单元格，没有写字段，生成后会被锁定、单位无法填写；如需单位填写，"
+                                 f"请在 {ref} 写 {{{{ extra.{_extra_name(label)} }}}}。", label))
+
+
+def _looks_like_label(text: str) -> bool:
+    """A short caption (项目负责人, 联系电话：), not a sentence or a note."""
+    text = text.strip().rstrip(":：")
+    return 0 < len(text) <= 12 and not any(mark in text for mark in "，。；、（(")
+
+
+def _extra_name(label: str) -> str:
+    return re.sub(r"[\s.{}'\"：:]", "", label) or "名称"
 
 
 def _closest(name: str, allowed) -> str:
@@ -614,8 +754,8 @@ def _col_widths(ws) -> tuple[tuple[int, float], ...]:
     for letter, dim in ws.column_dimensions.items():
         if dim.width:
             first = column_index_from_string(letter) - 1
-            last = (dim.max or first + 1) - 1
-            for col in range(first, max(first, last) + 1):
+            last = min(max(first, (dim.max or first + 1) - 1), MAX_TEMPLATE_COLUMNS - 1)
+            for col in range(first, last + 1):
                 widths.append((col, float(dim.width)))
     return tuple(sorted(set(widths)))
 

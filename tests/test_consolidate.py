@@ -167,18 +167,39 @@ def test_indicator_counts_and_shares(sample, ledger):
 
 
 def test_total_mismatch_is_an_error_on_the_check_sheet(sample, ledger, tmp_path):
-    code = sample.projects[0].code
-    sub = make_submission(sample, "435001", budgets={code: D("6.50")})
+    full = make_submission(sample, "435001")
+    sub = dataclasses.replace(full, projects=full.projects[1:])  # the 6.00 project's sheet is missing
     ledger.record(sub, "/in/435001.xlsx", 1, [])
     c = consolidate(sample, ledger)
     (finding,) = c.findings
     assert (finding.rule, finding.severity, finding.unit_code) == ("L-TOTAL-MISMATCH", "error", "435001")
-    assert (finding.value, finding.expected) == ("60.50", "60.00")
+    assert (finding.value, finding.expected) == ("54.00", "60.00")
     check = c.table("核对").records()[0]
-    assert check["结果"] == "不一致" and check["差额"] == D("0.50") and check["规则"] == "L-TOTAL-MISMATCH"
+    assert check["结果"] == "不一致" and check["差额"] == D("-6.00") and check["规则"] == "L-TOTAL-MISMATCH"
     out = write_consolidation(c, tmp_path / "汇总表.xlsx")
     sheet = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("核对").to_python()
-    assert sheet[1][5] == "不一致" and sheet[1][6] == "L-TOTAL-MISMATCH" and "60.50" in sheet[1][8]
+    assert sheet[1][5] == "不一致" and sheet[1][6] == "L-TOTAL-MISMATCH" and "54.00" in sheet[1][8]
+
+
+def test_an_edited_locked_budget_is_summed_as_issued_and_shown_on_the_check_sheet(sample, ledger, tmp_path):
+    code = sample.projects[0].code
+    sub = make_submission(sample, "435001", budgets={code: D("6.50")})
+    ledger.record(sub, "/in/435001.xlsx", 1, [])
+    c = consolidate(sample, ledger)
+    assert c.findings == () and c.grand_total == D("60.00")
+    unit_row, edit = c.table("核对").records()
+    assert (unit_row["结果"], unit_row["报送预算数"], unit_row["差额"]) == ("一致", D("60.00"), D("0.00"))
+    sheet = sub.projects[0].sheet
+    assert (edit["规则"], edit["项目编码"], edit["字段"], edit["单元格"], edit["表内填报"], edit["下发数"]) == (
+        "X-TAMPER", code, "预算数", f"{sheet}!B4", D("6.50"), D("6.00"))
+    assert "6.50" in edit["说明"] and "6.00" in edit["说明"]
+    detail = c.table("明细").records()[0]
+    assert detail["预算数"] == D("6.00") and detail["预算数-单元格"] == "主数据（表内 B4 填报 6.50）"
+    assert c.table("核对").totals[0][5] == "1 项需处理"
+    out = write_consolidation(c, tmp_path / "汇总表.xlsx")
+    rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("核对").to_python()
+    assert rows[0][-5:] == ["项目编码", "字段", "单元格", "表内填报", "下发数"]
+    assert rows[2][-3:] == [f"{sheet}!B4", 6.5, 6.0]
 
 
 def test_latest_return_is_used(sample, ledger):
@@ -251,10 +272,12 @@ def test_json_document(three_units, ledger, tmp_path):
     path = write_consolidation(consolidate(three_units, ledger), tmp_path / "汇总表.json", fmt="json")
     doc = json.loads(path.read_text(encoding="utf-8"))
     assert set(doc["tables"]) == set(SHEETS)
-    assert doc["预算数总计"] == "76.35" and doc["金额单位"] == "万元"
-    assert doc["tables"]["总表"]["totals"][0]["预算数"] == "76.35"
-    assert doc["tables"]["总表"]["rows"][1]["预算数"] == "0.35"
-    assert [f["rule"] for f in doc["findings"]] == ["L-TOTAL-MISMATCH"]
+    assert doc["预算数总计"] == "76.30" and doc["金额单位"] == "万元"  # the edited 0.15 is not summed
+    assert doc["tables"]["总表"]["totals"][0]["预算数"] == "76.30"
+    assert doc["tables"]["总表"]["rows"][1]["预算数"] == "0.30"
+    assert doc["findings"] == []
+    [edit] = [row for row in doc["tables"]["核对"]["rows"] if row["规则"] == "X-TAMPER"]
+    assert (edit["项目编码"], edit["表内填报"], edit["下发数"]) == ("P2-000", "0.15", "0.10")
 
 
 def test_unknown_format_is_refused(sample, ledger, tmp_path):
@@ -314,3 +337,15 @@ def test_consolidation_reports_open_errors(sample, ledger):
     ledger.record(sub, "/in/a.xlsx", 1, sample_findings(sub, 4))
     (row,) = consolidate(sample, ledger).table("总表").records()
     assert row["未解决错误数"] == 2 and row["报送状态"] == "已报送有错误"
+
+
+def test_a_project_the_master_does_not_have_counts_as_returned(sample, ledger):
+    sub = make_submission(sample, "435001")
+    extra = dataclasses.replace(sub.projects[0], project=dataclasses.replace(
+        sub.projects[0].project, code="X-NEW", name="新增项目", budget=D("1.00"), fiscal=D("1.00")))
+    ledger.record(dataclasses.replace(sub, projects=(*sub.projects, extra)), "/in/435001.xlsx", 1, [])
+    c = consolidate(sample, ledger)
+    assert c.grand_total == D("61.00") and [f.rule for f in c.findings] == ["L-TOTAL-MISMATCH"]
+    assert not [row for row in c.table("核对").records() if row["规则"] == "X-TAMPER"]
+    [detail] = [row for row in c.table("明细").records() if row["项目编码"] == "X-NEW"]
+    assert detail["预算数"] == D("1.00") and detail["预算数-单元格"] == "B4"

@@ -401,3 +401,27 @@ def test_2021_framework_lists_cost_as_a_level1(tmp_path, sample):
     assert [lists.cell(r, 3).value for r in range(2, 5)] == ["经济成本指标", "社会成本指标", "生态环境成本指标"]
     skeleton = [wb.worksheets[1].cell(r, 2).value for r in range(11, 22)]
     assert skeleton[:3] == ["经济成本指标", "社会成本指标", "生态环境成本指标"] and "可持续影响指标" not in skeleton
+
+
+def test_level_aliases_are_noted_by_master_check_and_written_as_the_standard_names(tmp_path):
+    runner = CliRunner()
+    master = tmp_path / "m.xlsx"
+    assert runner.invoke(cli, ["master", "init", "--sample", str(master)]).exit_code == 0
+    wb = openpyxl.load_workbook(master)
+    wb["绩效指标"]["B2"] = "产出"  # the first indicator of 光纤租赁和短信机费用: 产出指标/数量指标
+    wb["绩效指标"]["C3"] = "质量"
+    wb["部门整体指标"]["C2"] = "产出"
+    wb.save(master)
+    checked = runner.invoke(cli, ["master", "check", str(master)])
+    notes = [line for line in checked.output.splitlines() if "M-LEVEL-ALIAS" in line]
+    assert notes[0].startswith("[提示] 绩效指标!B2 M-LEVEL-ALIAS：一级指标“产出”是“产出指标”的简称或旧称")
+    assert "绩效指标!C3" in notes[1] and "“质量指标”" in notes[1]
+    assert any("部门整体指标!C2" in line for line in notes)
+    result = runner.invoke(cli, ["generate", "--master", str(master), "--out", str(tmp_path / "out"), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    form = openpyxl.load_workbook(tmp_path / "out" / "435001-巨鹿县行政审批局本级.xlsx")
+    project = form["1.光纤租赁和短信机费用"]
+    assert (project["A11"].value, project["B11"].value) == ("产出指标", "数量指标")
+    assert project["B12"].value == "质量指标"
+    dept = form["部门整体绩效目标"]
+    assert dept["D7"].value == "产出指标"

@@ -131,9 +131,13 @@ def test_reimport_is_a_noop_and_returns_are_untouched(cycle):
     folder = returned(cycle, "twice")
     before = (folder / UNIT_FILE).read_bytes()
     run_import(cycle, folder, "r5")
+    first = (cycle / "r5" / "findings.json").read_bytes()
     second = run_import(cycle, folder, "r5")
     assert "未重复导入" in second.output
-    assert [f["rule"] for f in findings_of(cycle, "r5")].count("L-DUPLICATE") == 1
+    # The second run writes into a folder of its own: the first run's reports are never overwritten.
+    assert (cycle / "r5" / "findings.json").read_bytes() == first
+    [own] = [p.name for p in (cycle / "r5").iterdir() if p.is_dir() and p.name.endswith("-第2次")]
+    assert [f["rule"] for f in findings_of(cycle, f"r5/{own}")].count("L-DUPLICATE") == 1
     with Ledger.open(cycle / "r5.sqlite") as ledger:
         assert len(ledger.history()) == 1
     assert (folder / UNIT_FILE).read_bytes() == before

@@ -101,20 +101,32 @@ def check_ledger(ledger_path: Path) -> None:
 
 
 def check_outputs(out: Path) -> None:
-    """Each report present is complete; nothing else is there but 退回修改 workbooks and .tmp-* temporaries."""
+    """Each run's folder (``out`` itself or a ``<时间>-第N次`` folder in it) holds only complete reports,
+    催报.xlsx, 退回修改 workbooks, 退回通知 texts and .tmp-* temporaries."""
     if not out.exists():
         return
-    for path in out.rglob("*"):
-        if path.is_dir():
-            assert path == out / "退回修改", path
-            continue
+    check_run_folder(out, runs_inside=True)
+    for folder in out.iterdir():
+        if folder.is_dir() and folder.name.endswith("次"):
+            check_run_folder(folder, runs_inside=False)
+
+
+def check_run_folder(out: Path, runs_inside: bool) -> None:
+    for path in out.iterdir():
         if path.name.startswith(".tmp-"):
             continue  # a temporary of a killed write: never renamed, so never taken for a report
-        if path.parent == out:
-            assert path.name in REPORTS, path
-        else:
-            assert path.parent == out / "退回修改" and path.suffix == ".xlsx", path
-            openpyxl.load_workbook(path)
+        if path.is_dir():
+            if path.name == "退回修改":
+                for book in path.iterdir():
+                    if not book.name.startswith(".tmp-"):
+                        assert book.suffix == ".xlsx", book
+                        openpyxl.load_workbook(book)
+            elif path.name == "退回通知":
+                assert all(p.suffix == ".txt" or p.name.startswith(".tmp-") for p in path.iterdir())
+            else:
+                assert runs_inside and path.name.endswith("次"), path  # another run's own folder
+            continue
+        assert path.name in (*REPORTS, "催报.xlsx"), path
     if (out / JSON_NAME).exists():
         assert isinstance(json.loads((out / JSON_NAME).read_text(encoding="utf-8")), list)
     if (out / CSV_NAME).exists():
@@ -159,11 +171,15 @@ def test_kill_at_random_moments(inbox, tmp_path):
     check_ledger(ledger)
     check_outputs(out)
     files = sorted(p for p in returns.iterdir())
-    listed = {f["file"] for f in json.loads((out / JSON_NAME).read_text(encoding="utf-8"))}
     with Ledger.open(ledger) as opened:
         rows = opened.history()
-        assert all(row.status != "received" for row in rows)
-        by_path = {row.original_path: row for row in rows}
+        runs = opened.runs()
+    assert all(row.status != "received" for row in rows)
+    by_path = {row.original_path: row for row in rows}
+    # Every run's reports are complete now (the final run rebuilt those the kills interrupted), each in
+    # its own folder; the final run's report names every file.
+    assert all(run.reported_at is not None for run in runs if run.out_dir)
+    listed = {f["file"] for f in json.loads((Path(runs[-1].out_dir) / JSON_NAME).read_text(encoding="utf-8"))}
     for path in files:
         # Every file is in the ledger, completed; the final report names it (read now, or a duplicate of an
         # import a killed run had finished).

@@ -25,6 +25,7 @@ from jixiao_xl.master import (
     _workbook_rows,
     build_master,
     check_master,
+    LATER_FIELDS,
     compute_fingerprint,
     load_master,
     load_sample,
@@ -39,6 +40,9 @@ def reference_fingerprint(master: Master) -> str:
     """The fingerprint as first specified: sha256 over one JSON text of ``to_plain(master)``."""
     data = to_plain(master)
     data.pop("fingerprint", None)
+    for name in LATER_FIELDS:  # fields added later are left out while empty
+        if not data[name]:
+            data.pop(name)
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_canonical_json)
     return hashlib.sha256(("jixiao-xl master 1\n" + text).encode("utf-8")).hexdigest()
 

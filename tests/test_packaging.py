@@ -16,7 +16,11 @@ def test_package_data_is_found():
     assert {p.name for p in form_templates_dir().glob("*.spec.json")} == {"项目支出绩效目标表.spec.json",
                                                                          "部门整体支出绩效目标表.spec.json"}
     assert {"填报说明.txt.j2", "通知.txt.j2", "report.html.j2"} <= {p.name for p in text_templates_dir().iterdir()}
-    assert len(list(sample_dir().glob("*.csv"))) == 6
+    assert len(list(sample_dir().glob("*.csv"))) == 7
+    assert (form_templates_dir() / "预算公开.docx").is_file()
+    assert {"公开.html.j2"} <= {p.name for p in text_templates_dir().iterdir()}
+    fonts = Path(jixiao_xl.__file__).resolve().parent / "fonts"
+    assert (fonts / "JixiaoKai-GB2312.ttf").is_file() and (fonts / "OFL.txt").is_file()
 
 
 def test_ci_tests_the_installed_wheel_not_the_source_tree():

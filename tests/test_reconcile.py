@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from jixiao_xl import catalogue
 from jixiao_xl.master import load_sample
 from jixiao_xl.model import DeptGoal, DeptIndicator, Indicator, Master, Project, Unit
-from jixiao_xl.reconcile import RULES, reconcile_batch, reconcile_submission
+from jixiao_xl.reconcile import RULES, issued_view, reconcile_batch, reconcile_submission
+from jixiao_xl.rules import RuleConfig, check_submission
 from jixiao_xl.submission import Location, ReturnedDept, ReturnedProject, Submission
 
 UNIT = "435001"
@@ -507,3 +508,58 @@ def test_missing_department_sheet_is_an_error(master):
     sub = _replace(returned(master), dept=None)
     findings = reconcile_submission(sub, master)
     assert [f.rule for f in findings if f.severity == "error"] == ["X-DEPT-MISSING"]
+
+
+# --------------------------------------------------------------------------------------------------
+# The rules' view: locked values as issued
+
+
+def _with_totals(sub: Submission, budget: str) -> Submission:
+    """The return with the department sheet showing ``budget`` as its 项目预算合计 (a formula's cached value)."""
+    locations = {**sub.dept.locations, "unit.budget": Location(DEPT_SHEET, "C5", "name", budget)}
+    return dataclasses.replace(sub, dept=dataclasses.replace(sub.dept, locations=locations))
+
+
+def test_issued_view_puts_the_masters_locked_values_back_and_keeps_the_units_entries(master):
+    issued = master.projects[2]
+    sub = edit_project(returned(master), 2, budget=Decimal("150"), fiscal=Decimal("1"), name="改过的名称",
+                       annual_goal="单位填写的目标")
+    view = issued_view(sub, master)
+    project = view.projects[2].project
+    assert (project.budget, project.fiscal, project.other, project.name) == (
+        issued.budget, issued.fiscal, issued.other, issued.name)
+    assert project.annual_goal == "单位填写的目标" and project.plan == issued.plan
+    assert view.projects[2].locations == sub.projects[2].locations  # findings still point at the form's cells
+    assert rules_of(check(sub, master)).count("X-TAMPER") == 3
+
+
+def test_rules_on_the_issued_view_say_nothing_about_an_edited_budget(master):
+    sub = edit_project(returned(master), 0, budget=Decimal("1.00"))
+    config = RuleConfig.from_settings(master.settings)
+    budget_rules = ("R-F1", "R-F5", "R-C1", "R-C2")
+    as_issued = [(f.rule, f.cell) for f in check_submission(issued_view(sub, master), config)
+                 if f.rule in budget_rules and f.project_code == master.projects[0].code]
+    untouched = [(f.rule, f.cell) for f in check_submission(returned(master), config)
+                 if f.rule in budget_rules and f.project_code == master.projects[0].code]
+    as_returned = [f.rule for f in check_submission(sub, config) if f.project_code == master.projects[0].code]
+    assert as_issued == untouched
+    assert "R-F1" in as_returned  # what the unit was told before: the wrong fix
+
+
+def test_a_department_total_that_follows_an_edited_budget_is_read_as_issued(master):
+    total = sum(p.budget for p in master.projects_of(UNIT))
+    sub = edit_project(returned(master), 0, budget=master.projects[0].budget + 100)
+    followed = issued_view(_with_totals(sub, str(total + 100)), master)
+    assert followed.dept.where("unit.budget").raw == format(total, "f")
+    overwritten = issued_view(_with_totals(sub, "1.00"), master)
+    assert overwritten.dept.where("unit.budget").raw == "1.00"  # typed over: R-F2 still says so
+    config = RuleConfig.from_settings(master.settings)
+    assert not [f for f in check_submission(followed, config) if f.rule == "R-F2"]
+    assert [f.cell for f in check_submission(overwritten, config) if f.rule == "R-F2"] == ["C5"]
+
+
+def test_issued_view_leaves_unknown_units_and_projects_as_returned(master):
+    stranger = dataclasses.replace(edit_project(returned(master), 0, budget=Decimal("1")), unit_code="999999")
+    assert issued_view(stranger, master) is stranger
+    extra = edit_project(returned(master), 0, code="不存在的编码", name="新项目", budget=Decimal("1"))
+    assert issued_view(extra, master).projects[0].project.budget == Decimal("1")

@@ -237,7 +237,8 @@ PASSING = [
     ("R-V2", lambda p: with_ind(p, 0, unit="元/人·月")),
     ("R-V3", lambda p: with_ind(p, 4, value="明显提升")),
     ("R-V6", lambda p: with_ind(p, 2, value="6月底前完成招标、12月底前完成验收")),
-    ("R-V7", lambda p: with_ind(p, 5, operator="定性", value="稳定", unit="", name="设备运行情况")),
+    ("R-V7", lambda p: with_ind(p, 5, operator="定性", value="稳定", unit="", name="设备运行情况",
+                                description="设备运行平稳")),
     ("R-R1", lambda p: with_ind(p, 5, value=D(100))),
     ("R-R1", lambda p: with_ind(p, 0, name="培训频率", unit="次", value=D(200))),
     ("R-R2", lambda p: with_ind(p, 6, operator="＞", value=D(85))),
@@ -707,7 +708,7 @@ def fix_everything(project: Project) -> Project:
             project = with_ind(project, k, operator="≤", value=D(2))
         if indicator.name == "软件设备数量":
             project = with_ind(project, k, value=D(60), unit="套")
-        if indicator.name == "电话及网络运行的满意率":
+        if indicator.description == "电话及网络运行的满意率":  # named so, or named like a goal (持续提高…)
             project = with_ind(project, k, operator="≥", value=D(95))
         if indicator.level2 == "可持续影响指标" and indicator.name == "政务专网运行的满意率":
             project = with_ind(project, k, name="政务专网稳定运行率")
@@ -723,3 +724,48 @@ def test_the_seed_with_its_errors_fixed_has_no_error_findings():
 def test_the_seed_with_every_project_defect_fixed_has_no_project_findings():
     findings = sample_findings([fix_everything(p) for p in fix_errors(load_sample().projects)])
     assert [(f.rule, f.sheet, f.cell) for f in findings if f.sheet != DEPT_SHEET] == []
+
+
+# --------------------------------------------------------------------------------------------------
+# Indicators judged by what they say, wherever they are filed
+# --------------------------------------------------------------------------------------------------
+
+
+def test_a_satisfaction_measure_named_like_a_goal_is_flagged_by_its_description():
+    project = with_ind(good_project(), 5, level1=BEN, level2="可持续影响指标", name="持续提高电话及网络的稳定性",
+                       description="电话及网络运行的满意率", operator="≤", value=D(95), unit="%")
+    [finding] = [f for f in found(check_project(returned(project), CONFIG), "R-R2") if f.field == "指标性质"]
+    assert finding.cell == "E16"
+    assert finding.message.startswith("三级指标“持续提高电话及网络的稳定性”（填在“效益指标/可持续影响指标”下，"
+                                      "绩效指标描述为“电话及网络运行的满意率”，属满意度指标）的指标性质为“≤”")
+
+
+def test_every_seed_satisfaction_measure_written_with_le_is_flagged_wherever_it_is_filed():
+    master = load_sample()
+    written_le = [(project.name, indicator.level2) for project in master.projects for indicator in project.indicators
+                  if indicator.operator == "≤" and any(word in indicator.name + indicator.description
+                                                       for word in ("满意度", "满意率"))]
+    assert written_le == [("光纤租赁和短信机费用", "社会效益指标"), ("光纤租赁和短信机费用", "可持续影响指标")]
+    flagged = {(f.sheet, f.cell) for f in sample_findings() if f.rule == "R-R2" and f.field == "指标性质"}
+    assert {("1.光纤租赁和短信机费用", "E15"), ("1.光纤租赁和短信机费用", "E16")} <= flagged
+
+
+def test_a_cost_filed_under_another_level2_is_checked_as_a_cost():
+    project = with_ind(good_project(), 4, level1=BEN, level2="经济效益指标", name="项目总投入",
+                       description="项目实施成本", operator="≥", value=D(12), unit="万元")
+    findings = check_project(returned(project), CONFIG)
+    [cap] = found(findings, "R-C1")
+    assert cap.cell == "F15" and "（填在“效益指标/经济效益指标”下，绩效指标描述为“项目实施成本”，属成本指标）" in cap.message
+    assert ("测试项目", "E15", "warning") in cells(findings, "R-C2")
+
+
+def test_a_count_filed_under_quality_with_a_percent_unit_is_flagged():
+    project = with_ind(good_project(), 0, level2="质量指标", name="培训覆盖", description="参训人数")
+    project = with_ind(project, 0, unit="%", value=D(90))
+    [finding] = found(check_project(returned(project), CONFIG), "R-R4")
+    assert finding.cell == "G11" and "属数量指标" in finding.message
+
+
+def test_a_rate_recognised_by_its_description_stays_within_0_to_100():
+    project = with_ind(good_project(), 3, name="设备运行情况", description="设备完好率", unit="", value=D(120))
+    assert ("测试项目", "F14", "error") in cells(check_project(returned(project), CONFIG), "R-R1")

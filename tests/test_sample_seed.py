@@ -325,7 +325,8 @@ def _seed_text() -> str:
     folders = []
     if os.environ.get("JIXIAO_SEED_DIR"):
         folders.append(Path(os.environ["JIXIAO_SEED_DIR"]))
-    folders.append(Path(__file__).resolve().parents[1].parent / "shared" / "seed")
+    # the repository's sibling shared/seed, also from a worktree nested deeper (…/wt/<name>)
+    folders += [parent / "shared" / "seed" for parent in Path(__file__).resolve().parents[1:4]]
     for folder in folders:
         if not folder.is_dir():
             continue

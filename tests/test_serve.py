@@ -483,3 +483,14 @@ def test_serve_binds_to_localhost_unless_told_otherwise():
     result = CliRunner().invoke(cli, ["serve", "--help"])
     assert result.exit_code == 0
     assert "[default: 127.0.0.1]" in result.output
+
+
+def test_a_passed_return_keeps_counting_until_a_later_one_is_passed(site, client):
+    token = site.token(SCRIPT_UNIT)
+    upload(client, token, filled(site, SCRIPT_UNIT))
+    first = next(u for u in status_json(site)["units"] if u["code"] == SCRIPT_UNIT)["import_id"]
+    assert invoke(site.root, "review", SCRIPT_UNIT, "--pass").exit_code == 0
+    later = upload(client, token, filled(site, SCRIPT_UNIT))
+    assert later.status_code == 200 and later.json()["review"] == "通过"
+    row = next(u for u in status_json(site)["units"] if u["code"] == SCRIPT_UNIT)
+    assert (row["import_id"], row["review"]) == (first, "通过")  # consolidation reads the same counted return

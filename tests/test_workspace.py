@@ -242,9 +242,13 @@ def test_the_year_inside_a_workspace_needs_no_path_flags(tmp_path, inside):
     wb.save(root / "收件" / UNIT_FILE)
     imported = invoke("import", "--jobs", "1")
     assert imported.exit_code == 1, imported.output  # the sample keeps its seed defects (R-C1)
-    findings = json.loads((root / "核对" / "findings.json").read_text(encoding="utf-8"))
+    [run] = (root / "核对").iterdir()  # each import writes into a folder of its own under 核对/
+    assert run.name.endswith("-第1次")
+    findings = json.loads((run / "findings.json").read_text(encoding="utf-8"))
     assert any(f["rule"] == "R-C1" and f["cell"] == "F14" for f in findings)
-    assert (root / "核对" / "退回修改" / UNIT_FILE).is_file()
+    assert (run / "退回修改" / UNIT_FILE).is_file()
+    kept = [p for p in (root / "原件").rglob("*.xlsx")]  # the received file's bytes, kept under its sha256
+    assert len(kept) == 1 and kept[0].read_bytes() == (root / "收件" / UNIT_FILE).read_bytes()
     assert str(root.resolve() / "ledger.sqlite") in imported.output
 
     status = invoke("status")
@@ -314,6 +318,12 @@ def _workspace_with(tmp_path: Path, inside) -> Path:
     return root
 
 
+def _only_run(root: Path) -> Path:
+    """The folder of the workspace's one import run (核对/<时间>-第1次/)."""
+    [run] = (root / "核对").iterdir()
+    return run
+
+
 def test_a_custom_template_survives_its_file_and_shapes_the_sendback(tmp_path, inside):
     root = _workspace_with(tmp_path, inside)
     template = _custom_template(tmp_path / "我的项目表.xlsx")
@@ -327,10 +337,11 @@ def test_a_custom_template_survives_its_file_and_shapes_the_sendback(tmp_path, i
 
     result = invoke("import", "--jobs", "1")
     assert result.exit_code == 1, result.output
-    findings = json.loads((root / "核对" / "findings.json").read_text(encoding="utf-8"))
+    run = _only_run(root)
+    findings = json.loads((run / "findings.json").read_text(encoding="utf-8"))
     assert not [f for f in findings if f["rule"] == "X-VERSION"]
     assert any(f["rule"] == "R-C1" for f in findings)
-    sendback = _texts(root / "核对" / "退回修改" / UNIT_FILE)
+    sendback = _texts(run / "退回修改" / UNIT_FILE)
     assert any(CUSTOM_TITLE in text for text in sendback)
     assert sum(CUSTOM_ROW in text for text in sendback) == 6  # one per project sheet
 
@@ -353,12 +364,13 @@ def test_a_return_of_an_older_template_version_is_reported_to_the_bureau_only(tm
 
     result = invoke("import", "--jobs", "1")
     assert result.exit_code == 1, result.output
-    findings = json.loads((root / "核对" / "findings.json").read_text(encoding="utf-8"))
+    run = _only_run(root)
+    findings = json.loads((run / "findings.json").read_text(encoding="utf-8"))
     versions = [f for f in findings if f["rule"] == "X-VERSION"]
     assert len(versions) == 1 and versions[0]["field"] == "template_version"
     assert "本批次下发给该单位的是 项目表" in versions[0]["message"]
     assert catalogue.get("X-VERSION").audience == "bureau"
-    sendback = _texts(root / "核对" / "退回修改" / UNIT_FILE)
+    sendback = _texts(run / "退回修改" / UNIT_FILE)
     assert not any("X-VERSION" in text for text in sendback)
     assert any("R-C1" in text for text in sendback)
     assert any("第二版" in text for text in sendback)  # sent back on the form the unit was last issued

@@ -32,13 +32,15 @@ def _existing_ledger(ledger_path: Path | None) -> Path:
     from .workspace_cmd import active_workspace
 
     return require_ledger(_ledger(ledger_path), active_workspace() if ledger_path is None else None)
+DEFAULT_MANIFEST = Path("output/下发/manifest.csv")
 
 
 @cli.command("import")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @MASTER_OPTION
 @click.option("--out", "out_dir", default=None, type=click.Path(path_type=Path),
-              help="核对报告和退回修改表放在这个文件夹（默认：工作区的 核对/；工作区外为 output/核对）。")
+              help="核对报告、退回修改表、退回通知和催报名单放在这个文件夹（默认：工作区的 核对/，工作区外为 output/核对；"
+                   "未指定时每次导入在其中新建一个文件夹；已有报告的文件夹从不覆盖）。")
 @LEDGER_OPTION
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="并行进程数（默认等于 CPU 核数）。")
 @click.option("--template", type=click.Path(dir_okay=False, path_type=Path),
@@ -49,20 +51,25 @@ def _existing_ledger(ledger_path: Path | None) -> Path:
               help="规则配置 rules.toml：停用某些规则或调整严重程度（默认：工作区配置的规则文件）。")
 @click.option("--password", default=None, help="退回修改表的工作表保护密码（默认：工作区配置的密码，否则 jixiao）。")
 @click.option("--no-sendback", is_flag=True, help="不生成退回修改表。")
+@click.option("--manifest", "manifest_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="下发清单 manifest.csv：据此识别原样退回的空白表，概览中的下发状态也据此判断"
+                   "（默认：工作区的 下发/manifest.csv，工作区外为 output/下发/manifest.csv）。")
+@click.option("--originals", "originals_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="把收到的每个文件原样保存到这个文件夹（按 sha256 命名，相同内容只存一份；默认：工作区的 原件/）。")
+@click.option("--deadline", default=None, help="报送截止时间，写入退回通知和催报名单（默认：工作区配置的截止日期）。")
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
 def import_command(paths, master_path, out_dir, ledger_path, jobs, template, dept_template, rules_path, password,
-                   no_sendback) -> int:
-    """导入报回的表格（文件或文件夹）：逐格核对，写出核对报告、退回修改表，并记入台账。
+                   no_sendback, manifest_path, originals_dir, deadline) -> int:
+    """导入报回的表格（文件或文件夹）：逐格核对，写出核对报告、退回修改表、退回通知和催报名单，并记入台账。
 
     \b
-    在工作区内（jixiao-xl init 建立）不需要任何参数：导入 收件/ 中的全部文件，报告和退回修改表写到 核对/，
-    记入工作区的台账。在工作区外指定 PATHS 和 --master、--out、--ledger 等参数。
+    在工作区内（jixiao-xl init 建立）不需要任何参数：导入 收件/ 中的全部文件，每个文件先原样存入 原件/，
+    报告写到 核对/ 下本次导入自己的文件夹，记入工作区的台账。在工作区外指定 PATHS 和 --master、--out、--ledger 等参数。
     每份报回按下发给该单位时所用的模板读取和退回（模板保存在台账中，原模板文件移走或修改也不影响）。
     """
     from ..importer import ImportOptions, run_import
     from ..intake import collect_files
     from ..master import load_master
-    from ..report import summary_lines
     from .workspace_cmd import active_workspace, master_or_default, pick
 
     workspace = active_workspace()
@@ -70,6 +77,7 @@ def import_command(paths, master_path, out_dir, ledger_path, jobs, template, dep
         if workspace is None:
             raise InputError("请指定要导入的报回文件或文件夹；或在工作区（jixiao-xl init 建立）中运行，默认导入 收件/。")
         paths = (workspace.inbox,)
+    explicit_out = out_dir
     out_dir = pick(out_dir, lambda ws: ws.checked, Path("output/核对"))
     ledger_path = _ledger(ledger_path)
     master = load_master(master_or_default(master_path))
@@ -78,18 +86,18 @@ def import_command(paths, master_path, out_dir, ledger_path, jobs, template, dep
                             dept_template=pick(dept_template, lambda ws: ws.dept_template, None),
                             rules_path=pick(rules_path, lambda ws: ws.rules_path, None),
                             password=pick(password, lambda ws: ws.password, "jixiao"), sendbacks=not no_sendback,
-                            workspace=workspace)
+                            manifest_path=pick(manifest_path, lambda ws: ws.manifest, DEFAULT_MANIFEST),
+                            originals_dir=pick(originals_dir, lambda ws: ws.originals, None),
+                            deadline=pick(deadline, lambda ws: ws.deadline, ""),
+                            run_folders=explicit_out is None, workspace=workspace)
     total = len(collect_files([p for p in paths if p.exists()]))
     with progress(total, "核对") as bar:
         result = run_import(master, options, on_file=lambda path: bar.advance())
-    for line in summary_lines(result.findings, result.submissions, result.reports):
-        click.echo(line)
-    if result.duplicates:
-        click.echo(f"其中 {result.duplicates} 个文件与已导入的文件完全相同，未重复导入。")
-    if result.sendbacks:
-        click.echo(f"退回修改表 {len(result.sendbacks)} 份：{out_dir / '退回修改'}")
+    from .report_cmd import echo_run
+
+    failed = echo_run(result)
     click.echo(f"台账：{ledger_path}")
-    return EXIT_FINDINGS if result.has_errors else EXIT_OK
+    return EXIT_FINDINGS if failed else EXIT_OK
 
 
 @cli.command("status")
@@ -157,6 +165,9 @@ def consolidate_command(master_path, ledger_path, out_path, fmt, only_returned) 
     total = result.grand_total
     click.echo(f"汇总完成：{written}")
     click.echo(f"预算数合计 {total} {master.settings.money_unit}。")
+    edits = sum(len(unit.edits) for unit in result.units)
+    if edits:
+        click.echo(f"报送表中有 {edits} 处锁定的下发数被改动，已按主数据的下发数汇总；表内填报的数见汇总表“核对”页。")
     for finding in result.findings:
         click.echo(f"[{'错误' if finding.severity == 'error' else '警告' if finding.severity == 'warning' else '提示'}] "
                    f"{finding.rule}：{finding.message}")

@@ -24,6 +24,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..counting import PASSED, SENT_BACK
 from ..errors import InputError
 from ..ledger import BUSY_TIMEOUT_MS, Ledger, now_iso
 
@@ -31,7 +32,7 @@ from ..ledger import BUSY_TIMEOUT_MS, Ledger, now_iso
 KEY_NAME = ".jixiao-serve.key"
 
 PASS, RETURN = "pass", "return"
-REVIEW_PENDING, REVIEW_PASSED, REVIEW_RETURNED = "待审核", "通过", "退回"
+REVIEW_PENDING, REVIEW_PASSED, REVIEW_RETURNED = "待审核", PASSED, SENT_BACK
 DECISION_NAMES = {PASS: REVIEW_PASSED, RETURN: REVIEW_RETURNED}
 
 # scrypt with n=2**14, r=8 needs 16 MiB per hash: costly for a guesser, cheap for one login.
@@ -304,11 +305,10 @@ def review_states(ledger: Ledger, counted: dict[str, int | None]) -> dict[str, R
     return states
 
 
-def passed_returns(ledger: Ledger) -> dict[str, int]:
-    """Unit code → the import id of its last return the bureau passed (通过), for units that have one: where
-    consolidation and publication should prefer that return over a later, unreviewed one."""
-    rows = _rows_if_migrated(ledger, "SELECT unit_code, import_id FROM serve_reviews WHERE decision = 'pass' ORDER BY id")
-    return {code: int(import_id) for code, import_id in rows}
+def decisions_by_import(ledger: Ledger) -> dict[int, str]:
+    """Import id → the last 审核 decision on it, named as :mod:`.counting` names them (通过, 退回)."""
+    rows = _rows_if_migrated(ledger, "SELECT import_id, decision FROM serve_reviews ORDER BY id")
+    return {int(import_id): DECISION_NAMES[decision] for import_id, decision in rows}
 
 
 def _rows_if_migrated(ledger: Ledger, query: str) -> list[tuple]:

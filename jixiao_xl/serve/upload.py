@@ -110,7 +110,9 @@ def import_options(workspace: Workspace, path: Path, upload_id: int, unit_code: 
     return ImportOptions(paths=(path,), out_dir=workspace.checked / UPLOAD_FOLDER / f"{upload_id:06d}",
                          ledger_path=workspace.ledger, jobs=1, project_template=workspace.project_template,
                          dept_template=workspace.dept_template, rules_path=workspace.rules_path,
-                         password=workspace.password, workspace=workspace, expected_unit=unit_code, reports=False)
+                         password=workspace.password, manifest_path=workspace.manifest,
+                         originals_dir=workspace.originals, deadline=workspace.deadline, followups=False,
+                         workspace=workspace, expected_unit=unit_code, reports=False, rebuild_unreported=False)
 
 
 def import_upload(workspace: Workspace, master: Master, upload_id: int, unit_code: str, path: Path,
