@@ -3,9 +3,7 @@ built on demand, and ``/api/status`` for scripts (Bearer API token)."""
 
 from __future__ import annotations
 
-import csv
 import hmac
-import io
 import json
 import secrets
 import tempfile
@@ -18,14 +16,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..safety import neutralise_formula
 from ..status import STATES, status_json, summary
 from .app import Site, site_of
-from .store import PASS, RETURN, REVIEW_RETURNED, Store
+from .store import PASS, RETURN, Store
 from .views import statuses, unit_view
-
-REMINDER_STATES = ("未下发", "待报送", "已报送有错误")
-
 
 def routes() -> list[Route]:
     return [
@@ -199,38 +193,39 @@ def consolidation_bytes(site: Site) -> bytes:
 
 
 def report_bytes(site: Site) -> bytes:
-    """The 核对报告 (report.xlsx) of every unit's counted return and the units still outstanding."""
-    from ..reconcile import outstanding_findings
-    from ..report import write_reports
+    """The 核对报告 (report.xlsx) of the year as it stands, as ``jixiao-xl report`` writes it."""
+    from ..importer import ImportOptions, open_report_pool, report_state
+
+    workspace, master = site.workspace, site.masters.get()
+    with tempfile.TemporaryDirectory() as folder:
+        options = ImportOptions(paths=(), out_dir=Path(folder), ledger_path=workspace.ledger, jobs=1,
+                                password=workspace.password, manifest_path=workspace.manifest,
+                                deadline=workspace.deadline, project_template=workspace.project_template,
+                                dept_template=workspace.dept_template, sendbacks=False, followups=False)
+        with Store.connect(workspace.ledger) as ledger:
+            pool = open_report_pool(master, options, ledger)
+            try:
+                result = report_state(pool, ledger, master, options)
+            finally:
+                pool.shutdown()
+        return result.reports.xlsx.read_bytes()
+
+
+def reminders_bytes(site: Site) -> bytes:
+    """催报.xlsx: every unit not yet returned, with its contact and the deadline (as ``jixiao-xl report`` writes it)."""
+    from ..followup import write_reminders
 
     master = site.masters.get()
-    with Store.connect(site.workspace.ledger) as ledger:
-        latest = ledger.latest_by_unit()
-        findings = [f for row in latest.values() for f in ledger.findings_of(row.id)]
-        submissions = [ledger.submission_of(row.id, indicator_locations=False) for row in latest.values()]
-        findings += outstanding_findings(list(latest), master)
     with tempfile.TemporaryDirectory() as folder:
-        return write_reports(Path(folder), findings, submissions, master).xlsx.read_bytes()
-
-
-def reminders_csv(site: Site) -> bytes:
-    """The 催报 list: every unit not yet returned, whose return still has errors or was 退回 (CSV for Excel/WPS)."""
-    rows = statuses(site.workspace, site.masters.get())
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["单位编码", "单位名称", "状态", "错误", "警告", "审核", "退回原因", "下发文件"])
-    for row in rows:
-        if row.state in REMINDER_STATES or row.review == REVIEW_RETURNED:
-            writer.writerow([neutralise_formula(str(value)) for value in
-                             (row.code, row.name, row.state, row.errors, row.warnings, row.review, row.review_reason,
-                              row.sent_file)])
-    return out.getvalue().encode("utf-8-sig")
+        path = write_reminders(Path(folder) / "催报.xlsx", master, statuses(site.workspace, master),
+                               site.workspace.deadline)
+        return path.read_bytes()
 
 
 _DOWNLOADS = {
     "summary": (consolidation_bytes, "汇总表.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     "report": (report_bytes, "核对报告.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    "reminders": (reminders_csv, "催报名单.csv", "text/csv; charset=utf-8"),
+    "reminders": (reminders_bytes, "催报名单.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
 
 
