@@ -58,6 +58,7 @@ class GenerateOptions:
     ledger_path: Path | None = None  # where every issued workbook and its templates are recorded (None: nowhere)
     # Issued with --force although the issued data had errors: recorded with each workbook, marked in the manifest.
     force: bool = False
+    links: tuple[tuple[str, str], ...] = ()  # (unit code, personal upload link) written into the notices
 
 
 def unit_file_stem(unit: Unit) -> str:
@@ -122,6 +123,7 @@ def _generate_one(unit: Unit) -> Issued:
     projects = master.projects_of(unit.code)
     notice = render_text("通知.txt.j2", settings=master.settings, unit=unit, projects=projects, file_name=path.name,
                          total=master.unit_budget(unit.code), deadline=options.deadline,
+                         link=dict(options.links).get(unit.code, ""),
                          date=_WORKER["generated_at"].strftime("%Y年%m月%d日"))
     write_atomic(options.out_dir / notice_name(unit), notice.replace("\n", "\r\n").encode("utf-8-sig"), durable=False)
     return Issued(unit.code, unit.name, path.name, digest, len(projects), master.unit_budget(unit.code))

@@ -64,6 +64,8 @@ L_NOT_KEPT = define("L-NOT-KEPT", "info", "原件未存入“原件”文件夹"
 L_UNFINISHED = define("L-UNFINISHED", "warning", "该文件的导入未完成",
                       "上次导入在解析这份文件时中断；请重新导入该文件。", "DESIGN §9", audience="bureau")
 REPORT_FILES = (JSON_NAME, CSV_NAME, XLSX_NAME, HTML_NAME)
+X_OTHER_UNIT = define("X-OTHER-UNIT", "error", "上传的文件属于其他单位", "请通过本单位的填报链接上传下发给本单位的工作簿；"
+                      "其他单位的表格请由该单位自行报送。", "本工具约定")
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,14 @@ class ImportOptions:
     deadline: str = ""  # 报送截止时间, printed on 催报.xlsx
     followups: bool = True  # 退回通知 and 催报.xlsx
     workspace: Workspace | None = None  # the workspace the run belongs to (its folders: 原件/, 核对/ …), if any
+    # The only unit the files may be for (a unit uploading through ``serve``): a return of any other unit is
+    # refused and recorded against nobody, so it never supersedes that unit's return. Empty: any unit.
+    expected_unit: str = ""
+    # False: only the 退回修改 workbooks are written — no reports, no 退回通知 or 催报 (serve builds those on demand).
+    reports: bool = True
+    # False: earlier runs left unreported are not rebuilt by this run. serve imports uploads in threads of one
+    # process, where another thread's run still in progress would look like a dead one.
+    rebuild_unreported: bool = True
 
 
 @dataclass
@@ -225,7 +235,7 @@ def run_import(master: Master, options: ImportOptions,
             with ledger.batch() as batch:
                 for task, future in in_window(pool, _check_for_ledger, tasks, 4 * max(1, options.jobs),
                                           argument=lambda task: task.intake):
-                    _complete(ledger, task, _outcome(task, future.result()), result)
+                    _complete(ledger, task, _for_unit(_outcome(task, future.result()), options.expected_unit), result)
                     batch.done()
                     on_file(Path(task.intake.path))
             ledger.finish_run(run.id)
@@ -235,7 +245,8 @@ def run_import(master: Master, options: ImportOptions,
                           result.out_dir)
             _report(pool, ledger, master, options, result)
             ledger.mark_reported(run.id)
-            result.rebuilt = _rebuild_unreported(pool, ledger, master, options, run.id)
+            if options.rebuild_unreported:
+                result.rebuilt = _rebuild_unreported(pool, ledger, master, options, run.id)
         finally:
             pool.shutdown()
     return result
@@ -290,6 +301,8 @@ def _report(pool: IsolatedPool, ledger: Ledger, master: Master, options: ImportO
     counted = set(ledger.counted_ids().values())
     if options.sendbacks:
         result.sendbacks = _write_sendbacks(pool, ledger, options, result, counted)
+    if not options.reports:
+        return
     units = unit_status(master, ledger, read_manifest(options.manifest_path) if options.manifest_path else [])
     if options.followups:
         written, failures = write_followups(folder, master, units, result.findings, result.submissions,
@@ -409,6 +422,21 @@ def _outcome(task: _Task, isolated: Isolated) -> _Checked:
         return isolated.value
     sub = unreadable(task.intake, isolated.finding)
     return _Checked(sub, sub.findings)
+
+
+def _for_unit(checked: _Checked, expected_unit: str) -> _Checked:
+    """``checked`` unchanged when it is for ``expected_unit`` (or any unit is allowed); otherwise a refused,
+    unreadable submission (no unit code, so it is nobody's return) with one finding that says why."""
+    sub = checked.submission
+    if not expected_unit or not sub.readable or sub.unit_code == expected_unit:
+        return checked
+    found = f"单位编码 {sub.unit_code}（{sub.unit_name}）" if sub.unit_code else "无法识别单位编码"
+    refusal = Finding(X_OTHER_UNIT.code, X_OTHER_UNIT.severity,
+                      f"该文件不是本单位（{expected_unit}）的绩效目标表：文件中为{found}。本次上传不予接收，也不计入任何单位的报送；"
+                      "请上传下发给本单位的工作簿。", file=sub.file, sha256=sub.sha256, unit_code=expected_unit,
+                      value=sub.unit_code, expected=expected_unit)
+    refused = replace(sub, unit_code="", unit_name="", projects=(), dept=None, findings=(refusal,))
+    return _Checked(refused, (refusal,))
 
 
 def _write_sendbacks(pool: IsolatedPool, ledger: Ledger, options: ImportOptions, result: ImportResult,

@@ -52,6 +52,7 @@ from .errors import InputError, JixiaoError, sqlite_fault
 from .findings import COLUMNS, SEVERITIES, Finding
 from .model import Indicator
 from .safety import display_name, raw_name
+from .serve.schema import SERVE_TABLES
 from .submission import Submission, submission_from_dict, submission_json
 
 BUSY_TIMEOUT_MS = 30_000
@@ -263,9 +264,13 @@ END;
 """
 
 
+# The site's tables (``jixiao-xl serve``): unit links, staff, API tokens, uploads and 审核 decisions.
+_SERVE = SERVE_TABLES
+
 # A migration is an SQL script, or a function run inside the migration's transaction.
 MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (_V1, _V2, _V3, _v4_digest_table,
-                                                                      _ORIGINAL_PATH_BYTES, _ISSUED, _RECEIPTS_AND_RUNS)
+                                                                      _ORIGINAL_PATH_BYTES, _ISSUED, _RECEIPTS_AND_RUNS,
+                                                                      _SERVE)
 SCHEMA_VERSION = len(MIGRATIONS)
 # The version that added the digests table (older ledgers are consolidated from the full submissions).
 DIGESTS_VERSION = MIGRATIONS.index(_v4_digest_table) + 1
@@ -1111,8 +1116,15 @@ class Ledger:
     def counted_ids(self) -> dict[str, int]:
         """单位编码 → the import that counts for the unit (:func:`.counting.counted_return`), in import order
         of the counted imports. Every "accepted" query below goes through it."""
-        counted = counted_by_unit(self.candidates())
+        counted = counted_by_unit(self.candidates(), self.review_decisions())
         return {c.unit_code: c.import_id for c in sorted(counted.values(), key=lambda c: c.import_id)}
+
+    def review_decisions(self) -> dict[int, str]:
+        """Import id → the bureau's last 审核 decision on it (通过 or 退回), which :func:`.counting.counted_return`
+        weighs: a passed return keeps counting until a later one is passed too."""
+        from .serve.store import decisions_by_import
+
+        return decisions_by_import(self)
 
     def _counted_json(self) -> str:
         """The counted import ids as a JSON array, for ``id IN (SELECT value FROM json_each(?))``."""

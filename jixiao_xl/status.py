@@ -37,6 +37,8 @@ class UnitStatus:
     warnings: int
     state: str
     in_master: bool = True
+    review: str = ""  # 审核 of the counted return: 待审核, 通过 or 退回 (empty without a return)
+    review_reason: str = ""
 
 
 def return_state(errors: int, warnings: int) -> str:
@@ -85,7 +87,17 @@ def unit_status(master: Master, ledger: Ledger, manifest_rows: Iterable[Mapping[
     for code in sorted(set(latest) - known):
         rows.append(_one(code, latest[code].unit_name, sent.get(code), latest[code], counts.get(code, 0), ledger,
                          False))
-    return rows
+    return _with_reviews(rows, ledger)
+
+
+def _with_reviews(rows: list[UnitStatus], ledger: Ledger) -> list[UnitStatus]:
+    """The rows with the 审核 of each unit's counted return (the site's and ``jixiao-xl review``'s decisions)."""
+    from dataclasses import replace
+
+    from .serve.store import review_states
+
+    reviews = review_states(ledger, {row.code: row.import_id for row in rows})
+    return [replace(row, review=reviews[row.code].state, review_reason=reviews[row.code].reason) for row in rows]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -124,6 +136,10 @@ def render_status_table(rows: Sequence[UnitStatus]) -> str:
     counts = summary(rows)
     lines.append("")
     lines.append(f"共 {len(rows)} 个单位：" + "，".join(f"{state} {n}" for state, n in counts.items()))
+    decided = [row for row in rows if row.review and row.review != "待审核"]
+    if decided:
+        lines.append("审核：" + "；".join(f"{row.code} {row.review}" + (f"（{row.review_reason}）" if row.review_reason else "")
+                                       for row in decided))
     return "\n".join(lines) + "\n"
 
 

@@ -69,7 +69,8 @@ def generate_command(master_path: Path | None, template: Path | None, dept_templ
         dept_template=pick(dept_template, lambda ws: ws.dept_template, None), units=units,
         jobs=jobs or default_jobs(), password=pick(password, lambda ws: ws.password, "jixiao"),
         deadline=pick(deadline, lambda ws: ws.deadline, ""),
-        ledger_path=pick(ledger_path, lambda ws: ws.ledger, out_dir.parent / "ledger.sqlite"), force=check.blocks)
+        ledger_path=pick(ledger_path, lambda ws: ws.ledger, out_dir.parent / "ledger.sqlite"), force=check.blocks,
+        links=_notice_links(master, units))
     count = len(units) if units else len(master.units)
     with progress(count, "生成工作簿") as bar:
         issued = generate(master, master_path, options, on_done=lambda item: bar.advance())
@@ -103,6 +104,18 @@ def _rule_counts(findings: Iterable[Finding]) -> list[str]:
     counts = Counter(f.rule for f in findings)
     return [f"{code} {catalogue.get(code).title}：{n} 处" for code, n in
             sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+
+
+def _notice_links(master, units: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Each unit's upload link for its notice, when the workspace names its site (``[serve] base_url``)."""
+    from ..serve.links import unit_links
+    from .workspace_cmd import active_workspace
+
+    workspace = active_workspace()
+    if workspace is None or not workspace.base_url:
+        return ()
+    codes = units or tuple(unit.code for unit in master.units)
+    return tuple(unit_links(workspace, [code for code in codes if code in {u.code for u in master.units}]).items())
 
 
 @cli.group("template")
