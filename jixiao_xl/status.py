@@ -16,6 +16,7 @@ from .counting import AWAITING, NOT_SENT, RETURNED_ERRORS, RETURNED_OK, RETURNED
 from .counting import state_counts, unit_state
 from .sheetwriter import display_width
 from .ledger import ImportRow, Ledger, display_time
+from .findings import Finding
 from .model import Master
 
 
@@ -143,6 +144,13 @@ def render_status_table(rows: Sequence[UnitStatus]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def status_json(rows: Sequence[UnitStatus]) -> dict:
-    """The statuses as a JSON-ready document: ``{"units": [...], "summary": {state: count}, "total": n}``."""
-    return {"units": [asdict(r) for r in rows], "summary": summary(rows), "total": len(rows)}
+def status_json(rows: Sequence[UnitStatus], findings: Sequence[Finding] = ()) -> dict:
+    """The statuses as a JSON-ready document: ``{"units": [...], "summary": {state: count}, "total": n,
+    "findings": [...]}`` (the ledger's own problems, :meth:`.Ledger.inconsistencies`, in the contract's columns)."""
+    return {"units": [asdict(r) for r in rows], "summary": summary(rows), "total": len(rows),
+            "findings": [finding.as_row() for finding in findings]}
+
+
+def status_document(master: Master, ledger: Ledger, manifest_rows: Iterable[Mapping[str, str]]) -> dict:
+    """What ``status --json`` prints and the site's ``/api/status`` answers: one function, so they agree."""
+    return status_json(unit_status(master, ledger, manifest_rows), ledger.inconsistencies())

@@ -25,6 +25,7 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from jixiao_xl.serve.app import create_app  # noqa: E402
 from jixiao_xl.workspace import load_workspace  # noqa: E402
+from lo import in_ci  # noqa: E402
 from serve_helpers import PASSWORD, SAMPLE, STAFF, filled, free_port, make_site  # noqa: E402
 
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -38,6 +39,8 @@ def _browser_binary() -> str | None:
 def browser():
     binary = _browser_binary()
     if binary is None or not CHROMEDRIVER.exists():
+        if in_ci():  # tools/run-tests.sh installs them: missing in CI is a broken set-up, not a reason to skip
+            pytest.fail("CI 中缺少 Chromium 或 chromedriver：tools/run-tests.sh 应已用 apt-get 安装 chromium chromium-driver")
         pytest.skip("没有安装 Chromium：apt-get install -y chromium chromium-driver（CI 中已安装）")
     options = webdriver.ChromeOptions()
     options.binary_location = binary

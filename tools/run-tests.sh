@@ -2,7 +2,7 @@
 # Set up everything the tests need on a Debian or Ubuntu machine, then run them.
 #
 # 1. System packages (LibreOffice Calc and its Python bridge for the round-trip tests, poppler for PDF
-#    pages, a CJK font) through apt-get: directly when run as root, through sudo otherwise. Skipped when
+#    pages, a CJK font, Chromium and its driver for the browser test of the site) through apt-get: directly when run as root, through sudo otherwise. Skipped when
 #    everything is already there.
 # 2. A fresh virtual environment (.venv, or $JIXIAO_VENV) with the project and its test extras, installed
 #    the way users install it (not editable), so a file missing from the wheel fails the tests.
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv="${JIXIAO_VENV:-.venv}"
-packages=(libreoffice-calc python3-uno poppler-utils fonts-wqy-zenhei)
+packages=(libreoffice-calc python3-uno poppler-utils fonts-wqy-zenhei chromium chromium-driver)
 
 system_packages_missing() {
   command -v soffice >/dev/null 2>&1 || return 0
@@ -21,6 +21,8 @@ system_packages_missing() {
   command -v pdftotext >/dev/null 2>&1 || return 0
   [ -e /usr/lib/python3/dist-packages/uno.py ] || return 0
   fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto sans cjk' || return 0
+  [ -x /usr/bin/chromedriver ] || return 0
+  command -v chromium >/dev/null 2>&1 || return 0
   return 1
 }
 

@@ -128,9 +128,7 @@ def status_command(master_path, ledger_path, manifest_path, as_json) -> int:
         rows = unit_status(master, ledger, read_manifest(manifest_path))
         problems = ledger.inconsistencies()
     if as_json:
-        document = status_json(rows)
-        document["findings"] = [finding.as_row() for finding in problems]
-        click.echo(json.dumps(document, ensure_ascii=False, indent=1))
+        click.echo(json.dumps(status_json(rows, problems), ensure_ascii=False, indent=1))
     else:
         click.echo(render_status_table(rows))
         echo_findings(problems)

@@ -16,10 +16,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..status import STATES, status_json, summary
+from ..status import STATES, summary
 from .app import Site, site_of
 from .store import PASS, RETURN, Store
-from .views import statuses, unit_view
+from .views import status_document_of, statuses, unit_view
 
 def routes() -> list[Route]:
     return [
@@ -253,5 +253,5 @@ async def api_status(request: Request) -> Response:
     if not ok:
         return JSONResponse({"error": "需要有效的 API 令牌：请求头 Authorization: Bearer <令牌>（用 jixiao-xl token create 生成）。"},
                             status_code=401, headers={"WWW-Authenticate": "Bearer"})
-    rows = await run_in_threadpool(statuses, site.workspace, site.masters.get())
-    return Response(json.dumps(status_json(rows), ensure_ascii=False), media_type="application/json")
+    document = await run_in_threadpool(status_document_of, site.workspace, site.masters.get())
+    return Response(json.dumps(document, ensure_ascii=False), media_type="application/json")

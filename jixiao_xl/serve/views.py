@@ -12,7 +12,7 @@ from ..findings import COLUMNS, Finding
 from ..generate import read_manifest
 from ..ledger import display_time
 from ..model import Master
-from ..status import UnitStatus, unit_status
+from ..status import UnitStatus, status_document, unit_status
 from ..workspace import Workspace
 from .store import Review, Store
 
@@ -23,6 +23,12 @@ def statuses(workspace: Workspace, master: Master) -> list[UnitStatus]:
     """Every unit's status, exactly as ``jixiao-xl status`` computes it."""
     with Store.connect(workspace.ledger) as ledger:
         return unit_status(master, ledger, read_manifest(workspace.manifest))
+
+
+def status_document_of(workspace: Workspace, master: Master) -> dict:
+    """The document ``jixiao-xl status --json`` prints (:func:`.status.status_document`)."""
+    with Store.connect(workspace.ledger) as ledger:
+        return status_document(master, ledger, read_manifest(workspace.manifest))
 
 
 def status_of(workspace: Workspace, master: Master, unit_code: str) -> UnitStatus | None:
