@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
+
+from jixiao_xl.safety import FIXED_DOCUMENT_TIME
 from xlsxwriter.exceptions import OverlappingRange
 
 from jixiao_xl import fastxlsx, fill
@@ -165,6 +167,7 @@ def _exotic(workbook_class, options: dict | None = None) -> bytes:
     """A workbook that touches every overridden internal with the cases the forms never produce."""
     buffer = io.BytesIO()
     wb = workbook_class(buffer, {"in_memory": True, **(options or {})})
+    wb.set_properties({"created": FIXED_DOCUMENT_TIME})  # two writes a second apart must not differ
     ws = wb.add_worksheet("数据 & <表>")
     other = wb.add_worksheet("Sheet'2")
     bold, red = wb.add_format({"bold": True}), wb.add_format({"font_color": "red", "bg_color": "#FFC7CE"})

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 import xlsxwriter
+
+from jixiao_xl.safety import FIXED_DOCUMENT_TIME
 from python_calamine import CalamineWorkbook
 
 from jixiao_xl.tablesheet import MAX_TEXT, TableSheet, TableWorkbook
@@ -39,6 +41,7 @@ def _sheet_xml(path) -> str:
 
 def _write(path, bulk: bool, workbook_class=xlsxwriter.Workbook) -> None:
     workbook = workbook_class(str(path), {"constant_memory": True})
+    workbook.set_properties({"created": FIXED_DOCUMENT_TIME})  # two writes a second apart must not differ
     ws = workbook.add_worksheet("表", worksheet_class=TableSheet)
     plain, money = workbook.add_format({"border": 1}), workbook.add_format({"num_format": "#,##0.00"})
     formats = [plain, plain, money, None, money]
