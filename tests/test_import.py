@@ -168,23 +168,6 @@ def test_status_and_consolidate_after_import(cycle):
     assert any(row[0] == "合计" for row in total.iter_rows(values_only=True))
 
 
-def test_demo_runs_the_whole_cycle(tmp_path):
-    result = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "demo")])
-    assert result.exit_code == 0, result.output
-    assert "X-TAMPER" in result.output and "R-C1" in result.output
-    assert "预算数合计 96.00 万元" in result.output
-    assert (tmp_path / "demo" / "汇总" / "汇总表.xlsx").is_file()
-    with Ledger.open(tmp_path / "demo" / "ledger.sqlite") as ledger:
-        history = ledger.history()
-        assert len(history) == 3 and sum(1 for row in history if row.superseded_by) == 1
-    again = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "demo")])
-    assert again.exit_code == 0
-    (tmp_path / "mine").mkdir()
-    (tmp_path / "mine" / "keep.txt").write_text("x")
-    refused = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "mine")])
-    assert refused.exit_code == 2 and (tmp_path / "mine" / "keep.txt").exists()
-
-
 def test_a_sendback_that_cannot_be_rendered_becomes_a_finding(cycle, monkeypatch):
     # The 退回修改 workbooks are rendered in the isolated workers (forked, so they see this patch); a render
     # that fails must not take the import down, and must be reported against the unit's file.

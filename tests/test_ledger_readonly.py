@@ -48,7 +48,7 @@ def copy(cycle, tmp_path) -> Path:
 
 
 def _master(cycle: Path) -> Path:
-    return cycle / "示例主数据.xlsx"
+    return cycle / "主数据.xlsx"
 
 
 def status(cycle: Path, ledger: Path, *extra: str) -> Result:
@@ -66,8 +66,10 @@ def _digest(path: Path) -> str:
 
 def _accepted(path: Path) -> list[tuple[int, str]]:
     with sqlite3.connect(path) as db:
-        return db.execute("SELECT id, unit_code FROM imports WHERE status = 'parsed' AND superseded_by IS NULL"
-                          " AND unit_code != '' ORDER BY id").fetchall()
+        # The demo's round one also brought 435003's issued workbook back unfilled: a blank, never a return.
+        return db.execute("SELECT i.id, i.unit_code FROM imports AS i LEFT JOIN receipts AS r ON r.import_id = i.id"
+                          " WHERE i.status = 'parsed' AND i.superseded_by IS NULL AND i.unit_code != ''"
+                          " AND COALESCE(r.blank, 0) = 0 ORDER BY i.id").fetchall()
 
 
 def _edit(path: Path, *statements: tuple) -> None:
@@ -139,7 +141,7 @@ def test_import_refuses_a_file_that_is_not_our_ledger_untouched(cycle, tmp_path,
     else:
         path.write_text("单位编码,金额\n435001,12\n", encoding="utf-8")
     before = _digest(path)
-    result = _invoke("import", cycle / "报回", "--master", _master(cycle), "--out", tmp_path / "核对", "--ledger", path)
+    result = _invoke("import", cycle / "收件", "--master", _master(cycle), "--out", tmp_path / "核对", "--ledger", path)
     assert result.exit_code == 2, result.output
     assert f"{path} 不是可用的 jixiao-xl 台账文件" in result.output and "未作任何修改" in result.output
     assert _digest(path) == before

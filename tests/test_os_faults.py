@@ -86,11 +86,11 @@ def _plain(result: subprocess.CompletedProcess) -> str:
 
 
 def _master(world: Path) -> Path:
-    return world / "demo" / "示例主数据.xlsx"
+    return world / "demo" / "主数据.xlsx"
 
 
 def _returns(world: Path) -> Path:
-    return world / "demo" / "报回"
+    return world / "demo" / "收件"
 
 
 @pytest.fixture
