@@ -6,11 +6,13 @@ from pathlib import Path
 
 import click
 
-from ..cli import cli
+from ..cli import cli, examples
 from ..errors import EXIT_OK
 
 
-@cli.command("demo")
+@cli.command("demo", epilog=examples(
+    ("用自带示例走一遍完整流程，输出到 output/演示（不需要工作区）", "jixiao-xl demo"),
+    ("输出到指定的文件夹", "jixiao-xl demo --out 演示")))
 @click.option("--out", "out_dir", default=Path("output/演示"), show_default=True, type=click.Path(path_type=Path),
               help="演示输出文件夹（重新运行时会清空上一次的演示输出）。")
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
