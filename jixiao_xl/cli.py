@@ -53,13 +53,39 @@ class ChineseContext(click.Context):
     formatter_class = ChineseFormatter
 
 
-class ChineseCommand(click.Command):
+EXAMPLES_HEADING = "示例"
+
+
+def examples(*pairs: tuple[str, str]) -> str:
+    """A command's epilog: each (说明, command line) pair as a "# 说明" line followed by the command line.
+
+    Write the workspace form first (``cd 2026年绩效目标 && jixiao-xl import``), then the form with flags
+    outside a workspace. tests/test_help_examples.py parses every line against the commands' options.
+    """
+    return "\n".join(f"# {comment}\n{command}" for comment, command in pairs)
+
+
+class _ExamplesEpilog:
+    """Help that ends with the epilog as a 示例 section, laid out like 选项 and with every line kept as
+    written (click would rewrap it into a paragraph and break the command lines)."""
+
+    epilog: str | None
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if not self.epilog:
+            return
+        with formatter.section(EXAMPLES_HEADING):
+            for line in self.epilog.splitlines():
+                formatter.write(f"{'':>{formatter.current_indent}}{line}\n")
+
+
+class ChineseCommand(_ExamplesEpilog, click.Command):
     """A command whose help is Chinese."""
 
     context_class = ChineseContext
 
 
-class ChineseGroup(click.Group):
+class ChineseGroup(_ExamplesEpilog, click.Group):
     """A group whose help is Chinese and whose ``main`` goes through :func:`run_cli` (also under CliRunner)."""
 
     context_class = ChineseContext
@@ -81,7 +107,10 @@ def _help_option(func):
     return click.help_option("-h", "--help", help="显示本帮助并退出。")(func)
 
 
-@click.group(cls=ChineseGroup, context_settings=CONTEXT)
+@click.group(cls=ChineseGroup, context_settings=CONTEXT, epilog=examples(
+    ("建立一年的工作区（--sample 写入示例主数据），以后的命令都在其中运行", "jixiao-xl init 2026年绩效目标 --sample"),
+    ("在工作区中：查看各单位的报送情况", "cd 2026年绩效目标 && jixiao-xl status"),
+    ("不进入工作区：用 --workspace 指定工作区", "jixiao-xl --workspace 2026年绩效目标 status")))
 @click.version_option(__version__, "--version", message="jixiao-xl %(version)s", help="显示版本号并退出。")
 @click.option("--workspace", "workspace", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
               help="工作区文件夹（默认：环境变量 JIXIAO_WORKSPACE，否则当前文件夹或其上级中含 jixiao.toml 的文件夹）。")

@@ -5,7 +5,8 @@ For each unit of the master the return that counts (:mod:`.counting`, the rule s
 :class:`~jixiao_xl.ledger.Digest`, a couple of kilobytes per unit — and a unit that has not returned
 contributes the master's values, marked 来源 = 主数据（未报送） (or is left out with
 ``include_unreturned=False``). Five tables come out — 总表, 支出计划, 绩效指标, 明细, 核对 — and every
-number in 明细 names the file, sheet and cell it was read from.
+number in 明细 names the file, sheet and cell it was read from; so does every extra field a template declares
+(``{{ extra.<名称> }}``, e.g. 项目负责人), one 明细 column each with its cell beside it.
 
 Locked means locked: a returned project paired with the master (:func:`~jixiao_xl.reconcile.pair_projects`)
 counts the master's 项目编码, 项目名称, 预算数, 财政资金 and 其他资金 (:mod:`jixiao_xl.issued`), read from the
@@ -42,7 +43,7 @@ from . import catalogue, taxonomy
 from .errors import InputError
 from .findings import SEVERITY_ZH, Finding
 from .issued import LOCKED_MONEY_FIELDS, LOCKED_PROJECT_FIELDS
-from .ledger import AcceptedReturn, DigestProject, IndicatorTally, Ledger, tally_indicators
+from .ledger import AcceptedReturn, DigestProject, ExtraFields, IndicatorTally, Ledger, tally_indicators
 from .model import Master, Project, Unit
 from .reconcile import RULES as RECONCILE_RULES, pair_projects, same_money
 from .safety import (FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, neutralise_formula, safe_file_stem, sheet_name,
@@ -149,13 +150,15 @@ class Table:
 class ProjectFigures:
     """One project as consolidation counts it: code, name, the sheet its numbers came from, the numbers in
     明细's order (预算数, 财政资金, 其他资金, then one per 支出计划节点; None when blank) and the cell of each
-    ("" when the form did not have it; for the master's values, ``sheet`` is 主数据 and no cells)."""
+    ("" when the form did not have it; for the master's values, ``sheet`` is 主数据 and no cells), and the
+    sheet's extra fields (名称, value, cell) as the digest keeps them."""
 
     code: str
     name: str
     sheet: str
     numbers: tuple[Decimal | None, ...]
     cells: tuple[str, ...] = ()
+    extras: ExtraFields = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +196,7 @@ class UnitSource:
     errors: int = 0
     warnings: int = 0
     edits: tuple["LockedEdit", ...] = ()
+    dept_extras: ExtraFields = ()  # the department sheet's extra fields (cells as 表名!B4)
 
     @property
     def state(self) -> str:
@@ -260,10 +264,11 @@ def number_paths(nodes: Sequence[str]) -> tuple[str, ...]:
 
 def _returned_figures(project: DigestProject, paths: tuple[str, ...]) -> ProjectFigures:
     if project.paths == paths:  # the form has exactly the master's plan nodes, as generated
-        return ProjectFigures(project.code, project.name, project.sheet, project.values, project.cells)
+        return ProjectFigures(project.code, project.name, project.sheet, project.values, project.cells,
+                              project.extras)
     found = [project.number(path) for path in paths]
     return ProjectFigures(project.code, project.name, project.sheet, tuple(v for v, _ in found),
-                          tuple(c for _, c in found))
+                          tuple(c for _, c in found), project.extras)
 
 
 def _master_figures(project: Project, nodes: Sequence[str]) -> ProjectFigures:
@@ -285,7 +290,7 @@ def _returned_unit(master: Master, unit: Unit, accepted: AcceptedReturn, paths: 
         projects.append(figures)
     return UnitSource(accepted.unit_code, unit.name or accepted.unit_name, True, tuple(projects),
                       accepted.digest.indicators, accepted.file_name, accepted.sha256, accepted.id,
-                      counts.get("error", 0), counts.get("warning", 0), tuple(edits))
+                      counts.get("error", 0), counts.get("warning", 0), tuple(edits), accepted.digest.dept_extras)
 
 
 def _as_issued(figures: ProjectFigures, issued: Project) -> tuple[ProjectFigures, list[LockedEdit]]:
@@ -304,7 +309,7 @@ def _as_issued(figures: ProjectFigures, issued: Project) -> tuple[ProjectFigures
             edits.append(edit)
             cells[k] = f"{MASTER_SOURCE}（表内 {edit.cell or UNKNOWN_CELL} 填报 {_amount(returned)}）"
         numbers[k] = wanted
-    return ProjectFigures(issued.code, issued.name, figures.sheet, tuple(numbers), tuple(cells)), edits
+    return ProjectFigures(issued.code, issued.name, figures.sheet, tuple(numbers), tuple(cells), figures.extras), edits
 
 
 def _amount(value: Decimal | None) -> str:
@@ -531,17 +536,50 @@ def _detail_row(u: UnitSource, p: ProjectFigures) -> tuple:
             *chain.from_iterable(zip(p.numbers, _shown_cells(u, p))))
 
 
+def extra_field_names(units: Iterable[UnitSource]) -> list[str]:
+    """The names of the extra fields the units' returns have (a template's ``{{ extra.<名称> }}``), in the
+    order first met: each project sheet's, then the department sheet's."""
+    names: dict[str, None] = {}
+    for u in units:
+        for p in u.projects:
+            names.update((name, None) for name, _, _ in p.extras)
+        names.update((name, None) for name, _, _ in u.dept_extras)
+    return list(names)
+
+
+def _extra_cells(u: UnitSource, p: ProjectFigures, names: Sequence[str]) -> list[str]:
+    """明细's extra-field cells of one project: each value followed by its cell, taken from the project's sheet,
+    else from the unit's department sheet (a unit-wide field such as 绩效联系人), else blank."""
+    own = {name: (value, cell) for name, value, cell in (*u.dept_extras, *p.extras)}
+    return list(chain.from_iterable(own.get(name, ("", "")) for name in names))
+
+
+def _extra_column_name(name: str, taken: Sequence[str]) -> str:
+    """The 明细 column of an extra field: its own name, unless a fixed column already has it."""
+    return name if name not in taken and f"{name}-单元格" not in taken else f"附加填写项-{name}"
+
+
 def detail_table(units: Sequence[UnitSource], nodes: Sequence[str]) -> Table:
-    """明细: one row per project with the file and sheet it came from, and every number followed by its cell."""
+    """明细: one row per project with the file and sheet it came from, and every number followed by its cell;
+    then one column per extra field of the returns (with its cell beside it), blank where a return has none."""
     names = _number_columns(nodes)
     columns = [Column("单位编码"), Column("单位名称"), Column("项目编码"), Column("项目名称"), Column("来源"),
                Column("来源文件"), Column("导入编号", "int"), Column("工作表")]
     for name in names:
         columns += [Column(name, "money"), Column(f"{name}-单元格")]
-    rows = tuple(_detail_row(u, p) for u in units for p in u.projects)
+    extras = extra_field_names(units)
+    taken = [column.name for column in columns]
+    for name in extras:
+        shown = _extra_column_name(name, taken)
+        columns += [Column(shown), Column(f"{shown}-单元格")]
+    if extras:
+        rows = tuple((*_detail_row(u, p), *_extra_cells(u, p, extras)) for u in units for p in u.projects)
+    else:
+        rows = tuple(_detail_row(u, p) for u in units for p in u.projects)
     totals = [TOTAL_LABEL, f"{len(rows)} 个项目", "", "", "", "", None, ""]
     for k in range(len(names)):
         totals += [exact_sum(r[_DETAIL_FIRST_NUMBER + 2 * k] for r in rows), ""]
+    totals += ["", ""] * len(extras)
     return Table(DETAIL, tuple(columns), rows, (tuple(totals),))
 
 

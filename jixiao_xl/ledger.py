@@ -40,7 +40,7 @@ import sqlite3
 import sys
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -53,7 +53,7 @@ from .findings import COLUMNS, SEVERITIES, Finding
 from .model import Indicator
 from .safety import display_name, raw_name
 from .serve.schema import SERVE_TABLES
-from .submission import Submission, submission_from_dict, submission_json
+from .submission import Footer, Submission, submission_from_dict, submission_json
 
 BUSY_TIMEOUT_MS = 30_000
 # A writer that has not got the write lock after this long tells the user it is waiting.
@@ -167,13 +167,15 @@ CREATE TABLE digests (
 
 def _v4_digest_table(db: sqlite3.Connection) -> None:
     """v4: create the digests table and fill it from the v3 digests (slimmed submissions). Imports without
-    a v3 digest are digested from the full submission when read."""
+    a v3 digest are digested from the full submission when read. A v3 digest has no department sheet, so its
+    contact is left out (None): :meth:`Ledger.contacts` reads it from the submission."""
     for statement in split_script(_V4):
         db.execute(statement)
     rows = db.execute("SELECT id, digest_json FROM imports WHERE digest_json IS NOT NULL ORDER BY id")
     while batch := rows.fetchmany(500):
         db.executemany("INSERT INTO digests (import_id, digest_json) VALUES (?, ?)",
-                       [(import_id, _digest_json(digest(submission_from_dict(json.loads(text), False))))
+                       [(import_id, _digest_json(replace(digest(submission_from_dict(json.loads(text), False)),
+                                                         contact=None)))
                         for import_id, text in batch])
 
 
@@ -387,6 +389,7 @@ _SELECT_ROWS = f"SELECT {', '.join(_ROW_COLUMNS)} FROM imports"
 
 
 IndicatorTally = tuple[tuple[str, str, str, int], ...]
+ExtraFields = tuple[tuple[str, str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,7 +398,8 @@ class DigestProject:
 
     ``paths`` names each number (``budget``, ``fiscal``, ``other``, ``plan.<节点>``); ``values`` holds them
     (None when blank) and ``cells`` the cell each was read from: ``B4`` on the project's sheet, ``表名!B4``
-    on another, "" when the form did not have the field.
+    on another, "" when the form did not have the field. ``extras`` holds the sheet's extra fields (a template's
+    ``{{ extra.<名称> }}``) as (名称, value, cell), in the order the template declares them.
     """
 
     code: str
@@ -404,6 +408,7 @@ class DigestProject:
     paths: tuple[str, ...]
     values: tuple[Decimal | None, ...]
     cells: tuple[str, ...]
+    extras: ExtraFields = ()
 
     def number(self, path: str) -> tuple[Decimal | None, str]:
         """The value at ``path`` and its cell; (None, "") when the project has no such number."""
@@ -417,11 +422,15 @@ class DigestProject:
 class Digest:
     """What consolidation needs of one return: the unit's name as returned, every project's numbers and
     their cells, and the indicators counted by (一级, 二级, 指标性质) in the order first seen (indicator rows
-    left entirely blank are not counted). Texts, indicator values and the department sheet are left out."""
+    left entirely blank are not counted). Texts and indicator values are left out; of the department sheet only
+    its extra fields are kept (cells as ``表名!B4``). ``contact`` is the person to call (:attr:`Submission.contact`);
+    ``contact`` None means a digest stored before contacts were digested (see :meth:`Ledger.contacts`)."""
 
     unit_name: str
     projects: tuple[DigestProject, ...]
     indicators: IndicatorTally = ()
+    dept_extras: ExtraFields = ()
+    contact: Footer | None = None
 
 
 @dataclass(frozen=True)
@@ -505,26 +514,48 @@ def _cell_of(rp, path: str) -> str:
     return where.cell if where.sheet == rp.sheet else f"{where.sheet}!{where.cell}"
 
 
+def _extra_fields(sheet, qualify: bool) -> ExtraFields:
+    """A sheet's extra fields as (名称, value, cell); the cell as ``表名!B4`` when ``qualify``."""
+    fields = []
+    for name, value in sheet.extras.items():
+        where = sheet.locations.get(f"extra.{name}")
+        if where is None:
+            cell = ""
+        elif qualify or where.sheet != sheet.sheet:
+            cell = f"{where.sheet}!{where.cell}"
+        else:
+            cell = where.cell
+        fields.append((name, value, cell))
+    return tuple(fields)
+
+
 def _digest_project(rp) -> DigestProject:
     p = rp.project
     numbers = [("budget", p.budget), ("fiscal", p.fiscal), ("other", p.other),
                *((f"plan.{point.node}", point.amount) for point in p.plan)]
     return DigestProject(p.code, p.name, rp.sheet, tuple(path for path, _ in numbers),
-                         tuple(value for _, value in numbers), tuple(_cell_of(rp, path) for path, _ in numbers))
+                         tuple(value for _, value in numbers), tuple(_cell_of(rp, path) for path, _ in numbers),
+                         _extra_fields(rp, qualify=False))
 
 
 def digest(sub: Submission) -> Digest:
     """The consolidation digest of a submission (see :class:`Digest`)."""
     return Digest(sub.unit_name, tuple(_digest_project(rp) for rp in sub.projects),
-                  tally_indicators(i for rp in sub.projects for i in rp.project.indicators))
+                  tally_indicators(i for rp in sub.projects for i in rp.project.indicators),
+                  _extra_fields(sub.dept, qualify=True) if sub.dept is not None else (), sub.contact)
 
 
 def _digest_json(d: Digest) -> str:
     projects = [{"code": p.code, "name": p.name, "sheet": p.sheet, "paths": p.paths,
-                 "values": [None if value is None else str(value) for value in p.values], "cells": p.cells}
+                 "values": [None if value is None else str(value) for value in p.values], "cells": p.cells,
+                 **({"extras": p.extras} if p.extras else {})}
                 for p in d.projects]
-    return json.dumps({"unit_name": d.unit_name, "projects": projects, "indicators": d.indicators},
-                      ensure_ascii=False, separators=(",", ":"))
+    document = {"unit_name": d.unit_name, "projects": projects, "indicators": d.indicators}
+    if d.dept_extras:
+        document["dept_extras"] = d.dept_extras
+    if d.contact is not None:
+        document["contact"] = asdict(d.contact)
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
 def _decimals(texts: list[str | None]) -> tuple[Decimal | None, ...]:
@@ -538,9 +569,12 @@ def _digest_from_json(text: str) -> Digest:
     # Every project repeats the same few paths, cells and sheet names; one copy of each saves memory.
     projects = tuple(
         DigestProject(p["code"], p["name"], sys.intern(p["sheet"]), tuple(map(sys.intern, p["paths"])),
-                      _decimals(p["values"]), tuple(map(sys.intern, p["cells"])))
+                      _decimals(p["values"]), tuple(map(sys.intern, p["cells"])),
+                      tuple(map(tuple, p.get("extras", ()))))
         for p in data["projects"])
-    return Digest(data["unit_name"], projects, tuple(map(tuple, data["indicators"])))
+    contact = data.get("contact")
+    return Digest(data["unit_name"], projects, tuple(map(tuple, data["indicators"])),
+                  tuple(map(tuple, data.get("dept_extras", ()))), None if contact is None else Footer(**contact))
 
 
 class Encoded(NamedTuple):
@@ -1207,6 +1241,40 @@ class Ledger:
                 problems.append(_digest_problem(import_id, file_name, unit_code, exc, recovered=False))
                 continue
             yield AcceptedReturn(import_id, unit_code, file_name, sha256, found)
+
+    def contacts(self, import_ids: Iterable[int]) -> dict[int, Footer]:
+        """The person to call (填表人, 联系电话, 填报日期) of each of these imports (the counted ones, as a rule),
+        by import id, in one query.
+
+        The contact is read out of each digest by SQLite (no digest is decoded here: 20,000 units are one
+        query). An import whose digest predates contacts, or is damaged, has it taken from its stored
+        submission; an import whose submission cannot be read either gets an empty contact (consolidation
+        reports the damage as L-LEDGER-DIGEST).
+        """
+        wanted = sorted(set(import_ids))
+        if not self.has_table("digests"):
+            return {import_id: self._contact_from_submission(import_id) for import_id in wanted}
+        rows = self._db.execute(
+            "SELECT c.value, json_type(d.j, '$.contact'), json_extract(d.j, '$.contact.filler'),"
+            " json_extract(d.j, '$.contact.phone'), json_extract(d.j, '$.contact.date'),"
+            " json_extract(d.j, '$.contact.date_raw')"
+            " FROM json_each(?) AS c LEFT JOIN (SELECT import_id,"
+            " CASE WHEN json_valid(digest_json) THEN digest_json END AS j FROM digests) AS d ON d.import_id = c.value",
+            (json.dumps(wanted),))
+        found = {}
+        for import_id, kind, *texts in rows:
+            if kind == "object":
+                found[import_id] = Footer(*(str(text or "") for text in texts))
+            else:
+                found[import_id] = self._contact_from_submission(import_id)
+        return found
+
+    def _contact_from_submission(self, import_id: int) -> Footer:
+        """The contact of an import read from its whole stored submission (empty when that cannot be read)."""
+        try:
+            return self.submission_of(import_id, indicator_locations=False).contact
+        except _UNDECODABLE:
+            return Footer()
 
     def _stored_digest(self, import_id: int, text: str | None, problems: list[Finding] | None, file_name: str,
                        unit_code: str) -> Digest:

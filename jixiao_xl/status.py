@@ -17,6 +17,7 @@ from .counting import state_counts, unit_state
 from .sheetwriter import display_width
 from .ledger import ImportRow, Ledger, display_time
 from .findings import Finding
+from .submission import Footer
 from .model import Master
 
 
@@ -40,6 +41,16 @@ class UnitStatus:
     in_master: bool = True
     review: str = ""  # 审核 of the counted return: 待审核, 通过 or 退回 (empty without a return)
     review_reason: str = ""
+    # The person to call about the counted return: 填表人, 联系电话 and 填报日期 (ISO when it reads as a date,
+    # else as typed), as the return gives them (Submission.contact); empty when not filled in.
+    contact_name: str = ""
+    contact_phone: str = ""
+    filled_on: str = ""
+
+    @property
+    def contact(self) -> str:
+        """填表人 and 联系电话 in one short text ("" when neither was filled in)."""
+        return " ".join(part for part in (self.contact_name, self.contact_phone) if part)
 
 
 def return_state(errors: int, warnings: int) -> str:
@@ -53,8 +64,9 @@ def _manifest_by_unit(manifest_rows: Iterable[Mapping[str, str]]) -> dict[str, M
 
 
 def _one(code: str, name: str, sent_row: Mapping[str, str] | None, latest: ImportRow | None, returns: int,
-         ledger: Ledger, in_master: bool) -> UnitStatus:
+         ledger: Ledger, in_master: bool, contact: Footer | None) -> UnitStatus:
     counts = ledger.open_counts(latest.id) if latest else {"error": 0, "warning": 0}
+    contact = contact or Footer()
     sent = sent_row is not None and bool(str(sent_row.get("文件", "")).strip())
     return UnitStatus(
         code=code, name=name, sent=sent,
@@ -65,7 +77,8 @@ def _one(code: str, name: str, sent_row: Mapping[str, str] | None, latest: Impor
         received_at=latest.received_at if latest else "",
         import_id=latest.id if latest else None,
         returns=returns, errors=counts["error"], warnings=counts["warning"],
-        state=unit_state(sent, latest is not None, counts["error"], counts["warning"]), in_master=in_master)
+        state=unit_state(sent, latest is not None, counts["error"], counts["warning"]), in_master=in_master,
+        contact_name=contact.filler, contact_phone=contact.phone, filled_on=contact.date or contact.date_raw)
 
 
 def _issued_by_unit(ledger: Ledger) -> dict[str, Mapping[str, str]]:
@@ -82,12 +95,16 @@ def unit_status(master: Master, ledger: Ledger, manifest_rows: Iterable[Mapping[
     sent = {**_manifest_by_unit(manifest_rows), **_issued_by_unit(ledger)}
     latest = ledger.latest_by_unit()
     counts = ledger.return_counts()
-    rows = [_one(u.code, u.name, sent.get(u.code), latest.get(u.code), counts.get(u.code, 0), ledger, True)
-            for u in master.units]
+    contacts = ledger.contacts(row.id for row in latest.values())
+
+    def one(code: str, name: str, in_master: bool) -> UnitStatus:
+        counted = latest.get(code)
+        return _one(code, name, sent.get(code), counted, counts.get(code, 0), ledger, in_master,
+                    contacts.get(counted.id) if counted else None)
+
+    rows = [one(u.code, u.name, True) for u in master.units]
     known = {u.code for u in master.units}
-    for code in sorted(set(latest) - known):
-        rows.append(_one(code, latest[code].unit_name, sent.get(code), latest[code], counts.get(code, 0), ledger,
-                         False))
+    rows += [one(code, latest[code].unit_name, False) for code in sorted(set(latest) - known)]
     return _with_reviews(rows, ledger)
 
 
@@ -104,7 +121,8 @@ def _with_reviews(rows: list[UnitStatus], ledger: Ledger) -> list[UnitStatus]:
 # ---------------------------------------------------------------------------------------------------------
 # Rendering
 
-_HEADERS = ("单位编码", "单位名称", "状态", "下发文件", "报送文件", "报送时间", "导入编号", "报送次数", "错误", "警告")
+_HEADERS = ("单位编码", "单位名称", "状态", "下发文件", "报送文件", "报送时间", "导入编号", "报送次数", "错误", "警告",
+            "填表人及电话")
 
 
 def pad(text: str, width: int, right: bool = False) -> str:
@@ -118,7 +136,7 @@ def _cells(row: UnitStatus) -> tuple[str, ...]:
     return (row.code, name, row.state, row.sent_file or "-", row.return_file or "-",
             display_time(row.received_at) if row.received_at else "-",
             str(row.import_id) if row.import_id is not None else "-",
-            str(row.returns), str(row.errors), str(row.warnings))
+            str(row.returns), str(row.errors), str(row.warnings), row.contact or "-")
 
 
 def summary(rows: Sequence[UnitStatus]) -> dict[str, int]:

@@ -538,5 +538,6 @@ def test_migration_to_version_4_moves_v3_digests_to_their_table(tmp_path, master
         assert ledger.schema_version == SCHEMA_VERSION
         stored = json.loads(ledger._db.execute("SELECT digest_json FROM digests WHERE import_id = 1").fetchone()[0])
         assert set(stored) == {"unit_name", "projects", "indicators"}
-        assert ledger.digest_of(1) == digest(sub)
+        assert ledger.digest_of(1) == dataclasses.replace(digest(sub), contact=None)  # v3 kept no contact
+        assert ledger.contacts([1]) == {1: sub.contact}  # read from the submission instead
         assert ledger.submission_of(1) == sub  # the submission itself is untouched

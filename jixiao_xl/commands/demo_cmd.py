@@ -6,11 +6,13 @@ from pathlib import Path
 
 import click
 
-from ..cli import cli
+from ..cli import cli, examples
 from ..errors import EXIT_FINDINGS, EXIT_OK
 
 
-@cli.command("demo")
+@cli.command("demo", epilog=examples(
+    ("用自带示例建立一个演示工作区并走一遍一年的流程，输出到 output/演示", "jixiao-xl demo"),
+    ("输出到指定的文件夹", "jixiao-xl demo --out 演示")))
 @click.option("--out", "out_dir", default=Path("output/演示"), show_default=True, type=click.Path(path_type=Path),
               help="演示工作区所在的文件夹（重新运行时清空上一次的演示；不是演示建立的文件夹不会被清空）。")
 @click.help_option("-h", "--help", help="显示本帮助并退出。")

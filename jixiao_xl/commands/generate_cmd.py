@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Iterable
 
 import click
 
-from ..cli import cli
+from ..cli import cli, examples
 from ..console import echo_findings, progress, severity_summary
 from ..errors import EXIT_FINDINGS, EXIT_OK
 from ..findings import Finding, has_errors
@@ -20,7 +20,11 @@ if TYPE_CHECKING:
 SHOWN_ISSUED_FINDINGS = 200  # errors in the issued data printed one by one; `master check` lists them all
 
 
-@cli.command("generate")
+@cli.command("generate", epilog=examples(
+    ("在工作区中：先检查主数据，再为全部单位生成表格，放到 下发/", "cd 2026年绩效目标 && jixiao-xl generate"),
+    ("只为单位 435001 重新生成", "cd 2026年绩效目标 && jixiao-xl generate --unit 435001"),
+    ("在工作区外：指定主数据、输出文件夹和报送截止日期",
+     "jixiao-xl generate --master 主数据.xlsx --out 下发 --deadline 2026年3月15日")))
 @click.option("--master", "master_path", default=None, type=click.Path(path_type=Path),
               help="主数据文件（.xlsx、CSV 文件夹或 .json）。默认：工作区的主数据；工作区外为当前文件夹的 主数据.xlsx 或 master.xlsx。")
 @click.option("--template", "template", type=click.Path(dir_okay=False, path_type=Path),
@@ -118,13 +122,19 @@ def _notice_links(master, units: tuple[str, ...]) -> tuple[tuple[str, str], ...]
     return tuple(unit_links(workspace, [code for code in codes if code in {u.code for u in master.units}]).items())
 
 
-@cli.group("template")
+@cli.group("template", epilog=examples(
+    ("检查自定义的项目支出绩效目标表模板", "jixiao-xl template check 项目表模板.xlsx"),
+    ("检查自定义的部门整体支出绩效目标表模板", "jixiao-xl template check 部门整体表模板.xlsx")))
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
 def template_group() -> None:
     """模板：检查自定义的表格模板。"""
 
 
-@template_group.command("check")
+@template_group.command("check", epilog=examples(
+    ("在工作区中：检查工作区里的项目表模板，通过后把文件名填入 jixiao.toml 的 project_template",
+     "cd 2026年绩效目标 && jixiao-xl template check 项目表模板.xlsx"),
+    ("检查部门整体支出绩效目标表模板（通过后在 jixiao.toml 的 dept_template 中填写）",
+     "jixiao-xl template check 部门整体表模板.xlsx")))
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
 def template_check(path: Path) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import cli
+from ..cli import cli, examples
 from ..console import echo_findings, progress
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
 from ..findings import has_errors
@@ -36,7 +36,11 @@ def _existing_ledger(ledger_path: Path | None) -> Path:
 DEFAULT_MANIFEST = Path("output/下发/manifest.csv")
 
 
-@cli.command("import")
+@cli.command("import", epilog=examples(
+    ("在工作区中：导入 收件/ 中的全部报回，报告和退回修改表写到 核对/", "cd 2026年绩效目标 && jixiao-xl import"),
+    ("只导入收到的一个文件", "cd 2026年绩效目标 && jixiao-xl import 收件/435001-巨鹿县行政审批局本级.xlsx"),
+    ("在工作区外：指定报回文件夹、主数据、报告文件夹和台账",
+     "jixiao-xl import 报回 --master 主数据.xlsx --out 核对 --ledger ledger.sqlite")))
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @MASTER_OPTION
 @click.option("--out", "out_dir", default=None, type=click.Path(path_type=Path),
@@ -101,7 +105,11 @@ def import_command(paths, master_path, out_dir, ledger_path, jobs, template, dep
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
-@cli.command("status")
+@cli.command("status", epilog=examples(
+    ("在工作区中：各单位的报送情况和填表人", "cd 2026年绩效目标 && jixiao-xl status"),
+    ("以 JSON 输出，供脚本使用", "cd 2026年绩效目标 && jixiao-xl status --json"),
+    ("在工作区外：指定主数据、台账和下发清单",
+     "jixiao-xl status --master 主数据.xlsx --ledger ledger.sqlite --manifest 下发/manifest.csv")))
 @MASTER_OPTION
 @LEDGER_OPTION
 @click.option("--manifest", "manifest_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
@@ -135,7 +143,11 @@ def status_command(master_path, ledger_path, manifest_path, as_json) -> int:
     return EXIT_FINDINGS if has_errors(problems) else EXIT_OK
 
 
-@cli.command("consolidate")
+@cli.command("consolidate", epilog=examples(
+    ("在工作区中：汇总到 汇总/汇总表.xlsx", "cd 2026年绩效目标 && jixiao-xl consolidate"),
+    ("只汇总已报送的单位，输出为 CSV 文件夹", "cd 2026年绩效目标 && jixiao-xl consolidate --only-returned --format csv"),
+    ("在工作区外：指定主数据、台账和汇总表文件",
+     "jixiao-xl consolidate --master 主数据.xlsx --ledger output/ledger.sqlite --out 汇总表.xlsx")))
 @MASTER_OPTION
 @LEDGER_OPTION
 @click.option("--out", "out_path", default=None, type=click.Path(path_type=Path),

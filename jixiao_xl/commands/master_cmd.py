@@ -6,19 +6,24 @@ from pathlib import Path
 
 import click
 
-from ..cli import cli
+from ..cli import cli, examples
 from ..console import echo_findings, severity_summary
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
 from ..findings import has_errors
 
 
-@cli.group()
+@cli.group(epilog=examples(
+    ("在工作区中：检查工作区的 主数据.xlsx", "cd 2026年绩效目标 && jixiao-xl master check"),
+    ("在工作区外：写出空白主数据表", "jixiao-xl master init 主数据.xlsx")))
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
 def master() -> None:
     """主数据：建立空白主数据表，或检查已填好的主数据（在工作区内默认为工作区的 主数据.xlsx）。"""
 
 
-@master.command("init")
+@master.command("init", epilog=examples(
+    ("写出空白主数据表（工作区的 主数据.xlsx 已由 jixiao-xl init 写出，不需要本命令）", "jixiao-xl master init 主数据.xlsx"),
+    ("写出自带的示例数据，作为填写的参照", "jixiao-xl master init 示例主数据.xlsx --sample"),
+    ("覆盖已有的文件", "jixiao-xl master init 主数据.xlsx --force")))
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--sample", is_flag=True, help="写入自带的示例数据（巨鹿县行政审批局本级，六个项目），而不是空表。")
 @click.option("--force", is_flag=True, help="文件已存在时覆盖它（默认拒绝覆盖，以免误删数据）。")
@@ -40,7 +45,10 @@ def master_init(path: Path, sample: bool, force: bool) -> int:
     return EXIT_OK
 
 
-@master.command("check")
+@master.command("check", epilog=examples(
+    ("在工作区中：检查工作区的主数据，并对预填的绩效指标运行填报规则", "cd 2026年绩效目标 && jixiao-xl master check"),
+    ("只检查主数据结构，不运行填报规则", "cd 2026年绩效目标 && jixiao-xl master check --no-rules"),
+    ("在工作区外：检查指定的主数据文件", "jixiao-xl master check 主数据.xlsx")))
 @click.argument("path", required=False, default=None, type=click.Path(path_type=Path))
 @click.option("--no-rules", is_flag=True, help="只检查主数据结构，不对预填的绩效指标运行填报规则。")
 @click.help_option("-h", "--help", help="显示本帮助并退出。")

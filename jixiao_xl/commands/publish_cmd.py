@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import cli
+from ..cli import cli, examples
 from ..console import echo_findings
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
 from .import_cmd import DEFAULT_LEDGER, MASTER_OPTION
@@ -25,7 +25,13 @@ def parse_formats(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(wanted))
 
 
-@cli.command("publish")
+@cli.command("publish", epilog=examples(
+    ("在工作区中：按主数据和台账写出全部单位的公开文本，放到 公开/",
+     "cd 2026年绩效目标 && jixiao-xl publish --master 主数据.xlsx --ledger ledger.sqlite --out 公开"),
+    ("在工作区外：只公开单位 435001，只要 PDF，写到 output/公开",
+     "jixiao-xl publish --master 主数据.xlsx --ledger ledger.sqlite --unit 435001 --format pdf"),
+    ("只按主数据公开，使用自己的 Word 模板（在自带的 预算公开.docx 基础上修改）",
+     "jixiao-xl publish --master 主数据.xlsx --docx-template 我的公开模板.docx --format docx")))
 @click.option("--unit", "units", multiple=True, metavar="单位编码", help="只公开这个单位（可重复；默认全部单位）。")
 @MASTER_OPTION
 @click.option("--ledger", "ledger_path", default=None, type=click.Path(dir_okay=False, path_type=Path),

@@ -8,13 +8,16 @@ from pathlib import Path
 
 import click
 
-from ..cli import cli
+from ..cli import cli, examples
 from ..console import progress
 from ..errors import EXIT_OK, InputError
 from ..safety import display_name, write_atomic
 
 
-@cli.command("read")
+@cli.command("read", epilog=examples(
+    ("在工作区中：读取 收件/ 中的全部文件，每个文件打印一段摘要", "cd 2026年绩效目标 && jixiao-xl read"),
+    ("把一个文件的完整读取结果保存为 JSON", "cd 2026年绩效目标 && jixiao-xl read 收件/435001-巨鹿县行政审批局本级.xlsx --json 读取结果.json"),
+    ("在工作区外：读取一个文件夹，完整结果打印到屏幕，金额换算为元", "jixiao-xl read 报回 --json - --money-unit 元")))
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
               help="把完整结果（每个值的原文、规范化结果、单元格、定位方式）写入这个 JSON 文件；“-”表示打印到屏幕。")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import cli
+from ..cli import cli, examples
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
 from ..parallel import default_jobs
 from .import_cmd import DEFAULT_MANIFEST, LEDGER_OPTION, MASTER_OPTION
@@ -50,7 +50,11 @@ def _echo_one(result) -> bool:
     return result.has_errors
 
 
-@cli.command("report")
+@cli.command("report", epilog=examples(
+    ("在工作区中：按台账生成当前状态的核对报告、退回修改表和催报名单，放到 核对/ 下的新文件夹", "cd 2026年绩效目标 && jixiao-xl report"),
+    ("重新生成第 3 次导入的核对报告", "cd 2026年绩效目标 && jixiao-xl report --run 3"),
+    ("在工作区外：指定主数据、台账和报告文件夹",
+     "jixiao-xl report --master 主数据.xlsx --ledger output/ledger.sqlite --out 核对/当前状态")))
 @click.option("--run", "run_id", type=click.IntRange(min=1), default=None,
               help="重新生成第 N 次导入的核对报告（默认：按台账中各单位当前计入的报送生成报告）。")
 @click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False, path_type=Path),

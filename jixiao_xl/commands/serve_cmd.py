@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from ..cli import cli
+from ..cli import cli, examples
 from ..errors import EXIT_OK, InputError
 from ..workspace import Workspace
 
@@ -28,7 +28,10 @@ def _master_units(workspace: Workspace) -> list[str]:
     return [unit.code for unit in load_master(workspace.master).units]
 
 
-@cli.command("serve")
+@cli.command("serve", epilog=examples(
+    ("在工作区中：启动填报网站（只在本机可访问，放在 HTTPS 反向代理之后）", "cd 2026年绩效目标 && jixiao-xl serve"),
+    ("直接对局域网开放，端口 8080", "cd 2026年绩效目标 && jixiao-xl serve --host 0.0.0.0 --port 8080"),
+    ("不进入工作区：用 --workspace 指定", "jixiao-xl --workspace 2026年绩效目标 serve --max-upload-mb 50")))
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="监听地址。默认只在本机可访问；放在反向代理之后时保持默认，直接对局域网开放时填 0.0.0.0。")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="监听端口。")
@@ -57,7 +60,10 @@ def serve_command(host: str, port: int, max_upload_mb: int) -> int:
     return EXIT_OK
 
 
-@cli.command("links")
+@cli.command("links", epilog=examples(
+    ("在工作区中：列出各单位的填报链接", "cd 2026年绩效目标 && jixiao-xl links"),
+    ("某单位的链接泄露：换发新链接，旧链接立即失效", "cd 2026年绩效目标 && jixiao-xl links --rotate 435001"),
+    ("以 JSON 输出，供群发通知的脚本使用", "jixiao-xl --workspace 2026年绩效目标 links --json")))
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出：一个对象，单位编码 → 完整链接。")
 @click.option("--rotate", "rotate", multiple=True, metavar="UNIT", help="为该单位换发新链接，旧链接立即失效；可重复。")
 @click.option("--revoke", "revoke", multiple=True, metavar="UNIT", help="停用该单位的链接（之后运行 links 会换发新链接）；可重复。")
@@ -92,13 +98,17 @@ def links_command(as_json: bool, rotate: tuple[str, ...], revoke: tuple[str, ...
     return EXIT_OK
 
 
-@cli.group("token")
+@cli.group("token", epilog=examples(
+    ("在工作区中：生成一个 API 令牌（只显示这一次）", "cd 2026年绩效目标 && jixiao-xl token create"),
+    ("不进入工作区，令牌保存到文件", "jixiao-xl --workspace 2026年绩效目标 token create > api令牌.txt")))
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
 def token_group() -> None:
     """API 令牌：供脚本读取 /api/status。"""
 
 
-@token_group.command("create")
+@token_group.command("create", epilog=examples(
+    ("在工作区中：生成一个 API 令牌（只显示这一次）", "cd 2026年绩效目标 && jixiao-xl token create"),
+    ("保存到文件，供脚本读取", "jixiao-xl --workspace 2026年绩效目标 token create > api令牌.txt")))
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
 def token_create() -> int:
     """生成一个新的 API 令牌，只在标准输出打印令牌本身（只显示这一次，台账中只保存其摘要）。
@@ -114,13 +124,17 @@ def token_create() -> int:
     return EXIT_OK
 
 
-@cli.group("user")
+@cli.group("user", epilog=examples(
+    ("在工作区中：建立账号 张三，在提示符下输入两次密码", "cd 2026年绩效目标 && jixiao-xl user add 张三"),
+    ("不进入工作区，从文件读入密码（文件第一行是密码）", "jixiao-xl --workspace 2026年绩效目标 user add 张三 < 密码.txt")))
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
 def user_group() -> None:
     """主管部门工作人员的网站账号。"""
 
 
-@user_group.command("add")
+@user_group.command("add", epilog=examples(
+    ("在工作区中：建立账号 张三（已有则重设密码），在提示符下输入两次密码", "cd 2026年绩效目标 && jixiao-xl user add 张三"),
+    ("脚本中：从文件读入密码（文件第一行是密码）", "jixiao-xl --workspace 2026年绩效目标 user add 张三 < 密码.txt")))
 @click.argument("name")
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
 def user_add(name: str) -> int:
@@ -143,7 +157,10 @@ def user_add(name: str) -> int:
     return EXIT_OK
 
 
-@cli.command("review")
+@cli.command("review", epilog=examples(
+    ("在工作区中：审核通过单位 435001 当前有效的报送", "cd 2026年绩效目标 && jixiao-xl review 435001 --pass"),
+    ("退回并写明原因（单位在填报页面可见）", "cd 2026年绩效目标 && jixiao-xl review 435001 --return \"支出计划未填写，请补充后重新上传\""),
+    ("注明审核人", "jixiao-xl --workspace 2026年绩效目标 review 435001 --pass --by 李四")))
 @click.argument("unit")
 @click.option("--pass", "passed", is_flag=True, help="审核通过该单位的有效报送。")
 @click.option("--return", "returned", default=None, metavar="REASON", help="退回该单位的有效报送，并写明原因（单位在填报页面可见）。")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import cli
+from ..cli import cli, examples
 from ..errors import EXIT_OK
 from ..workspace import Workspace, default_master, find_workspace
 
@@ -36,7 +36,10 @@ def pick(explicit, from_workspace, outside):
     return from_workspace(workspace) if workspace is not None else outside
 
 
-@cli.command("init")
+@cli.command("init", epilog=examples(
+    ("用自带示例数据建立工作区（巨鹿县行政审批局本级），先走一遍流程", "jixiao-xl init 2026年绩效目标 --sample"),
+    ("建立 2026 年度的空白工作区，之后填写其中的 主数据.xlsx", "jixiao-xl init 2026年绩效目标 --year 2026"),
+    ("补建已有工作区中缺少的文件夹（已有的配置和主数据不会被覆盖）", "jixiao-xl init 2026年绩效目标 --force")))
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--sample", is_flag=True, help="写入自带的示例主数据（巨鹿县行政审批局本级，六个项目），而不是空白主数据。")
 @click.option("--year", type=click.IntRange(2000, 2100), default=None, help="预算年度（默认：示例数据的年度，或明年）。")
