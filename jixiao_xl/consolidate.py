@@ -48,14 +48,14 @@ from .model import Master, Project, Unit
 from .reconcile import RULES as RECONCILE_RULES, pair_projects, same_money
 from .safety import (FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, neutralise_formula, safe_file_stem, sheet_name,
                      write_atomic)
-from .status import display_width, return_state
+from .counting import unit_state
+from .status import display_width
 from .tablesheet import TableSheet, TableWorkbook
 from .sheetwriter import print_as_list
 
 MASTER_ORIGIN = "主数据（未报送）"
 MASTER_SOURCE = "主数据"
 RETURN_ORIGIN = "报送"
-NOT_RETURNED = "未报送"
 TOTAL_LABEL = "合计"
 FORMATS = ("xlsx", "csv", "json")
 # Fixed document creation time: the workbook's bytes depend on its inputs only.
@@ -197,11 +197,12 @@ class UnitSource:
     warnings: int = 0
     edits: tuple["LockedEdit", ...] = ()
     dept_extras: ExtraFields = ()  # the department sheet's extra fields (cells as 表名!B4)
+    sent: bool = True  # the ledger recorded a workbook issued to the unit
 
     @property
     def state(self) -> str:
-        """报送状态 as shown on 总表."""
-        return return_state(self.errors, self.warnings) if self.returned else NOT_RETURNED
+        """报送状态 as shown on 总表: the unit's state as ``status`` names it (:func:`.counting.unit_state`)."""
+        return unit_state(self.sent, self.returned, self.errors, self.warnings)
 
     @property
     def origin(self) -> str:
@@ -317,11 +318,11 @@ def _amount(value: Decimal | None) -> str:
     return "（空）" if value is None else format(value, "f")
 
 
-def _master_unit(master: Master, code: str, name: str) -> UnitSource:
+def _master_unit(master: Master, code: str, name: str, sent: bool) -> UnitSource:
     projects = master.projects_of(code)
     nodes = master.settings.plan_nodes
     return UnitSource(code, name, False, tuple(_master_figures(p, nodes) for p in projects),
-                      tally_indicators(i for p in projects for i in p.indicators))
+                      tally_indicators(i for p in projects for i in p.indicators), sent=sent)
 
 
 def gather(master: Master, ledger: Ledger, problems: list[Finding] | None = None
@@ -333,8 +334,9 @@ def gather(master: Master, ledger: Ledger, problems: list[Finding] | None = None
     paths = number_paths(master.settings.plan_nodes)
     latest = {accepted.unit_code: accepted for accepted in ledger.accepted_returns(problems)}
     counts = ledger.accepted_open_counts()
+    issued = ledger.issued_latest()
     units = [_returned_unit(master, u, latest[u.code], paths, counts.get(latest[u.code].id, {})) if u.code in latest
-             else _master_unit(master, u.code, u.name) for u in master.units]
+             else _master_unit(master, u.code, u.name, u.code in issued) for u in master.units]
     return units, [latest[code] for code in sorted(latest) if master.unit(code) is None]
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from python_calamine import CalamineWorkbook
 
+from jixiao_xl.status import unit_status
 from jixiao_xl.consolidate import (
     MASTER_ORIGIN,
     PLAN_CHART,
@@ -101,7 +102,9 @@ def test_unreturned_sample_uses_master_values(sample, ledger):
     c = consolidate(sample, ledger)
     assert c.grand_total == D("60.00")
     (row,) = c.table("总表").records()
-    assert row["来源"] == MASTER_ORIGIN and row["报送状态"] == "未报送"
+    # The state status gives the unit: nothing issued through this ledger, nothing returned.
+    assert row["来源"] == MASTER_ORIGIN and row["报送状态"] == "未下发"
+    assert [r.state for r in unit_status(sample, ledger, [])] == ["未下发"]
     detail = c.table("明细").records()
     assert {r["来源文件"] for r in detail} == {"主数据"} and {r["工作表"] for r in detail} == {"主数据"}
     assert {r["预算数-单元格"] for r in detail} == {"—"} and detail[0]["导入编号"] is None
