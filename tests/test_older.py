@@ -9,12 +9,13 @@ bureau and counts for nothing, until the bureau passes it (``review UNIT --pass 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
 import sqlite3
 import zipfile
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import openpyxl
@@ -87,13 +88,11 @@ def imported(root: Path, path: Path) -> int:
     result = invoke(root, "import", path, "--jobs", 1)
     assert result.exit_code == 1, result.output
     with Ledger.open(root / "ledger.sqlite") as ledger:
-        return ledger.by_sha256(_sha256(path)).id
+        return ledger.by_sha256(hashlib.sha256(path.read_bytes()).hexdigest()).id
 
 
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def counted(root: Path) -> dict:
@@ -164,7 +163,7 @@ def test_a_save_time_that_cannot_be_believed_leaves_import_order_to_decide(works
 
 def test_a_save_time_far_in_the_future_is_not_believed(workspace):
     base = issued_at(workspace)
-    future_id = imported(workspace, returned(workspace, "future", "第一稿", datetime.utcnow() + timedelta(days=30)))
+    future_id = imported(workspace, returned(workspace, "future", "第一稿", utc_now() + timedelta(days=30)))
     later_id = imported(workspace, returned(workspace, "later", "第二稿", base + timedelta(hours=1)))
     assert saved_at_of(workspace, future_id) == ""
     assert counted(workspace)["import_id"] == later_id
@@ -217,7 +216,7 @@ def test_a_return_saved_in_libreoffice_has_its_save_time(workspace, libreoffice,
     assert all(result["ok"] for result in libreoffice.run([*actions, {"op": "close"}]))
     import_id = imported(workspace, saved)
     moment = datetime.fromisoformat(saved_at_of(workspace, import_id)).replace(tzinfo=None)
-    assert issued_at(workspace) < moment <= datetime.utcnow() + timedelta(minutes=1)
+    assert issued_at(workspace) < moment <= utc_now() + timedelta(minutes=1)
 
 
 @pytest.mark.libreoffice
