@@ -16,8 +16,9 @@ trigger refuses it); a newer return of a unit points the older one at itself thr
 Which import counts for a unit is decided by :mod:`.counting` alone: every "accepted" query
 (:meth:`Ledger.latest_by_unit`, :meth:`Ledger.accepted_returns` …) goes through :meth:`Ledger.counted_ids`.
 ``superseded_by`` records what each import replaced when it came in; an issued workbook returned unfilled
-(``receipts.blank``) replaces nothing and never counts. ``receipts`` also links every import to its copy
-under 原件/, and ``runs``/``run_files`` record each import run and whether its reports were completed.
+(``receipts.blank``) replaces nothing and never counts, nor does a return saved before the counted one
+(``receipts.saved_at``, the file's own save time when credible; it gets an L-OLDER finding for the bureau).
+``receipts`` also links every import to its copy under 原件/, and ``runs``/``run_files`` record each import run and whether its reports were completed.
 
 The schema is versioned with ``PRAGMA user_version``; :data:`MIGRATIONS` are applied forward, one
 transaction each, when a ledger is opened. Writers take the write lock up front (``BEGIN IMMEDIATE``) and
@@ -47,7 +48,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from . import catalogue
-from .counting import Candidate, counted_by_unit
+from .counting import Candidate, counted_by_unit, counted_return, credible_saved_at, displaces, is_older_copy
 from .errors import InputError, JixiaoError, sqlite_fault
 from .findings import COLUMNS, SEVERITIES, Finding
 from .model import Indicator
@@ -68,6 +69,10 @@ RULE_DUPLICATE = catalogue.define(
 RULE_SUPERSEDED = catalogue.define(
     "L-SUPERSEDED", "info", "该单位的新报送替代了旧版本",
     "无需处理；旧版本仍保留在台账中，汇总只使用最新一次报送", _SOURCE)
+RULE_OLDER = catalogue.define(
+    "L-OLDER", "info", "该文件保存时间早于单位已计入的报送，未替代它",
+    "多为重发的旧邮件或另存的旧稿，无需处理；如核实后确应以该文件为准，用 jixiao-xl review 单位编码 --pass --import 导入编号 审核通过",
+    "本工具约定", audience="bureau")
 
 
 _CHECK_SOURCE = "本工具约定"
@@ -641,6 +646,15 @@ def display_time(iso: str) -> str:
     return iso[:16].replace("T", " ")
 
 
+def local_time(iso: str) -> str:
+    """An ISO timestamp with its zone as people here read it, in this computer's time, to the second:
+    ``2024-05-01 18:30:05`` (the text itself when it is not a timestamp)."""
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return iso
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Opening read-only, and who has a ledger open
 
@@ -986,6 +1000,13 @@ class Ledger:
         An import that is already complete is left alone and reported as a duplicate. ``encoded`` is
         :func:`encode` of ``sub`` when a worker process has already done it. ``blank`` marks an issued
         workbook returned unfilled: not a submission, so it supersedes nothing (see :mod:`.counting`).
+
+        The file's own save time is kept in ``receipts.saved_at`` when it is credible
+        (:func:`.counting.credible_saved_at`, judged here once, against the workbook issued to the unit and
+        the clock at receipt, so that a later generate or the passing days never change what counts). A
+        return that does not displace the unit's counted one (an older copy, or the counted one was passed)
+        supersedes nothing and is itself marked superseded by it; when it is an older copy, an L-OLDER
+        finding for the bureau is recorded with it.
         """
         if status not in ("parsed", "failed"):
             raise ValueError(f"completion status must be parsed or failed, not {status!r}")
@@ -1001,12 +1022,18 @@ class Ledger:
                 " submission_json = ?, completed_at = ? WHERE id = ?",
                 (sub.unit_code, sub.unit_name, sub.template_version, status, payload, now_iso(), import_id))
             db.execute("INSERT INTO digests (import_id, digest_json) VALUES (?, ?)", (import_id, summary))
-            self._insert_findings(import_id, findings)
             if blank:
                 self._mark_blank(import_id)
             counts = status == "parsed" and sub.unit_code and not blank
-            superseded = self._supersede(import_id, sub.unit_code) if counts else []
-        notes = tuple(self._superseded_note(old, sub) for old in superseded)
+            newcomer = Candidate(import_id, sub.unit_code, status, blank, self._saved_at(sub) if counts else "")
+            kept = self._kept_over(newcomer) if counts else None
+            older = (self._older_note(newcomer, kept, sub),) if kept and is_older_copy(newcomer, kept) else ()
+            self._insert_findings(import_id, [*findings, *older])
+            self._record_saved_at(import_id, newcomer.saved_at)
+            if kept is not None:
+                db.execute("UPDATE imports SET superseded_by = ? WHERE id = ?", (kept.import_id, import_id))
+            superseded = self._supersede(import_id, sub.unit_code) if counts and kept is None else []
+        notes = older + tuple(self._superseded_note(old, sub) for old in superseded)
         return RecordResult(import_id, duplicate=False, superseded=[old.id for old in superseded], notes=notes)
 
     def record(self, sub: Submission, original_path: str | Path, size: int, findings: Iterable[Finding],
@@ -1042,6 +1069,41 @@ class Ledger:
         self._db.executemany("UPDATE imports SET superseded_by = ? WHERE id = ?",
                              [(import_id, old.id) for old in older])
         return older
+
+    def _saved_at(self, sub: Submission) -> str:
+        """The return's own save time when credible against the workbook last issued to its unit, else ""."""
+        values = self._db.execute("SELECT generated_at FROM issued WHERE unit_code = ? ORDER BY id DESC LIMIT 1",
+                                  (sub.unit_code,)).fetchone()
+        try:
+            issued_at = datetime.fromisoformat(values[0]) if values else None
+        except ValueError:  # a hand-edited row: judged as if nothing had been issued
+            issued_at = None
+        return credible_saved_at(sub.saved_at, issued_at, datetime.now().astimezone())
+
+    def _kept_over(self, newcomer: Candidate) -> Candidate | None:
+        """The unit's counted return among the imports before ``newcomer`` when ``newcomer`` does not displace
+        it (:func:`.counting.displaces`); None when ``newcomer`` takes its place."""
+        decisions = self.review_decisions()
+        earlier = [c for c in self.candidates(newcomer.unit_code) if c.import_id < newcomer.import_id]
+        counted = counted_return(earlier, decisions)
+        if counted is None or displaces(newcomer, counted, decisions):
+            return None
+        return counted
+
+    def _record_saved_at(self, import_id: int, saved_at: str) -> None:
+        if saved_at:
+            self._db.execute("INSERT INTO receipts (import_id, saved_at) VALUES (?, ?)"
+                             " ON CONFLICT (import_id) DO UPDATE SET saved_at = excluded.saved_at", (import_id, saved_at))
+
+    def _older_note(self, newcomer: Candidate, kept: Candidate, sub: Submission) -> Finding:
+        counted = self._get(kept.import_id)
+        name = counted.file_name if counted is not None else ""
+        message = (f"本文件保存于 {local_time(newcomer.saved_at)}，早于该单位已计入的报送（第 {kept.import_id} 号导入，{name}，"
+                   f"保存于 {local_time(kept.saved_at)}），多为重发的旧邮件或另存的旧稿，因此未替代已计入的报送，"
+                   "状态、核对报告和汇总仍以后者为准。如核实后确应以本文件为准，请运行 "
+                   f"jixiao-xl review {sub.unit_code} --pass --import {newcomer.import_id} 审核通过，本文件即计入。")
+        return Finding(RULE_OLDER.code, RULE_OLDER.severity, message, file=sub.file, sha256=sub.sha256,
+                       unit_code=sub.unit_code, field="saved_at", value=newcomer.saved_at, expected=kept.saved_at)
 
     def _duplicate_note(self, row: ImportRow | None) -> Finding:
         when = f"（第 {row.id} 号导入，{row.file_name}，{display_time(row.received_at)}）" if row else ""
@@ -1135,15 +1197,20 @@ class Ledger:
         values = self._db.execute(f"{_SELECT_ROWS} WHERE sha256 = ?", (sha256,)).fetchone()
         return _row(values) if values else None
 
-    def candidates(self) -> list[Candidate]:
-        """What :mod:`.counting` needs of every import that names a unit, in import order (a ledger opened
-        read-only before an import upgraded it has no receipts: none of its imports is a blank)."""
+    def candidates(self, unit_code: str | None = None) -> list[Candidate]:
+        """What :mod:`.counting` needs of every import that names a unit (only ``unit_code``'s when given), in
+        import order (a ledger opened read-only before an import upgraded it has no receipts: none of its
+        imports is a blank, none has a known save time)."""
+        unit = " AND i.unit_code = ?" if unit_code is not None else ""
+        parameters = (unit_code,) if unit_code is not None else ()
         if not self.has_table("receipts"):
-            rows = self._db.execute("SELECT id, unit_code, status, 0, '' FROM imports WHERE unit_code != '' ORDER BY id")
+            rows = self._db.execute(f"SELECT id, unit_code, status, 0, '' FROM imports AS i WHERE unit_code != ''{unit}"
+                                    " ORDER BY id", parameters)
             return [Candidate(*values) for values in rows]
         rows = self._db.execute(
             "SELECT i.id, i.unit_code, i.status, COALESCE(r.blank, 0), COALESCE(r.saved_at, '')"
-            " FROM imports AS i LEFT JOIN receipts AS r ON r.import_id = i.id WHERE i.unit_code != '' ORDER BY i.id")
+            f" FROM imports AS i LEFT JOIN receipts AS r ON r.import_id = i.id WHERE i.unit_code != ''{unit}"
+            " ORDER BY i.id", parameters)
         return [Candidate(import_id, code, status, bool(blank), saved_at)
                 for import_id, code, status, blank, saved_at in rows]
 

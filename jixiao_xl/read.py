@@ -211,7 +211,7 @@ def read_workbook(data: WorkbookData, file: str, sha256: str, money_unit: str, p
         file=file, sha256=sha256, kind=data.kind, unit_code=unit_code, unit_name=unit_name,
         template_id=template_id, template_version=template_version,
         master_fingerprint=meta.values.get("master_fingerprint") or data.properties.get("jixiao_master", ""),
-        producer=data.producer, projects=tuple(projects), dept=dept, findings=tuple(findings),
+        producer=data.producer, saved_at=data.saved_at, projects=tuple(projects), dept=dept, findings=tuple(findings),
     )
 
 
@@ -980,7 +980,7 @@ def submission_report(sub: Submission) -> dict:
     return {
         "file": sub.file, "sha256": sub.sha256, "kind": sub.kind, "unit_code": sub.unit_code, "unit_name": sub.unit_name,
         "template_id": sub.template_id, "template_version": sub.template_version,
-        "master_fingerprint": sub.master_fingerprint, "producer": sub.producer,
+        "master_fingerprint": sub.master_fingerprint, "producer": sub.producer, "saved_at": sub.saved_at,
         "projects": projects, "department": dept, "findings": [f.as_row() for f in sub.findings],
         "contact": asdict(sub.contact),
         "other_content": [asdict(item) for item in sub.other_content],

@@ -125,6 +125,9 @@ class Submission:
     template_version: str = ""
     master_fingerprint: str = ""
     producer: str = ""
+    # When the file itself says it was last saved (ISO 8601 UTC, "" when it does not say); the ledger decides
+    # whether to believe it (see counting.credible_saved_at).
+    saved_at: str = ""
     projects: tuple[ReturnedProject, ...] = ()
     dept: ReturnedDept | None = None
     findings: tuple[Finding, ...] = ()
@@ -257,7 +260,8 @@ def submission_from_dict(data: dict, indicator_locations: bool = True) -> Submis
     scalars = {k: data[k] for k in ("file", "sha256", "kind", "unit_code", "unit_name", "template_id",
                                     "template_version", "master_fingerprint", "producer")}
     other = tuple(OtherContent(**item) for item in data.get("other_content") or ())
-    return Submission(**scalars, projects=projects, dept=dept, findings=findings, other_content=other)
+    return Submission(**scalars, saved_at=data.get("saved_at", ""), projects=projects, dept=dept, findings=findings,
+                      other_content=other)
 
 
 def locate(finding_fields: Mapping[str, Any], where: Location | None) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Raw access to a returned workbook, whatever wrote it: values, merges, names, properties, formulas.
 
 python-calamine gives the cell values of xlsx, xls and ods; a small defusedxml parse of the package
-parts gives what calamine does not (defined names, custom properties, the producing application,
-which cells hold formulas, sheet protection). Nothing here knows about 绩效目标表; :mod:`read` does.
+parts gives what calamine does not (defined names, custom properties, the producing application, when
+the file itself was last saved, which cells hold formulas, sheet protection). Nothing here knows about
+绩效目标表; :mod:`read` does.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 from xml.etree import ElementTree
@@ -35,6 +37,8 @@ _NS = {
     "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
     "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
     "meta": "urn:oasis:names:tc:opendocument:xmlns:meta:1.0",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "dcterms": "http://purl.org/dc/terms/",
 }
 
 
@@ -224,6 +228,8 @@ class WorkbookData:
     # Worksheet parts of hidden sheets, scanned for formulas and protection only when asked about.
     _unscanned: dict[str, str] = field(default_factory=dict)
     _package: Path | None = None
+    # When the file itself says it was last saved (ISO 8601, UTC); "" when it does not say (xls) or not readably.
+    saved_at: str = ""
 
     def formulas(self, name: str) -> set[tuple[int, int]]:
         """Zero-based cells of a sheet that hold a formula."""
@@ -326,6 +332,7 @@ def _xlsx_extras(path: Path, data: WorkbookData) -> None:
             sheet_files[name] = target
         data.properties = _xlsx_custom(archive, members)
         data.producer = _xlsx_app(archive, members)
+        data.saved_at = _xlsx_saved_at(archive, members)
         data._package = path
         for name, target in sheet_files.items():
             if target not in members:
@@ -449,6 +456,46 @@ def _xlsx_app(archive: zipfile.ZipFile, members: set[str]) -> str:
     return (node.text or "").strip() if node is not None else ""
 
 
+def _xlsx_saved_at(archive: zipfile.ZipFile, members: set[str]) -> str:
+    """When the package was last saved: ``dcterms:modified`` of docProps/core.xml, as :func:`document_time`."""
+    if "docProps/core.xml" not in members:
+        return ""
+    node = parse_xml(archive.read("docProps/core.xml")).find("dcterms:modified", _NS)
+    return document_time(node.text or "") if node is not None else ""
+
+
+_DOCUMENT_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?"
+                            r"(Z|[+-]\d{2}:?\d{2})?")
+
+
+def document_time(text: str) -> str:
+    """A document's date-time (W3CDTF / ISO 8601, as core.xml and meta.xml hold it) as ISO 8601 UTC text to the
+    second (``2026-03-01T08:30:00+00:00``); "" when it is not a date-time.
+
+    A time without a zone (LibreOffice writes ODF dates so) is taken as this computer's local time: the
+    file was most likely saved where the bureau works.
+    """
+    found = _DOCUMENT_TIME.fullmatch(text.strip())
+    if found is None:
+        return ""
+    year, month, day, hour, minute, second, zone = found.groups()
+    try:
+        moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
+        moment = moment.astimezone() if zone is None else moment.replace(tzinfo=_zone(zone))
+        return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+    except (ValueError, OverflowError, OSError):  # 2026-02-30, 25:00, +99:00, year 1 in a zone east of UTC …
+        return ""
+
+
+def _zone(text: str) -> timezone:
+    """The UTC offset of a W3CDTF zone designator (``Z``, ``+08:00``, ``-0500``)."""
+    if text == "Z":
+        return timezone.utc
+    hours, minutes = int(text[1:3]), int(text[-2:])
+    offset = timedelta(hours=hours, minutes=minutes)
+    return timezone(-offset if text[0] == "-" else offset)
+
+
 _SIMPLE_REFERENCE = re.compile(r"^=?'((?:[^']|'')+)'!\$([A-Z]{1,3})\$(\d+)$")
 
 
@@ -490,6 +537,8 @@ def _ods_extras(path: Path, data: WorkbookData) -> None:
                 data.properties[prop.get(f"{{{_NS['meta']}}}name", "")] = prop.text or ""
             generator = meta.find(".//meta:generator", _NS)
             data.producer = (generator.text or "").strip() if generator is not None else ""
+            saved = meta.find(".//dc:date", _NS)  # ODF: dc:date is the last modification
+            data.saved_at = document_time(saved.text or "") if saved is not None else ""
 
 
 def _ods_content(xml: bytes, data: WorkbookData) -> None:

@@ -15,6 +15,7 @@ from jixiao_xl.master import load_sample
 from jixiao_xl.workbook import (
     CellAddress,
     DefinedNames,
+    document_time,
     _formula_cells,
     _xlsx_defined_names,
     open_workbook,
@@ -121,3 +122,27 @@ def test_the_producer_is_read_from_the_head_of_a_plain_app_part(issued, tmp_path
 
     with pytest.raises(EntitiesForbidden):
         open_workbook(_rewrite(issued, tmp_path / "app.xlsx", "docProps/app.xml", laughs), "xlsx")
+
+
+@pytest.mark.parametrize(("text", "utc"), [
+    ("2026-12-05T23:30:00Z", "2026-12-05T23:30:00+00:00"),                # Excel, openpyxl, LibreOffice (xlsx)
+    ("2026-12-06T07:30:00.5+08:00", "2026-12-05T23:30:00+00:00"),         # a zone: the same moment
+    ("2026-12-05T18:30:00-0500", "2026-12-05T23:30:00+00:00"),
+    ("2026-12-05", "2026-12-05T00:00:00+00:00"),
+    ("", ""), ("昨天", ""), ("2026-02-30T10:00:00Z", ""), ("2026-12-05T10:00:00+99:00", ""),
+])
+def test_document_times_become_utc(text, utc):
+    assert document_time(text) == utc
+
+
+def test_a_document_time_without_a_zone_is_local(monkeypatch):
+    """LibreOffice writes an ods dc:date without a zone, in the time of the computer that saved it."""
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        assert document_time("2026-12-06T07:30:00.195010943") == "2026-12-05T23:30:00+00:00"
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -165,6 +165,11 @@ class Worker:
         self.document().storeToURL(file_url(a["path"]), args)
         return {"ok": True, "path": os.path.abspath(a["path"])}
 
+    def op_save(self, a):
+        """Save the document in place, in the format it was opened in (as a person pressing Ctrl+S would)."""
+        self.document().store()
+        return {"ok": True}
+
     def op_calculate_all(self, a):
         self.document().calculateAll()
         return {"ok": True}

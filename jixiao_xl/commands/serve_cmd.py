@@ -165,8 +165,10 @@ def user_add(name: str) -> int:
 @click.option("--pass", "passed", is_flag=True, help="审核通过该单位的有效报送。")
 @click.option("--return", "returned", default=None, metavar="REASON", help="退回该单位的有效报送，并写明原因（单位在填报页面可见）。")
 @click.option("--by", "reviewer", default=None, help="审核人（默认：当前系统用户名）。")
+@click.option("--import", "import_id", type=int, default=None, metavar="N",
+              help="审核该单位的第 N 号导入（默认：当前有效的报送）；如核对报告提示 L-OLDER，通过后该文件即计入。")
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
-def review_command(unit: str, passed: bool, returned: str | None, reviewer: str | None) -> int:
+def review_command(unit: str, passed: bool, returned: str | None, reviewer: str | None, import_id: int | None) -> int:
     """审核单位 UNIT 当前有效的报送：--pass 通过，或 --return 原因 退回。
 
     \b
@@ -184,7 +186,7 @@ def review_command(unit: str, passed: bool, returned: str | None, reviewer: str 
     who = reviewer or getpass.getuser()
     try:
         import_id = record_review(workspace, load_master(workspace.master), unit, PASS if passed else RETURN,
-                                  (returned or "").strip(), who)
+                                  (returned or "").strip(), who, import_id)
     except ReviewError as exc:
         raise InputError(str(exc)) from None
     click.echo(f"已{'通过' if passed else '退回'}单位 {unit} 的报送（第 {import_id} 号导入），审核人 {who}。")

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from ..counting import is_submission
 from ..status import STATES, summary
 from .app import Site, site_of
 from .store import PASS, RETURN, Store
@@ -155,8 +156,10 @@ class ReviewError(ValueError):
     """A 审核 that cannot be recorded (no counted return, no reason for 退回 …); the message is Chinese."""
 
 
-def record_review(workspace, master, unit_code: str, decision: str, reason: str, reviewer: str) -> int:
-    """Record a 审核 decision on the unit's counted return; returns that return's import id."""
+def record_review(workspace, master, unit_code: str, decision: str, reason: str, reviewer: str,
+                  import_id: int | None = None) -> int:
+    """Record a 审核 decision on the unit's counted return, or on its return ``import_id`` (e.g. an older copy
+    the bureau has checked and wants counted, see L-OLDER); returns the import id decided on."""
     from .views import status_of
 
     if decision not in (PASS, RETURN):
@@ -166,11 +169,21 @@ def record_review(workspace, master, unit_code: str, decision: str, reason: str,
     status = status_of(workspace, master, unit_code)
     if status is None:
         raise ReviewError(f"没有单位编码为 {unit_code} 的单位。")
-    if status.import_id is None:
-        raise ReviewError(f"单位 {unit_code} 还没有有效的报送，无法审核。")
     with Store.connect(workspace.ledger) as store:
-        store.decide(unit_code, status.import_id, decision, reason, reviewer)
-    return status.import_id
+        if import_id is not None:
+            _check_return_of(store, unit_code, import_id)
+        elif status.import_id is None:
+            raise ReviewError(f"单位 {unit_code} 还没有有效的报送，无法审核。")
+        decided = import_id if import_id is not None else status.import_id
+        store.decide(unit_code, decided, decision, reason, reviewer)
+    return decided
+
+
+def _check_return_of(store: Store, unit_code: str, import_id: int) -> None:
+    """Refuse a decision on an import that is not a return of the unit (another unit's, unreadable, a blank)."""
+    if not any(c.import_id == import_id and is_submission(c) for c in store.candidates(unit_code)):
+        raise ReviewError(f"第 {import_id} 号导入不是单位 {unit_code} 的有效报送（不存在、属于其他单位、无法读取或为未填写的下发表），"
+                          "无法审核；请用 jixiao-xl status 或核对报告查看该单位各次导入的编号。")
 
 
 # ---------------------------------------------------------------------------------------------------------
