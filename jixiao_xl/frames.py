@@ -35,17 +35,15 @@ from .ledger import BUSY_TIMEOUT_MS, SCHEMA_VERSION, ImportRow, Ledger, LedgerEr
 from .master import COLUMNS as MASTER_COLUMNS, load_master
 from .model import Indicator, Master, field_names
 from .status import return_state
+from .workspace import CONFIG_NAME, LEDGER_NAME, MASTER_CANDIDATES, Workspace, is_workspace, load_workspace
 
-WORKSPACE_FILE = "jixiao.toml"
-DEFAULT_MASTER, DEFAULT_LEDGER = "主数据.xlsx", "ledger.sqlite"
-# Where a folder without jixiao.toml keeps them: a workspace's names, then the CLI's defaults.
-_LEDGER_GUESSES = (DEFAULT_LEDGER, "output/ledger.sqlite")
-_MASTER_GUESSES = (DEFAULT_MASTER, "master.xlsx")
+# Where a folder that is no workspace keeps them: a workspace's names, then the CLI's defaults outside one.
+_LEDGER_GUESSES = (LEDGER_NAME, "output/ledger.sqlite")
 
 # Column kinds (consolidate.Column's, plus bool and object) → pandas dtypes; text is left to pandas.
 _DTYPES = {"money": object, "percent": object, "object": object, "int": "Int64", "bool": bool}
 _STATE = {"received": "导入未完成", "failed": "无法读取"}
-COUNTED, SUPERSEDED, NOT_COUNTED, NO_UNIT = "有效（最新报送）", "已被新报送替代", "未计入", "未识别单位"
+COUNTED, SUPERSEDED, NOT_COUNTED, NO_UNIT = "有效（计入）", "已被新报送替代", "未计入", "未识别单位"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -61,12 +59,12 @@ class _Year:
 
 
 def _locate(ws: str | Path, master: str | Path | None = None) -> _Year:
-    """Resolve ``ws`` (a workspace folder or a ledger file); an explicit ``master`` wins over the folder's."""
+    """Resolve ``ws`` (a workspace folder, its jixiao.toml, or a ledger file); an explicit ``master`` wins."""
     path = Path(ws)
-    if path.name == WORKSPACE_FILE and path.is_file():  # the workspace's settings file stands for its folder
+    if path.name == CONFIG_NAME and path.is_file():  # the workspace's settings file stands for its folder
         path = path.parent
     if path.is_dir():
-        ledger, found = _workspace_paths(path)
+        ledger, found = _folder_paths(path)
     elif path.is_file():
         ledger, found = path, None
     else:
@@ -74,31 +72,28 @@ def _locate(ws: str | Path, master: str | Path | None = None) -> _Year:
     return _Year(ledger, Path(master) if master is not None else found)
 
 
-def _workspace_paths(folder: Path) -> tuple[Path, Path | None]:
-    """(ledger, master) of a folder: as its jixiao.toml says, else the first of the usual names that exists."""
-    settings = folder / WORKSPACE_FILE
-    if settings.is_file():
-        data = _read_toml(settings)
-        return folder / data["ledger"], folder / data["master"]
-    ledger = next((folder / name for name in _LEDGER_GUESSES if (folder / name).is_file()), folder / DEFAULT_LEDGER)
-    master = next((folder / name for name in _MASTER_GUESSES if (folder / name).exists()), None)
-    return ledger, master
+def _folder_paths(folder: Path) -> tuple[Path, Path | None]:
+    """(ledger, master) of a folder, as the command line would use them there.
+
+    A workspace folder — or a folder inside one that holds no ledger of its own, as the CLI finds the
+    workspace from the current folder — gives the paths its jixiao.toml names, read by
+    :func:`.workspace.load_workspace` (relative paths against the workspace, the same checks and messages).
+    Any other folder: the first of the usual names that exists.
+    """
+    own = None if is_workspace(folder) else next((folder / n for n in _LEDGER_GUESSES if (folder / n).is_file()), None)
+    workspace = _enclosing_workspace(folder) if own is None else None
+    if workspace is not None:
+        return workspace.ledger, workspace.master
+    master = next((folder / name for name in MASTER_CANDIDATES if (folder / name).exists()), None)
+    return own or folder / LEDGER_NAME, master
 
 
-def _read_toml(path: Path) -> dict[str, str]:
-    """The ``master`` and ``ledger`` entries of a jixiao.toml (other keys are the workspace's business)."""
-    from .rules import _toml_module
-
-    toml = _toml_module()
-    try:
-        data = toml.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, toml.TOMLDecodeError) as exc:
-        raise InputError(f"工作区配置 {path} 无法读取（{exc}）；请按 TOML 格式用 UTF-8 编码保存。") from None
-    defaults = {"master": DEFAULT_MASTER, "ledger": DEFAULT_LEDGER}
-    for key, value in data.items():
-        if key in defaults and (not isinstance(value, str) or not value.strip()):
-            raise InputError(f"工作区配置 {path} 中的 {key} 应为文件路径（文本），例如 {key} = \"{defaults[key]}\"。")
-    return {key: data.get(key, default) for key, default in defaults.items()}
+def _enclosing_workspace(folder: Path) -> Workspace | None:
+    """The workspace ``folder`` is or lies in (its nearest folder holding jixiao.toml), as
+    :func:`.workspace.find_workspace` finds it from a current folder — but never from ``$JIXIAO_WORKSPACE``:
+    the folder the caller named wins."""
+    resolved = folder.resolve()
+    return next((load_workspace(f) for f in (resolved, *resolved.parents) if is_workspace(f)), None)
 
 
 def _master_of(year: _Year) -> Master:
@@ -133,7 +128,10 @@ def _reading(path: Path) -> Iterator[Ledger]:
 
 
 def _counted(ledger: Ledger) -> dict[str, ImportRow]:
-    """The return that counts for each unit, by unit code (the one rule, as consolidation applies it)."""
+    """The return that counts for each unit, by unit code: :meth:`Ledger.latest_by_unit`, which goes through
+    :meth:`Ledger.counted_ids` — :func:`.counting.counted_return` with the bureau's 审核 decisions — the one
+    rule ``status``, the reports, ``consolidate`` and ``publish`` use (a return passed as 通过 keeps counting
+    until a later one is passed too)."""
     return ledger.latest_by_unit()
 
 

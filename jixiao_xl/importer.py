@@ -223,7 +223,8 @@ def run_import(master: Master, options: ImportOptions,
         issued = options.issued_sha256s | manifest_sha256s(options.manifest_path) | frozenset(issued_units)
         run = ledger.start_run(options.paths, socket.gethostname(), os.getpid())
         result.run_id, result.out_dir = run.id, run_folder(ledger, options.out_dir, run, options.run_folders)
-        ledger.set_run_folder(run.id, Path(result.out_dir).absolute())  # a later rebuild may run elsewhere
+        # Absolute (a later rebuild may run elsewhere) and resolved: _holds_outputs looks folders up by it.
+        ledger.set_run_folder(run.id, _resolved(result.out_dir))
         context = _Intake(run.id, issued, options.originals_dir, issued_units)
         note_progress("已记入台账的文件都是完整的（台账按批提交）", "其余文件的核对和记录，以及核对报告",
                       options.ledger_path)
@@ -272,18 +273,22 @@ def run_folder(ledger: Ledger, out_dir: Path, run: RunRow, own_folder: bool) -> 
 
 
 def _holds_outputs(ledger: Ledger, folder: Path) -> bool:
-    """True when ``folder`` holds reports of some run (or some run recorded it as its folder)."""
+    """True when ``folder`` holds reports of some run (or some run recorded it as its folder).
+
+    Runs record their folder resolved (ledgers written before that hold it absolute, as it was typed), so
+    the folder is looked up by both spellings: one indexed query, not a resolve of every earlier run's
+    folder — the site makes one run per upload.
+    """
     if any((folder / name).exists() for name in REPORT_FILES):
         return True
-    here = _resolved(folder)
-    return any(_resolved(Path(other)) == here for other in ledger.run_folders())
+    return ledger.folder_has_run((_resolved(folder), str(Path(folder).absolute())))
 
 
-def _resolved(path: Path) -> str:
+def _resolved(path: Path | str) -> str:
     try:
         return str(Path(path).resolve())
     except OSError:
-        return str(path)
+        return str(Path(path).absolute())
 
 
 def _report(pool: IsolatedPool, ledger: Ledger, master: Master, options: ImportOptions, result: ImportResult) -> None:

@@ -274,10 +274,14 @@ END;
 # The site's tables (``jixiao-xl serve``): unit links, staff, API tokens, uploads and 审核 decisions.
 _SERVE = SERVE_TABLES
 
+# Runs by output folder: whether a folder already holds some run's outputs is one indexed lookup
+# (:meth:`Ledger.folder_has_run`), however many runs the year has had (the site makes one per upload).
+_RUNS_BY_FOLDER = "CREATE INDEX IF NOT EXISTS runs_by_out_dir ON runs (out_dir);"
+
 # A migration is an SQL script, or a function run inside the migration's transaction.
 MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (_V1, _V2, _V3, _v4_digest_table,
                                                                       _ORIGINAL_PATH_BYTES, _ISSUED, _RECEIPTS_AND_RUNS,
-                                                                      _SERVE)
+                                                                      _SERVE, _RUNS_BY_FOLDER)
 SCHEMA_VERSION = len(MIGRATIONS)
 # The version that added the digests table (older ledgers are consolidated from the full submissions).
 DIGESTS_VERSION = MIGRATIONS.index(_v4_digest_table) + 1
@@ -602,14 +606,16 @@ class Batch:
         self._records, self._started = 0, 0.0
 
     def begin(self) -> None:
-        self._ledger._begin_immediate()
+        """Open a group; its transaction (and the write lock) starts at the group's first recording, so a
+        batch waiting for workers before anything is recorded never keeps other writers out."""
         self._ledger._batched = True
         self._records, self._started = 0, time.monotonic()
 
     def commit(self) -> None:
         self._ledger._batched = False
-        with self._ledger._faults():
-            self._ledger._db.execute("COMMIT")
+        if self._ledger._db.in_transaction:
+            with self._ledger._faults():
+                self._ledger._db.execute("COMMIT")
 
     def rollback(self) -> None:
         self._ledger._batched = False
@@ -936,6 +942,8 @@ class Ledger:
         Inside :meth:`batch` it joins the batch's transaction instead.
         """
         if self._batched:
+            if not self._db.in_transaction:
+                self._begin_immediate()  # the batch's group starts with its first recording
             with self._faults():
                 yield self._db
             return
@@ -1464,9 +1472,14 @@ class Ledger:
         """Every run, oldest first."""
         return [_run_row(values) for values in self._db.execute(f"{_SELECT_RUNS} ORDER BY id")]
 
-    def run_folders(self) -> set[str]:
-        """The output folders runs have written to."""
-        return {folder for folder, in self._db.execute("SELECT out_dir FROM runs WHERE out_dir != ''")}
+    def folder_has_run(self, spellings: Iterable[str]) -> bool:
+        """True when some run recorded one of ``spellings`` (the same folder written several ways) as its
+        output folder: one lookup in the ``runs_by_out_dir`` index."""
+        names = sorted({str(name) for name in spellings if str(name)})
+        if not names:
+            return False
+        marks = ", ".join("?" * len(names))
+        return self._db.execute(f"SELECT 1 FROM runs WHERE out_dir IN ({marks}) LIMIT 1", names).fetchone() is not None
 
     def run_files(self, run_id: int) -> list[RunFile]:
         """The files a run met, in the order it met them."""

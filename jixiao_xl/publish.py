@@ -166,10 +166,11 @@ class Publication:
 def counted_returns(ledger) -> dict[str, int]:
     """The import id of each unit's counted return (the one the document is made from), by unit code.
 
-    The one place that decides which return counts; today the ledger's accepted (latest, parsed, not
-    superseded) import of the unit.
+    Exactly the ledger's counted rule (:meth:`Ledger.counted_ids`, i.e. :func:`.counting.counted_return` with
+    the bureau's 审核 decisions), the one ``status``, the reports and ``consolidate`` use: a return the bureau
+    passed (通过) is published until a later return is passed too.
     """
-    return {code: row.id for code, row in ledger.latest_by_unit().items()}
+    return ledger.counted_ids()
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -233,7 +233,7 @@ def test_workspace_folder_with_jixiao_toml(year, tmp_path):
     (ws / "台账").mkdir()
     (ws / "数据" / "年度主数据.xlsx").write_bytes((year / "主数据.xlsx").read_bytes())
     (ws / "台账" / "2022.sqlite").write_bytes((year / "ledger.sqlite").read_bytes())
-    (ws / "jixiao.toml").write_text('master = "数据/年度主数据.xlsx"\nledger = "台账/2022.sqlite"\n', encoding="utf-8")
+    (ws / "jixiao.toml").write_text('[files]\nmaster = "数据/年度主数据.xlsx"\nledger = "台账/2022.sqlite"\n', encoding="utf-8")
     assert frames.projects(ws).equals(frames.projects(year))
     assert frames.consolidation(ws / "jixiao.toml", "明细").equals(frames.consolidation(year, "明细"))
     assert frames.submissions(ws)["路径"].tolist() == frames.submissions(year)["路径"].tolist()
@@ -269,12 +269,12 @@ def test_missing_ledger_is_an_input_error_and_nothing_is_created(tmp_path):
     assert not missing.parent.exists()
     ws = tmp_path / "工作区"
     ws.mkdir()
-    (ws / "jixiao.toml").write_text('ledger = "年度台账.sqlite"\n', encoding="utf-8")
+    (ws / "jixiao.toml").write_text('[files]\nledger = "年度台账.sqlite"\n', encoding="utf-8")
     with pytest.raises(InputError, match="找不到台账 .*年度台账.sqlite"):
         frames.findings(ws)
     with pytest.raises(InputError, match="找不到台账"):
         frames.projects(tmp_path)
-    assert _snapshot(tmp_path) == {"工作区/jixiao.toml": 'ledger = "年度台账.sqlite"\n'.encode()}
+    assert _snapshot(tmp_path) == {"工作区/jixiao.toml": '[files]\nledger = "年度台账.sqlite"\n'.encode()}
 
 
 def test_a_file_that_is_not_a_ledger_is_refused_untouched(tmp_path):
@@ -289,10 +289,10 @@ def test_a_file_that_is_not_a_ledger_is_refused_untouched(tmp_path):
 
 
 def test_bad_workspace_settings_and_unknown_table(year, tmp_path):
-    (tmp_path / "jixiao.toml").write_text("ledger = 3\n", encoding="utf-8")
-    with pytest.raises(InputError, match="ledger 应为文件路径"):
+    (tmp_path / "jixiao.toml").write_text("[files]\nledger = 3\n", encoding="utf-8")
+    with pytest.raises(InputError, match="第 2 行.*files.ledger 应为文字"):
         frames.submissions(tmp_path)
-    (tmp_path / "jixiao.toml").write_text("ledger = \n", encoding="utf-8")
+    (tmp_path / "jixiao.toml").write_text("[files]\nledger = \n", encoding="utf-8")
     with pytest.raises(InputError, match="TOML"):
         frames.submissions(tmp_path)
     with pytest.raises(InputError, match="总表、支出计划、绩效指标、明细、核对"):
@@ -307,3 +307,47 @@ def test_a_ledger_from_a_newer_version_is_refused(year, tmp_path):
     raw.close()
     with pytest.raises(InputError, match="更新版本"):
         frames.submissions(newer)
+
+
+def test_a_workspace_made_by_init_resolves_as_the_cli_does(tmp_path):
+    """`jixiao-xl init --sample`, two returns imported, the first passed (通过) by the bureau; the ledger then
+    moved to a relative path of the workspace's own jixiao.toml. Every folder of the workspace gives the
+    paths the CLI uses, and the counted return is the passed one, as `status` says."""
+    root = tmp_path / "2022年度"
+    _invoke("init", str(root), "--sample")
+    _invoke("--workspace", str(root), "generate", "--jobs", "1")
+    for name, edit in (("第一次.xlsx", _first_return), ("第二次.xlsx", _fix_plan_and_goal)):
+        wb = openpyxl.load_workbook(root / "下发" / UNIT_FILE)
+        edit(wb)
+        wb.save(root / "收件" / name)
+        _invoke("--workspace", str(root), "import", "--jobs", "1", "--no-sendback")
+        if name == "第一次.xlsx":
+            passed = CliRunner().invoke(cli, ["--workspace", str(root), "review", "435001", "--pass", "--by", "王科长"])
+            assert passed.exit_code == 0, passed.output
+    (root / "台账").mkdir()
+    (root / "ledger.sqlite").rename(root / "台账" / "2022.sqlite")
+    config = root / "jixiao.toml"
+    config.write_text(config.read_text("utf-8").replace('ledger = "ledger.sqlite"', 'ledger = "台账/2022.sqlite"'), "utf-8")
+
+    status = json.loads(CliRunner().invoke(cli, ["--workspace", str(root), "status", "--json"]).output)
+    counted = [u["import_id"] for u in status["units"] if u["code"] == "435001"]
+    assert counted == [1]  # the passed return keeps counting
+    subs = frames.submissions(root)
+    assert subs["导入编号"].tolist() == [1, 2]
+    assert subs["计入"].tolist() == [True, False] and subs["状态"].tolist() == [frames.COUNTED, frames.NOT_COUNTED]
+    projects = frames.projects(root)
+    assert set(projects["导入编号"].dropna()) == {1}
+    uniform = projects[projects["项目名称"] == "统一着装经费"].iloc[0]
+    assert uniform["支出计划-3月底"] != D("2.50")  # the second return's value is not the counted one
+    for where in (config, root / "核对", root / "台账"):  # the settings file, a folder inside the workspace
+        assert frames.submissions(where).equals(subs)
+        assert frames.projects(where).equals(projects)
+    assert frames.submissions(root / "台账" / "2022.sqlite").equals(subs)
+
+
+def test_settings_the_cli_refuses_are_refused(tmp_path):
+    (tmp_path / "jixiao.toml").write_text('master = "主数据.xlsx"\n', encoding="utf-8")  # not under [files]
+    with pytest.raises(InputError, match="未知的设置项 master"):
+        frames.submissions(tmp_path)
+    cli_answer = CliRunner().invoke(cli, ["--workspace", str(tmp_path), "status"])
+    assert cli_answer.exit_code == 2 and "未知的设置项 master" in cli_answer.output

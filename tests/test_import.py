@@ -143,6 +143,23 @@ def test_reimport_is_a_noop_and_returns_are_untouched(cycle):
     assert (folder / UNIT_FILE).read_bytes() == before
 
 
+def test_a_folder_an_earlier_run_recorded_is_never_reused_under_another_name(cycle):
+    folder = returned(cycle, "spelled")
+    first = run_import(cycle, folder, "r8")
+    assert first.exit_code == 1, first.output
+    for name in ("findings.json", "findings.csv", "report.xlsx", "report.html"):
+        (cycle / "r8" / name).unlink()  # only the ledger still knows the folder was used
+    (cycle / "r8-link").symlink_to(cycle / "r8")
+    again = CliRunner().invoke(cli, ["import", str(returned(cycle, "spelled2", edit=lambda wb: wb.worksheets[1].cell(21, 2, "李四"))),
+                                     "--master", str(cycle / "master.xlsx"), "--out", str(cycle / "r8-link"),
+                                     "--ledger", str(cycle / "r8.sqlite"), "--jobs", "1"])
+    assert again.exit_code == 1, again.output
+    [own] = [p for p in (cycle / "r8").iterdir() if p.is_dir() and p.name.endswith("-第2次")]
+    assert (own / "findings.json").is_file() and not (cycle / "r8" / "findings.json").exists()
+    with Ledger.open(cycle / "r8.sqlite") as ledger:
+        assert [run.out_dir for run in ledger.runs()] == [str((cycle / "r8").resolve()), str(own.resolve())]
+
+
 def test_output_inside_the_returns_folder_is_refused(cycle):
     folder = returned(cycle, "inside")
     result = CliRunner().invoke(cli, ["import", str(folder), "--master", str(cycle / "master.xlsx"),

@@ -256,6 +256,39 @@ def test_a_failed_batch_leaves_its_open_group_unwritten(ledger, master):
     assert len(ledger.history()) == 3
 
 
+def test_a_batch_takes_the_write_lock_only_at_its_first_recording(ledger, master):
+    other = sqlite3.connect(ledger.path, timeout=0, isolation_level=None)  # never waits for the lock
+    try:
+        with ledger.batch() as batch:
+            other.execute("BEGIN IMMEDIATE")  # nothing recorded yet: another writer gets the lock at once
+            other.execute("COMMIT")
+            ledger.record(make_submission(master, "435001"), "/in/a.xlsx", 1, [])
+            batch.done()
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")  # the group holds it until it commits
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("COMMIT")
+    finally:
+        other.close()
+    assert _committed_rows(ledger.path) == 1
+
+
+def test_a_run_folder_is_found_by_either_spelling(ledger, tmp_path):
+    folder = tmp_path / "核对" / "a"
+    folder.mkdir(parents=True)
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "核对")
+    run = ledger.start_run(["/in"])
+    ledger.set_run_folder(run.id, str(link / "a"))  # as older ledgers hold it: absolute, not resolved
+    assert ledger.folder_has_run([str(link / "a"), str(folder)])
+    assert not ledger.folder_has_run([str(tmp_path / "核对" / "b")])
+    assert not ledger.folder_has_run([])
+    with sqlite3.connect(ledger.path) as raw:
+        plan = " ".join(row[-1] for row in raw.execute("EXPLAIN QUERY PLAN SELECT 1 FROM runs WHERE out_dir IN (?, ?)",
+                                                         ("x", "y")))
+    assert "runs_by_out_dir" in plan
+
+
 def test_complete_stores_a_worker_encoded_submission(ledger, master):
     from jixiao_xl.ledger import encode
 

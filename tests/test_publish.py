@@ -8,6 +8,7 @@ here, with the text their data must print), in order; pictures of the pages (pdf
 from __future__ import annotations
 
 import dataclasses
+import json
 import io
 import os
 import re
@@ -495,3 +496,76 @@ def test_a_master_without_the_new_sheet_publishes_without_measures(tmp_path):
     no_goals = dataclasses.replace(old, dept_goals=(), dept_indicators=())
     pub = publication_data(no_goals, None, UNIT)
     assert not pub.has_part_one and "第一部分" not in render_html(pub) and "第二部分" in render_html(pub)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# in a workspace
+
+
+def _in_workspace(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def _fill_into_inbox(root: Path, name: str, edit) -> None:
+    import openpyxl
+
+    [issued] = (root / "下发").glob(f"{UNIT}-*.xlsx")
+    wb = openpyxl.load_workbook(issued)
+    edit(wb)
+    wb.save(root / "收件" / name)
+
+
+def test_publish_in_a_workspace_needs_no_flags_and_follows_the_counted_return(tmp_path, monkeypatch):
+    root = tmp_path / "2022"
+    assert _in_workspace("init", str(root), "--sample").exit_code == 0
+    monkeypatch.chdir(root)
+    assert _in_workspace("generate", "--jobs", "1").exit_code == 0
+    _fill_into_inbox(root, "first.xlsx", _fix_everything)
+    imported = _in_workspace("import", "--jobs", "1")
+    assert imported.exit_code == 0, imported.output
+
+    published = _in_workspace("publish")
+    assert published.exit_code == 0, published.output
+    stem = "435001-巨鹿县行政审批局本级-2022年绩效目标公开"
+    assert sorted(p.name for p in (root / "公开").iterdir()) == [f"{stem}.docx", f"{stem}.html", f"{stem}.pdf"]
+    assert "first.xlsx（台账第 1 号导入）" in published.output
+    assert "未使用台账" not in published.output and str(root / "公开") in published.output
+
+    # The bureau passes that return; a later one with a changed indicator does not displace it.
+    assert _in_workspace("review", UNIT, "--pass", "--by", "王科长").exit_code == 0
+
+    def changed(wb) -> None:
+        _fix_everything(wb)
+        ws = wb["1.光纤租赁和短信机费用"]
+        ws["C11"], ws["D11"], ws["F11"] = "光纤线路数量", "新开通的光纤线路数量", 45
+
+    _fill_into_inbox(root, "second.xlsx", changed)
+    assert _in_workspace("import", "--jobs", "1").exit_code == 0
+    ledger_bytes = (root / "ledger.sqlite").read_bytes()
+    again = _in_workspace("publish", "--format", "html")
+    assert again.exit_code == 0, again.output
+    assert "first.xlsx（台账第 1 号导入）" in again.output
+    html = (root / "公开" / f"{stem}.html").read_text(encoding="utf-8")
+    assert "光纤线路数量" not in html and "固定电话使用数量及光纤数量" in html
+    assert (root / "ledger.sqlite").read_bytes() == ledger_bytes  # read only: not even migrated or touched
+
+    # Without the 通过 the later return counts — the same rule status and consolidate follow.
+    from jixiao_xl.ledger import Ledger
+    from jixiao_xl.publish import counted_returns
+
+    with Ledger.open_readonly(root / "ledger.sqlite") as ledger:
+        assert counted_returns(ledger) == {UNIT: 1} == ledger.counted_ids()
+    status = json.loads(_in_workspace("status", "--json").output)
+    assert [u["import_id"] for u in status["units"] if u["code"] == UNIT] == [1]
+
+
+def test_publish_in_a_workspace_without_a_ledger_uses_the_master(tmp_path, monkeypatch):
+    root = tmp_path / "2022"
+    assert _in_workspace("init", str(root), "--sample").exit_code == 0
+    (root / "ledger.sqlite").unlink()
+    monkeypatch.chdir(root / "公开")  # any folder inside the workspace
+    published = _in_workspace("publish", "--format", "html")
+    assert published.exit_code == 0, published.output
+    assert "未使用台账" in published.output and "数据来自主数据" in published.output
+    assert [p.suffix for p in (root / "公开").iterdir()] == [".html"]
+    assert not (root / "ledger.sqlite").exists()  # never created

@@ -499,3 +499,42 @@ def test_a_passed_return_keeps_counting_until_a_later_one_is_passed(site, client
     assert later.status_code == 200 and later.json()["review"] == "通过"
     row = next(u for u in status_json(site)["units"] if u["code"] == SCRIPT_UNIT)
     assert (row["import_id"], row["review"]) == (first, "通过")  # consolidation reads the same counted return
+
+
+_SITE_MODULES = """
+import sys
+sys.path.insert(0, sys.argv[2])
+from pathlib import Path
+from starlette.testclient import TestClient
+from jixiao_xl.serve.app import NOT_PRELOADED, create_app
+from jixiao_xl.workspace import load_workspace
+from serve_helpers import PASSWORD, SAMPLE, STAFF, SiteFiles, csrf_of, filled, invoke
+import json
+root = Path(sys.argv[1])
+site = SiteFiles(root, json.loads(invoke(root, "links", "--json").output), sys.argv[3])
+with TestClient(create_app(load_workspace(root)), base_url="https://127.0.0.1") as client:
+    answers = [client.post("/u/" + site.token(SAMPLE), files={"file": ("a.xlsx", filled(site, SAMPLE))},
+                           headers={"Accept": "application/json"}).status_code]
+    answers.append(client.get("/u/" + site.token(SAMPLE)).status_code)
+    page = client.get("/login")
+    client.post("/login", data={"csrf": csrf_of(page.text), "name": STAFF, "password": PASSWORD})
+    for path in ("/bureau", "/bureau/unit/" + SAMPLE, "/bureau/download/summary", "/bureau/download/report",
+                 "/bureau/download/reminders"):
+        answers.append(client.get(path).status_code)
+    answers.append(client.get("/api/status", headers={"Authorization": "Bearer " + site.api_token}).status_code)
+print(json.dumps({"answers": answers, "imported": sorted(m for m in NOT_PRELOADED if m in sys.modules)}))
+"""
+
+
+def test_the_site_never_imports_the_modules_it_does_not_preload(site):
+    """Forked import workers are safe only if no thread imports a module while a worker is forked: the
+    modules left out of the preload (demo, frames, publication) must be ones the site never imports."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = subprocess.run([sys.executable, "-c", _SITE_MODULES, str(site.root), str(Path(__file__).parent),
+                             site.api_token], capture_output=True, text=True, timeout=600)
+    assert script.returncode == 0, script.stderr[-3000:]
+    outcome = json.loads(script.stdout.strip().splitlines()[-1])
+    assert outcome == {"answers": [200] * 8, "imported": []}

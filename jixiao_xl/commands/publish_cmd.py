@@ -35,9 +35,10 @@ def parse_formats(text: str) -> tuple[str, ...]:
 @click.option("--unit", "units", multiple=True, metavar="单位编码", help="只公开这个单位（可重复；默认全部单位）。")
 @MASTER_OPTION
 @click.option("--ledger", "ledger_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
-              help=f"导入台账；报送过的单位按其有效报送公开。不指定时使用 {DEFAULT_LEDGER}（若存在），否则只按主数据公开。")
-@click.option("--out", "out_dir", default=DEFAULT_OUT, show_default=True, type=click.Path(path_type=Path),
-              help="公开文档写到这个文件夹。")
+              help=f"导入台账（只读取，从不新建）；报送过的单位按其有效报送公开。默认：工作区的台账；"
+                   f"工作区外为 {DEFAULT_LEDGER}（若存在），否则只按主数据公开。")
+@click.option("--out", "out_dir", default=None, type=click.Path(path_type=Path),
+              help=f"公开文档写到这个文件夹（默认：工作区的 公开/，工作区外为 {DEFAULT_OUT}）。")
 @click.option("--format", "format_text", default="docx,pdf,html", show_default=True,
               help="输出格式：docx、pdf、html，用逗号分隔。")
 @click.option("--force", is_flag=True, help="报送仍有错误的单位也照样公开（默认拒绝并列出错误）。")
@@ -45,13 +46,19 @@ def parse_formats(text: str) -> tuple[str, ...]:
               help="自定义的 Word 模板（在内置模板 预算公开.docx 基础上修改）。")
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
 def publish_command(units, master_path, ledger_path, out_dir, format_text, force, docx_template) -> int:
-    """写出各单位的预算公开文本（部门整体绩效目标和预算项目绩效目标表），格式与公开的原件一致。"""
+    """写出各单位的预算公开文本（部门整体绩效目标和预算项目绩效目标表），格式与公开的原件一致。
+
+    \b
+    在工作区内（jixiao-xl init 建立）不需要任何参数：读取工作区的主数据和台账，文档写到 公开/。
+    报送过的单位按其有效报送公开（审核通过的报送优先，与 status、consolidate 相同）；未报送的单位按主数据公开。
+    """
     from ..ledger import Ledger
     from ..master import load_master
     from ..publish import publish_units
+    from .workspace_cmd import master_or_default, pick
 
     formats = parse_formats(format_text)
-    master = load_master(master_path)
+    master = load_master(master_or_default(master_path))
     codes = list(dict.fromkeys(units)) or [u.code for u in master.units]
     unknown = [c for c in codes if master.unit(c) is None]
     if unknown:
@@ -60,7 +67,8 @@ def publish_command(units, master_path, ledger_path, out_dir, format_text, force
         raise InputError(f"找不到 Word 模板 {docx_template}；请检查 --docx-template 的路径。")
     if ledger_path is not None and not ledger_path.exists():
         raise InputError(f"找不到台账 {ledger_path}；请检查 --ledger 的路径，或不指定台账只按主数据公开。")
-    ledger_path = ledger_path or (DEFAULT_LEDGER if DEFAULT_LEDGER.exists() else None)
+    out_dir = pick(out_dir, lambda ws: ws.public, DEFAULT_OUT)
+    ledger_path = _ledger_to_read(ledger_path)
     if ledger_path is None:
         click.echo("未使用台账：全部单位按主数据公开。")
 
@@ -70,7 +78,7 @@ def publish_command(units, master_path, ledger_path, out_dir, format_text, force
     if ledger_path is None:
         result = publish_units(master, None, codes, out_dir, formats, force, docx_template, report)
     else:
-        with Ledger.open(ledger_path) as ledger:
+        with Ledger.open_readonly(ledger_path) as ledger:
             result = publish_units(master, ledger, codes, out_dir, formats, force, docx_template, report)
     for code, publication in result.forced.items():
         click.echo(f"注意：{publication.unit_line} 的报送仍有 {len(publication.open_errors)} 个错误，已按 --force 照样公开。")
@@ -84,3 +92,12 @@ def publish_command(units, master_path, ledger_path, out_dir, format_text, force
     if result.written:
         click.echo(f"已写出 {len(result.written)} 个单位的公开文档：{out_dir}")
     return EXIT_FINDINGS if result.refused else EXIT_OK
+
+
+def _ledger_to_read(explicit: Path | None) -> Path | None:
+    """The ledger publish reads: ``--ledger``, else the workspace's, else ``output/ledger.sqlite`` outside one;
+    None when that default does not exist (then every unit is published from the master)."""
+    from .workspace_cmd import pick
+
+    chosen = pick(explicit, lambda ws: ws.ledger, DEFAULT_LEDGER)
+    return chosen if explicit is not None or chosen.is_file() else None

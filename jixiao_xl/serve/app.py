@@ -99,11 +99,19 @@ def create_app(workspace: Workspace, upload_limit: int = DEFAULT_UPLOAD_LIMIT, r
     return app
 
 
+# Modules the site never imports (tests/test_serve.py checks it), left out of the preload: the demo
+# (openpyxl with numpy and PIL), the notebook frames (pandas) and publication (its PDF and Word libraries)
+# would add some 60 MB to the process every upload forks a worker from, and work to every collection.
+NOT_PRELOADED = ("jixiao_xl.__main__", "jixiao_xl.demo", "jixiao_xl.frames", "jixiao_xl.publish",
+                 "jixiao_xl.publish_docx", "jixiao_xl.publish_html", "jixiao_xl.publish_pdf")
+
+
 def preload_modules() -> None:
     """Import every module the pipeline imports lazily, before any request thread runs.
 
     Import workers are forked from this multi-threaded process; a child forked while another thread held a
-    module's import lock would wait for it forever (until the worker's timeout).
+    module's import lock would wait for it forever (until the worker's timeout). Modules of
+    :data:`NOT_PRELOADED` are never imported by the site, so no thread can hold their lock.
     """
     import importlib
     import pkgutil
@@ -111,7 +119,7 @@ def preload_modules() -> None:
     import jixiao_xl
 
     for module in pkgutil.walk_packages(jixiao_xl.__path__, "jixiao_xl."):
-        if not module.name.endswith("__main__"):
+        if module.name not in NOT_PRELOADED:
             importlib.import_module(module.name)
 
 

@@ -21,7 +21,7 @@ from starlette.routing import Route
 from .app import Site, site_of
 from .store import Store, Upload
 from .upload import UploadOutcome, receive, stored_outcome
-from .views import finding_row, for_unit, grouped, issued_path, unit_view
+from .views import finding_row, for_unit, grouped, issued_path, unit_state, unit_view
 
 
 def routes() -> list[Route]:
@@ -89,15 +89,16 @@ def _refuse(site: Site, request: Request, status: int, message: str) -> Response
 async def _answer(site: Site, request: Request, token: str, unit_code: str, outcome: UploadOutcome,
                   status_code: int | None = None) -> Response:
     """The findings of the upload (200; 422 when it was refused as another unit's file)."""
-    view = await run_in_threadpool(unit_view, site.workspace, site.masters.get(), unit_code)
     status_code = status_code or (422 if outcome.refused else 200)
     shown = for_unit(outcome.findings)
-    if wants_json(request):
-        state = view.status.state if view.status else ""
-        return JSONResponse({"unit_code": unit_code, "state": state, "review": view.review.state,
+    if wants_json(request):  # a script's answer needs the state, not the whole page
+        status, review = await run_in_threadpool(unit_state, site.workspace, site.masters.get(), unit_code)
+        state = status.state if status else ""
+        return JSONResponse({"unit_code": unit_code, "state": state, "review": review.state,
                              "upload_id": outcome.upload_id, "refused": outcome.refused,
                              "sendback": f"/u/{token}/sendback/{outcome.upload_id}" if outcome.sendback else "",
                              "findings": [finding_row(f) for f in shown]}, status_code=status_code)
+    view = await run_in_threadpool(unit_view, site.workspace, site.masters.get(), unit_code)
     return site.render(request, "unit.html", status=status_code, view=view, token=token, csrf=site.unit_csrf(token),
                        outcome=outcome, outcome_groups=grouped(shown))
 

@@ -119,23 +119,22 @@ def import_upload(workspace: Workspace, master: Master, upload_id: int, unit_cod
                   sha256: str) -> UploadOutcome:
     """Import a recorded upload and complete its row; the outcome shows only what belongs to ``unit_code``."""
     result = run_import(master, import_options(workspace, path, upload_id, unit_code))
-    with Store.connect(workspace.ledger) as ledger:
-        row = ledger.by_sha256(sha256)
-        findings = tuple(ledger.findings_of(row.id)) if row is not None else ()
-    refused = any(f.rule == X_OTHER_UNIT.code for f in findings)
-    if refused and any(f.rule == X_OTHER_UNIT.code and f.value == unit_code for f in findings):
-        # This unit's own file, which another unit uploaded first and which was refused then: the same bytes
-        # are never imported twice, so the unit must save the file once more (new bytes) and upload that.
-        findings = (Finding(X_OTHER_UNIT.code, X_OTHER_UNIT.severity,
-                            "该文件此前被其他单位误传并已拒收，同一文件不会重复导入。请用 Excel 或 WPS 打开该文件、另存一次后重新上传。",
-                            file=path.name, sha256=sha256, unit_code=unit_code),)
-    if row is not None and row.unit_code not in ("", unit_code):
-        # The same bytes were already imported as another unit's return: say so, show nothing of it.
-        refused, findings = True, (other_unit_finding(unit_code, path.name, sha256),)
-    sendback = str(result.sendbacks[0]) if result.sendbacks and not refused else ""
-    # The upload points at its import only when that import is this unit's or nobody's.
-    import_id = row.id if row is not None and row.unit_code in ("", unit_code) else None
     with Store.connect(workspace.ledger) as store:
+        row = store.by_sha256(sha256)
+        findings = tuple(store.findings_of(row.id)) if row is not None else ()
+        refused = any(f.rule == X_OTHER_UNIT.code for f in findings)
+        if refused and any(f.rule == X_OTHER_UNIT.code and f.value == unit_code for f in findings):
+            # This unit's own file, which another unit uploaded first and which was refused then: the same bytes
+            # are never imported twice, so the unit must save the file once more (new bytes) and upload that.
+            findings = (Finding(X_OTHER_UNIT.code, X_OTHER_UNIT.severity,
+                                "该文件此前被其他单位误传并已拒收，同一文件不会重复导入。请用 Excel 或 WPS 打开该文件、另存一次后重新上传。",
+                                file=path.name, sha256=sha256, unit_code=unit_code),)
+        if row is not None and row.unit_code not in ("", unit_code):
+            # The same bytes were already imported as another unit's return: say so, show nothing of it.
+            refused, findings = True, (other_unit_finding(unit_code, path.name, sha256),)
+        sendback = str(result.sendbacks[0]) if result.sendbacks and not refused else ""
+        # The upload points at its import only when that import is this unit's or nobody's.
+        import_id = row.id if row is not None and row.unit_code in ("", unit_code) else None
         if not sendback and not refused:
             sendback = _earlier_sendback(store, unit_code, sha256)
         store.finish_upload(upload_id, import_id, refused, sendback)

@@ -88,15 +88,20 @@ class UnitView:
     history: list
 
 
+def unit_state(workspace: Workspace, master: Master, unit_code: str) -> tuple[UnitStatus | None, Review]:
+    """A unit's status (as ``status`` has it) and the 审核 of its counted return: all a JSON answer shows."""
+    status = status_of(workspace, master, unit_code)
+    with Store.connect(workspace.ledger) as store:
+        return status, store.review_of(unit_code, status.import_id if status else None)
+
+
 def unit_view(workspace: Workspace, master: Master, unit_code: str, bureau: bool = False) -> UnitView:
     """A unit's page: its state, 审核, deadline, issued form, uploads and the findings of its counted return."""
-    status = status_of(workspace, master, unit_code)
-    with Store.connect(workspace.ledger) as ledger:
-        issued = ledger.issued_latest().get(unit_code)
-        counted_findings = ledger.findings_of(status.import_id) if status and status.import_id else []
-        history = ledger.history(unit_code) if bureau else []
+    status, review = unit_state(workspace, master, unit_code)
     with Store.connect(workspace.ledger) as store:
-        review = store.review_of(unit_code, status.import_id if status else None)
+        issued = store.issued_latest().get(unit_code)
+        counted_findings = store.findings_of(status.import_id) if status and status.import_id else []
+        history = store.history(unit_code) if bureau else []
         uploads = store.uploads(unit_code)
     shown = counted_findings if bureau else for_unit(counted_findings)
     # A refused upload is nobody's return, but the bureau sees it under the unit whose link sent it.
