@@ -159,8 +159,8 @@ def _state(row: ImportRow, counted: bool) -> str:
         return _STATE[row.status]
     if counted:
         return COUNTED
-    if row.superseded_by is not None:
-        return SUPERSEDED
+    if row.superseded_by is not None and row.superseded_by > row.id:
+        return SUPERSEDED  # a later return took its place; one kept out by an earlier passed return is 未计入
     return NOT_COUNTED if row.unit_code else NO_UNIT
 
 

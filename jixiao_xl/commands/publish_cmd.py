@@ -27,7 +27,7 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 @cli.command("publish", epilog=examples(
     ("在工作区中：按主数据和台账写出全部单位的公开文本，放到 公开/",
-     "cd 2026年绩效目标 && jixiao-xl publish --master 主数据.xlsx --ledger ledger.sqlite --out 公开"),
+     "cd 2026年绩效目标 && jixiao-xl publish"),
     ("在工作区外：只公开单位 435001，只要 PDF，写到 output/公开",
      "jixiao-xl publish --master 主数据.xlsx --ledger ledger.sqlite --unit 435001 --format pdf"),
     ("只按主数据公开，使用自己的 Word 模板（在自带的 预算公开.docx 基础上修改）",
