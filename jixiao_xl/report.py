@@ -72,7 +72,8 @@ STATUS_BLANK = "未填写的下发表，不算报送"
 BLANK_RULE = "X-BLANK"
 UNITS_TITLE = "各单位当前状态（与 jixiao-xl status 一致）"
 FILES_TITLE = "本次核对的文件"
-UNIT_HEADERS = ("单位编码", "单位名称", "状态", "报送文件", "报送时间", "错误", "警告", "填表人", "联系电话", "填报日期")
+UNIT_HEADERS = ("单位编码", "单位名称", "状态", "报送文件", "报送时间", "错误", "警告", "填表人", "联系电话", "填报日期",
+                "审核", "审核意见")
 
 
 @dataclass(frozen=True)
@@ -324,15 +325,16 @@ def _write_unit_states(ws, units: Sequence[UnitStatus], styles: _Styles) -> int:
     """概览's first part: every unit's state as ``status`` gives it, then the count of each state. Returns
     the row where the file part starts."""
     ws.write_string(0, 0, UNITS_TITLE, styles.total)
-    _header(ws, UNIT_HEADERS, (12, 28, 20, 48, 18, 8, 8, 10, 16, 12), styles, row=1)
+    _header(ws, UNIT_HEADERS, (12, 28, 20, 48, 18, 8, 8, 10, 16, 12, 8, 30), styles, row=1)
     for r, unit in enumerate(units, start=2):
         texts = (unit.code, unit.name, unit.state, unit.return_file, display_time(unit.received_at))
         for col, text in enumerate(texts):
             ws.write_string(r, col, text, styles.text)
         ws.write_number(r, 5, unit.errors, styles.number)
         ws.write_number(r, 6, unit.warnings, styles.number)
-        for col, text in enumerate((unit.contact_name, unit.contact_phone, unit.filled_on), start=7):
-            ws.write_string(r, col, text, styles.text)
+        for col, text in enumerate((unit.contact_name, unit.contact_phone, unit.filled_on, unit.review,
+                                    unit.review_reason), start=7):
+            ws.write_string(r, col, text, styles.wrap if col == 11 else styles.text)
     r = len(units) + 2
     ws.write_string(r, 0, "合计", styles.total)
     ws.write_string(r, 1, f"{len(units)} 个单位", styles.total)
