@@ -150,7 +150,8 @@ class MasterError(InputError):
 # Rule codes
 # --------------------------------------------------------------------------------------------------
 
-_SOURCE = "DESIGN §3 主数据格式"
+_SOURCE = catalogue.SOURCE_TOOL  # the master's layout is the tool's own
+_LEVELS_SOURCE = f"{catalogue.SOURCE_88}、{catalogue.SOURCE_101}：绩效指标体系的一级、二级指标名称"
 _RULES = {
     rule.code: rule
     for rule in (
@@ -173,22 +174,23 @@ _RULES = {
         catalogue.define("M-NUMBER", "error", "数值无法识别或为负数",
                          "只填写数字（不带单位和符号），金额不能为负数", _SOURCE),
         catalogue.define("M-FUNDS", "error", "财政资金与其他资金之和不等于预算数",
-                         "改正预算数、财政资金或其他资金，使 财政资金 + 其他资金 = 预算数", "domain.md R-F1"),
+                         "改正预算数、财政资金或其他资金，使 财政资金 + 其他资金 = 预算数",
+                         f"{catalogue.SOURCE_88} 附件 项目支出绩效目标申报表：资金总额 = 财政拨款 + 其他资金"),
         catalogue.define("M-PLAN-SHORT", "error", "支出计划最后节点不等于预算数",
-                         "最后一个支出计划节点填写累计数，等于预算数", "domain.md R-F5"),
+                         "最后一个支出计划节点填写累计数，等于预算数", _SOURCE),
         catalogue.define("M-PLAN-DECREASE", "error", "累计支出计划比前一节点小",
-                         "支出计划填写累计数，后一节点不小于前一节点", "domain.md R-F5"),
+                         "支出计划填写累计数，后一节点不小于前一节点", _SOURCE),
         catalogue.define("M-PLAN-OVER", "error", "支出计划节点超过预算数",
-                         "各节点的累计支出计划不得超过预算数", "domain.md R-F5"),
+                         "各节点的累计支出计划不得超过预算数", _SOURCE),
         catalogue.define("M-LEVEL1", "error", "一级指标不在指标体系中",
-                         "从下拉列表选择一级指标，或在“设置”中改正指标体系", "domain.md R-S1"),
+                         "从下拉列表选择一级指标，或在“设置”中改正指标体系", _LEVELS_SOURCE),
         catalogue.define("M-LEVEL2", "error", "二级指标不属于其一级指标",
-                         "从该一级指标下的二级指标中选择", "domain.md R-S1"),
+                         "从该一级指标下的二级指标中选择", _LEVELS_SOURCE),
         catalogue.define("M-LEVEL-ALIAS", "info", "一级/二级指标写的是简称或旧称，已按指标体系的标准名称读取",
                          "无需处理；生成的表格中写标准名称，建议在主数据中也改为标准名称（如“产出”改为“产出指标”）",
-                         "财预〔2015〕88号、财预〔2021〕101号 绩效指标体系的一级、二级指标名称"),
+                         _LEVELS_SOURCE),
         catalogue.define("M-OPERATOR", "error", "指标性质无效",
-                         "从下拉列表选择 ≥ ＞ ＝ ＜ ≤ 或 定性", "domain.md R-S2"),
+                         "从下拉列表选择 ≥ ＞ ＝ ＜ ≤ 或 定性", _SOURCE),
         catalogue.define("M-GOAL-SEQ", "error", "部门整体目标序号无效",
                          "部门整体指标的序号应对应本单位“部门整体目标”中的一个序号，目标序号不要重复", _SOURCE),
         catalogue.define("M-MEASURE-SEQ", "error", "保障措施序号重复",

@@ -46,9 +46,9 @@ from .values import parse_money
 canonical_level1, canonical_level2, canonical_unit, compact = (
     lru_cache(maxsize=16384)(fold) for fold in (canonical_level1, canonical_level2, canonical_unit, compact))
 
-_IDENTITY = "DESIGN §5、§9"
-_LOCKED = "DESIGN §5、§9; domain.md R-F3/R-F4"
-_GOALS = "domain.md R-G3"
+_IDENTITY = catalogue.SOURCE_TOOL
+_LOCKED = catalogue.SOURCE_TOOL  # issued values are locked by the tool; the units must not change them
+_GOALS = f"{catalogue.SOURCE_88}：绩效目标确定后一般不予调整，确需调整的按预算调整流程报批"
 _NOTE_G3 = "（仅作提示：已批准的绩效目标一般不作调整，确需调整的按预算调整程序办理。）"
 _BLANK = "（空）"
 
@@ -92,13 +92,13 @@ RULES = {
         _define("X-DEPT-CHANGED", "info", "部门整体绩效目标与下发内容不同",
                 "确认修改无误；如属调整已批准的绩效目标，按预算调整程序办理。", _GOALS),
         _define("X-DUP-UNIT", "warning", "同一单位在本批次中提交了多个不同的文件",
-                "与该单位确认以哪个文件为准；台账以较新的导入为准，较旧的文件保留不删。", "DESIGN §9"),
+                "与该单位确认以哪个文件为准；台账以较新的导入为准，较旧的文件保留不删。", _IDENTITY),
         _define("X-DUP-PROJECT", "error", "同一项目出现在不同单位的文件中",
-                "项目只能由主数据中所属的单位填报；从其他单位的文件中删除该项目。", "domain.md R-F4"),
+                "项目只能由主数据中所属的单位填报；从其他单位的文件中删除该项目。", _IDENTITY),
         _define("X-SAME-FILE", "info", "内容完全相同的文件以不同文件名重复提交",
-                "无需处理，只按一份文件导入。", "DESIGN §9"),
+                "无需处理，只按一份文件导入。", _IDENTITY),
         _define("X-UNIT-NO-RETURN", "warning", "单位尚未报送",
-                "请催报该单位。", "DESIGN §1"),
+                "请催报该单位。", _IDENTITY),
     )
 }
 
