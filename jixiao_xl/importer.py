@@ -28,7 +28,7 @@ from typing import Callable, Sequence
 
 from .catalogue import define
 from .errors import InputError, note_progress
-from .findings import Finding, has_errors
+from .findings import Finding, has_errors, one_per_cell
 from .intake import Intake, Isolated, IsolatedPool, Limits, collect_files, inspect_file, sha256_file
 from .followup import write_followups
 from .generate import read_manifest
@@ -184,7 +184,7 @@ def _check(sub: Submission, master: Master, templates: TemplateSet | tuple[FormS
         findings = one_finding_per_edit(findings, reconciled)
         findings += check_submission(issued_view(sub, master), config)  # locked values as issued
         findings += reconciled
-    return tuple(findings)
+    return tuple(one_per_cell(findings))
 
 
 def guard_output(options: ImportOptions) -> None:

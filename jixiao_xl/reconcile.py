@@ -543,6 +543,9 @@ class _Grid:
     where: Callable[[str], Location | None]
     sheet: str
     context: Callable[[Any], str]
+    # Where a row that is gone is reported when its own cells are not there any more: the project's 项目编码,
+    # or the 分项目标 a department indicator belonged to.
+    home: Callable[[Any], Location | None] = lambda row: None
 
 
 def _grid_findings(sub: Submission, grid: _Grid, issued: Sequence[Any], returned: Sequence[Any], project_code: str,
@@ -565,7 +568,7 @@ def _grid_findings(sub: Submission, grid: _Grid, issued: Sequence[Any], returned
         cleared = k < len(returned) and _is_blank_row(returned[k])
         where = _first_where(grid, k, ("name", "level1", "value")) if cleared else None
         findings.append(_of(sub, grid.removed, f"{grid.context(before)}下发的预填指标“{_label(before)}”已被删除"
-                            f"（原为 {_summary(before)}）。" + _NOTE_G3, where or _sheet_only(grid),
+                            f"（原为 {_summary(before)}）。" + _NOTE_G3, where or grid.home(before) or _sheet_only(grid),
                             project_code=project_code, field=f"{grid.prefix}{k}", expected=_summary(before)))
     return findings
 
@@ -600,7 +603,8 @@ def _sheet_only(grid: _Grid) -> Location:
 
 def _indicator_findings(sub: Submission, rp: ReturnedProject, issued: Project) -> list[Finding]:
     """X-IND-CHANGED / X-IND-ADDED / X-IND-REMOVED of a project against its pre-filled indicators."""
-    grid = _Grid("X-IND-CHANGED", "X-IND-ADDED", "X-IND-REMOVED", "ind", rp.where, rp.sheet, lambda row: "")
+    grid = _Grid("X-IND-CHANGED", "X-IND-ADDED", "X-IND-REMOVED", "ind", rp.where, rp.sheet, lambda row: "",
+                 home=lambda row: rp.where("code"))
     return _grid_findings(sub, grid, issued.indicators, rp.project.indicators, issued.code, group=lambda row: None)
 
 
@@ -618,7 +622,8 @@ def _dept_findings(sub: Submission, master: Master, unit: Unit) -> list[Finding]
     findings = _overall_goal_findings(sub, dept, goals)
     findings += _goal_findings(sub, dept, [g for g in goals if g.seq != 0])
     grid = _Grid("X-DEPT-CHANGED", "X-DEPT-CHANGED", "X-DEPT-CHANGED", "dind", dept.where, dept.sheet,
-                 lambda row: f"部门整体绩效目标（分项目标 {_text(getattr(row, 'seq', ''))}）中")
+                 lambda row: f"部门整体绩效目标（分项目标 {_text(getattr(row, 'seq', ''))}）中",
+                 home=lambda row: dept.where(f"goal{getattr(row, 'seq', '')}.goal") or dept.where("overall_goal"))
     findings += _grid_findings(sub, grid, master.dept_indicators_of(unit.code), dept.indicators, "",
                                group=lambda row: getattr(row, "seq", None))
     return findings

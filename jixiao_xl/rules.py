@@ -372,6 +372,34 @@ def _field_name(path: str) -> str:
     return _SHEET_FIELDS.get(path, path)
 
 
+_A1 = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
+
+
+def cell_span(cells: Iterable[str]) -> str:
+    """Cells as one A1 reference: runs of adjacent rows in a column joined (``I11``, ``I12``, ``I13``, ``I15`` →
+    ``I11:I13,I15``); a reference that is not a plain cell is kept as it is."""
+    columns: dict[str, list[int]] = {}
+    odd: list[str] = []
+    for cell in cells:
+        match = _A1.match(cell.upper())
+        if match:
+            columns.setdefault(match[1], []).append(int(match[2]))
+        elif cell not in odd:
+            odd.append(cell)
+    parts: list[str] = []
+    for column, rows in columns.items():
+        rows = sorted(set(rows))
+        start = previous = rows[0]
+        for row in rows[1:] + [None]:
+            if row is not None and row == previous + 1:
+                previous = row
+                continue
+            parts.append(f"{column}{start}" if start == previous else f"{column}{start}:{column}{previous}")
+            if row is not None:
+                start = previous = row
+    return ",".join(parts + odd)
+
+
 @dataclass(frozen=True)
 class _Sheet:
     """One sheet under check: where its values were read, its notes, and whom its findings belong to."""
@@ -385,9 +413,10 @@ class _Sheet:
     budget: Decimal | None = None
 
     def finding(self, code: str, message: str, path: str = "", *, value: str = "", expected: str = "",
-                field_name: str = "", severity: str | None = None) -> Finding:
-        """A finding of rule ``code`` located at ``path`` (the sheet only when the path was not found)."""
-        where = self.locations.get(path) if path else None
+                field_name: str = "", severity: str | None = None, over: Sequence[str] = ()) -> Finding:
+        """A finding of rule ``code`` located at ``path``, or, for a finding about several cells (a total,
+        a share), at the cells of the paths ``over`` (``I11:I17``); the sheet only when none was found."""
+        where = self.locations.get(path) if path else self.span(over)
         fields = {
             "rule": code, "severity": self.config.severity(code, severity), "message": message,
             "unit_code": self.unit_code, "project_code": self.project_code, "sheet": self.sheet,
@@ -395,6 +424,14 @@ class _Sheet:
             "value": where.raw if where is not None and where.raw else value,
         }
         return Finding(**locate(fields, where))
+
+    def span(self, paths: Iterable[str]) -> Location | None:
+        """The cells of ``paths`` as one reference (``I11:I17``, ``J2:J4,J9``) on the sheet of the first."""
+        found = [where for path in paths if (where := self.locations.get(path)) is not None and where.cell]
+        if not found:
+            return None
+        cells = [where.cell for where in found if where.sheet == found[0].sheet]
+        return replace(found[0], cell=cell_span(cells), raw="")
 
     def at(self, code: str, row: "_Row", field_key: str, message: str, expected: str = "",
            severity: str | None = None) -> Finding:
@@ -953,6 +990,9 @@ def _check_weight(ctx: _Sheet, row: _Row) -> Iterator[Finding]:
     if ctx.config.weight_total is None:
         return
     if row.weight is None:
+        where = ctx.locations.get(row.path("weight"))
+        if where is not None and where.raw.strip():
+            return  # text that is not a number: the reader (P-NUMBER) or the master check (M-NUMBER) says so
         yield ctx.at("R-W1", row, "weight", f"{row.label}没有填写权重；请填写大于 0 的权重。", expected="> 0")
     elif row.weight <= 0:
         yield ctx.at("R-W1", row, "weight",
@@ -990,15 +1030,20 @@ ProjectCheck = Callable[[_Sheet, Project, Sequence[_Row]], Iterable[Finding]]
 
 
 def _check_coverage(ctx: _Sheet, project: Project, rows: Sequence[_Row]) -> Iterator[Finding]:
-    """R-S3: every 一级 of the framework has at least one 三级 (满意度 only a warning)."""
+    """R-S3: every 一级 of the framework has at least one 三级 (满意度 alone only a warning).
+
+    One finding per project, at its 项目编码 cell (a missing 一级 has no cell of its own), naming every
+    一级 that is missing."""
     present = {row.level1 for row in rows if row.name}
-    for level1 in FRAMEWORKS[ctx.config.framework]:
-        if level1 in present:
-            continue
-        satisfaction = level1 == _SATISFACTION_L1
-        extra = "；确无直接服务对象的项目可不设满意度指标，但请在年度绩效目标中说明" if satisfaction else ""
-        yield ctx.finding("R-S3", f"项目“{project.name}”没有“{level1}”下的三级指标；请在“{level1}”下至少填写一个三级指标{extra}。",
-                          field_name="一级指标", expected=level1, severity="warning" if satisfaction else None)
+    missing = [level1 for level1 in FRAMEWORKS[ctx.config.framework] if level1 not in present]
+    if not missing:
+        return
+    names = "、".join(f"“{level1}”" for level1 in missing)
+    extra = "；确无直接服务对象的项目可不设满意度指标，但请在年度绩效目标中说明" if _SATISFACTION_L1 in missing else ""
+    each = "各" if len(missing) > 1 else ""
+    yield ctx.finding("R-S3", f"项目“{project.name}”没有{names}下的三级指标；请在{names}下{each}至少填写一个三级指标{extra}。",
+                      "code", value="", field_name="一级指标", expected="、".join(missing),
+                      severity="warning" if missing == [_SATISFACTION_L1] else None)
 
 
 def _check_duplicates(ctx: _Sheet, project: Project, rows: Sequence[_Row]) -> Iterator[Finding]:
@@ -1043,9 +1088,10 @@ def _check_qualitative_share(ctx: _Sheet, project: Project, rows: Sequence[_Row]
     qualitative = [row for row in filled if row.operator == "定性"]
     if len(qualitative) < 3 or 2 * len(qualitative) <= len(filled):
         return
-    yield ctx.at("R-V7", qualitative[0], "operator",
-                 f"项目“{project.name}”的 {len(filled)} 个指标中有 {len(qualitative)} 个是定性指标，定性指标过多；"
-                 f"请把能量化的指标改为定量（选择 ≥、≤ 等并填写数值和单位）。", expected="以定量指标为主")
+    yield ctx.finding("R-V7", f"项目“{project.name}”的 {len(filled)} 个指标中有 {len(qualitative)} 个是定性指标，定性指标过多；"
+                              f"请把能量化的指标改为定量（选择 ≥、≤ 等并填写数值和单位）。",
+                      over=[row.path("operator") for row in qualitative], field_name="指标性质", value="定性",
+                      expected="以定量指标为主")
 
 
 def _check_weight_total(ctx: _Sheet, project: Project, rows: Sequence[_Row]) -> Iterator[Finding]:
@@ -1058,7 +1104,14 @@ def _check_weight_total(ctx: _Sheet, project: Project, rows: Sequence[_Row]) -> 
     if total != target:
         yield ctx.finding("R-W3", f"项目“{project.name}”的三级指标权重合计为 {_plain(total)}，应为 {_plain(target)}；"
                                   f"请调整各指标的权重，使合计等于 {_plain(target)}。",
+                          over=_weight_cells(ctx, [row for row in rows if row.has_content]),
                           field_name="权重", value=_plain(total), expected=_plain(target))
+
+
+def _weight_cells(ctx: _Sheet, rows: Sequence[_Row]) -> list[str]:
+    """The paths of the weight cells of ``rows``, or the project's 项目编码 when the sheet shows none."""
+    paths = [row.path("weight") for row in rows]
+    return paths if ctx.span(paths) is not None else ["code"]
 
 
 # 一级 weight split for self-evaluation when 预算执行率 takes the other 10 (domain.md R-W4): (min, max).
@@ -1080,10 +1133,9 @@ def _check_weight_split(ctx: _Sheet, project: Project, rows: Sequence[_Row]) -> 
         usual = str(low) if low == high else f"{low}～{high}"
         message = (f"项目“{project.name}”中“{level1}”的权重合计为 {_plain(total)}，常用分配为 {usual}"
                    f"（产出 50、效益 30、满意度 10，预算执行率 10）；请核对后调整。")
-        if members:
-            yield ctx.at("R-W4", members[0], "weight", message, expected=usual)
-        else:
-            yield ctx.finding("R-W4", message, field_name="权重", value="0", expected=usual)
+        filed = [row for row in rows if row.level1 == level1 and row.has_content]
+        yield ctx.finding("R-W4", message, over=_weight_cells(ctx, filed), field_name="权重", value=_plain(total),
+                          expected=usual)
 
 
 def _check_funds(ctx: _Sheet, project: Project, rows: Sequence[_Row]) -> Iterator[Finding]:
