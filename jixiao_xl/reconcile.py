@@ -564,13 +564,31 @@ def _grid_findings(sub: Submission, grid: _Grid, issued: Sequence[Any], returned
         findings.append(_of(sub, grid.added, f"{grid.context(after)}新增指标“{_label(after)}”（{_summary(after)}）。"
                             + _NOTE_G3, where, project_code=project_code, field=f"{grid.prefix}{k}",
                             value=_summary(after)))
+    elsewhere: dict[tuple[str, str], list[tuple[int, Any]]] = {}
     for k, before in removed:
         cleared = k < len(returned) and _is_blank_row(returned[k])
         where = _first_where(grid, k, ("name", "level1", "value")) if cleared else None
-        findings.append(_of(sub, grid.removed, f"{grid.context(before)}下发的预填指标“{_label(before)}”已被删除"
-                            f"（原为 {_summary(before)}）。" + _NOTE_G3, where or grid.home(before) or _sheet_only(grid),
-                            project_code=project_code, field=f"{grid.prefix}{k}", expected=_summary(before)))
+        if where is None:  # its row is gone: reported at the grid's home, one finding for all rows there
+            home = grid.home(before) or _sheet_only(grid)
+            elsewhere.setdefault((home.sheet, home.cell), []).append((k, before))
+            continue
+        findings.append(_removed_finding(sub, grid, [(k, before)], where, project_code))
+    for rows in elsewhere.values():
+        findings.append(_removed_finding(sub, grid, rows, grid.home(rows[0][1]) or _sheet_only(grid), project_code))
     return findings
+
+
+def _removed_finding(sub: Submission, grid: _Grid, rows: Sequence[tuple[int, Any]], where: Location,
+                     project_code: str) -> Finding:
+    """One finding for the pre-filled rows ``rows`` (index, issued row) that were deleted, at ``where``."""
+    if len(rows) == 1:
+        before = rows[0][1]
+        shown = f"“{_label(before)}”已被删除（原为 {_summary(before)}）"
+    else:
+        shown = "、".join(f"“{_label(before)}”（原为 {_summary(before)}）" for _, before in rows) + "已被删除"
+    return _of(sub, grid.removed, f"{grid.context(rows[0][1])}下发的预填指标{shown}。" + _NOTE_G3, where,
+               project_code=project_code, field=f"{grid.prefix}{rows[0][0]}",
+               expected="；".join(_summary(before) for _, before in rows))
 
 
 def _row_changes(sub: Submission, grid: _Grid, before: object, after: object, k: int,

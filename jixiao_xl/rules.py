@@ -784,14 +784,17 @@ def _row_note_rules(ctx: _Sheet, row: _Row) -> set[str | None]:
 
 
 def _check_notes(ctx: _Sheet, row: _Row) -> Iterator[Finding]:
-    """R-V3/R-V4/R-V5/R-V6: one finding per note made while splitting the value."""
+    """R-V3/R-V4/R-V5/R-V6 from the notes made while splitting the value: one finding per rule and cell
+    ("≥90%" has both a symbol and a unit in it: one R-V4 that says both)."""
+    grouped: dict[tuple[str, str], list[str]] = {}
     for path, note in _row_notes(ctx, row):
         code = note_rule(note)
-        if code is None:
-            continue  # an unknown 指标性质: R-S2 reports it from the cell itself
-        fix = "" if "请" in note else f"；{_NOTE_FIXES[code]}"
+        if code is not None:  # None: an unknown 指标性质, which R-S2 reports from the cell itself
+            grouped.setdefault((path, code), []).append(note)
+    for (path, code), notes in grouped.items():
+        fix = "" if any("请" in note for note in notes) else f"；{_NOTE_FIXES[code]}"
         key = path.rsplit(".", 1)[-1]
-        yield ctx.finding(code, f"{row.label}：{note}{fix}。", path, value=row.text(key))
+        yield ctx.finding(code, f"{row.label}：{'；'.join(notes)}{fix}。", path, value=row.text(key))
 
 
 def _check_qualitative(ctx: _Sheet, row: _Row) -> Iterator[Finding]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.cell.cell import MergedCell
 from click.testing import CliRunner
 
 from jixiao_xl.cli import cli
@@ -22,8 +23,12 @@ from jixiao_xl.cli import cli
 UNIT_FILE = "435001-巨鹿县行政审批局本级.xlsx"
 LINE = re.compile(r"^\[(错误|警告|提示)\] (\S*?) ?([A-Z]-[A-Z0-9-]+)：")
 
-# Findings that truly have no cell: the whole file or a whole sheet is the problem (a file that cannot
-# be opened, a sheet that is missing, a unit that returned nothing). None of them occurs in these runs.
+# Findings that truly have no cell, because the whole file or a whole sheet is the problem: a master or a
+# return that cannot be opened (M-UNREADABLE, I-*), a sheet that is missing (M-MISSING-SHEET,
+# X-PROJECT-MISSING, X-DEPT-MISSING), a unit that returned nothing (X-UNIT-NO-RETURN), a file that is not
+# the unit's form or another batch's (P-NOT-FORM, X-UNIT-MISSING, X-VERSION), a file seen before (L-DUPLICATE,
+# X-SAME-FILE) and the tool's own failures (G-*, L-LEDGER-*). None of them occurs in these runs; any other
+# finding without a cell fails them.
 NO_CELL = frozenset({"M-UNREADABLE", "M-MISSING-SHEET", "X-UNIT-NO-RETURN", "X-PROJECT-MISSING", "X-DEPT-MISSING"})
 
 
@@ -143,6 +148,11 @@ def test_an_import_names_a_cell_for_every_finding_once(weighted_cycle):
     for column in range(1, 10):                # the 满意度 row left empty: R-S3, and the weights total 60
         fibre.cell(17, column).value = None
     fibre["I11"] = "十分"                       # P-NUMBER, not R-W1 "没有填写权重" as well
+    office = wb["4.政务服务办公费（2+2+3 服务体系）"]
+    for row in (16, 17):                       # two pre-filled rows deleted: one X-IND-REMOVED at 项目编码
+        for column in range(1, 10):
+            if not isinstance(office.cell(row, column), MergedCell):
+                office.cell(row, column).value = None
     (root / "returns").mkdir()
     wb.save(root / "returns" / UNIT_FILE)
     result = invoke("import", str(root / "returns"), "--master", str(root / "master.xlsx"), "--out", str(root / "out"),
@@ -157,6 +167,8 @@ def test_an_import_names_a_cell_for_every_finding_once(weighted_cycle):
     assert ("R-W3", "2.软件正版化设备保养维护费用", "I11:I17") in at   # 7 × 10 = 70, not 90
     assert ("R-S3", "1.光纤租赁和短信机费用", "B3") in at             # the project's 项目编码
     assert ("P-NUMBER", "1.光纤租赁和短信机费用", "I11") in at
+    [removed] = [f for f in findings if f["rule"] == "X-IND-REMOVED" and f["sheet"].startswith("4.")]
+    assert removed["cell"] == "B3" and removed["expected"].count("；") == 1
     assert ("R-W1", "1.光纤租赁和短信机费用", "I11") not in at
     sendback = openpyxl.load_workbook(root / "out" / "退回修改" / UNIT_FILE)
     comment = sendback["2.软件正版化设备保养维护费用"]["I11"].comment

@@ -374,6 +374,14 @@ def test_value_notes_from_the_reader_become_findings(note, rule):
     assert note in finding.message and finding.message.startswith("三级指标“培训人次”：")
 
 
+def test_a_symbol_and_a_unit_in_one_value_are_one_finding_that_names_both():
+    parsed = split_indicator_value("≥90%", "≥", "%")
+    rp = returned(good_project(), notes={"ind0.value": parsed.notes})
+    [finding] = found(check_project(rp, CONFIG), "R-V4")
+    assert finding.cell == "F11" and all(note in finding.message for note in parsed.notes)
+    assert len(parsed.notes) == 2
+
+
 def test_value_notes_pass_when_the_reader_made_none():
     assert found(check_project(returned(good_project(), notes={}), CONFIG), "R-V4") == []
     assert found(check_project(returned(good_project(), notes={}), CONFIG), "R-V5") == []
