@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Prefixes group the codes by stage: M master, I intake, X reconciliation/tampering, G generation,
-# T template, R domain rules (domain.md §1d), L ledger/consolidation.
+# T template, R domain rules, L ledger/consolidation.
 CATEGORIES = {
     "M": "主数据检查",
     "I": "文件接收",
@@ -20,6 +20,15 @@ CATEGORIES = {
     "X": "与主数据核对",
     "L": "台账与汇总",
 }
+
+
+# What a rule's 依据 may cite: a public document a bureau can look up, or the tool's own convention (file
+# intake, ledger, templates, workspace, the master's layout). The sources in the catalogue use these texts.
+SOURCE_TOOL = "本工具约定"
+SOURCE_88 = "财预〔2015〕88号《预算绩效目标管理暂行办法》"
+SOURCE_101 = "财预〔2021〕101号《中央部门项目支出核心绩效目标和指标设置及取值指引（试行）》"
+SOURCE_10 = "财预〔2020〕10号《项目支出绩效评价管理办法》"
+PUBLIC_SOURCES = (SOURCE_88, SOURCE_101, SOURCE_10)
 
 
 # Who a finding is for: the unit that filled the form (it reaches 退回修改 and the unit's notices), or only
@@ -60,14 +69,16 @@ def define(code: str, severity: str, title: str, fix: str = "", source: str = ""
 
 
 def get(code: str) -> Rule:
-    """The rule registered under ``code``."""
-    _load_all()
+    """The rule registered under ``code`` (KeyError for a code no module registers)."""
+    if code not in _RULES:
+        _load_all()
     return _RULES[code]
 
 
 def for_bureau_only(code: str) -> bool:
     """True for a code whose findings are shown to the bureau but never sent back to the unit."""
-    _load_all()
+    if code not in _RULES:
+        _load_all()
     rule = _RULES.get(code)
     return rule is not None and rule.audience == "bureau"
 
@@ -82,18 +93,20 @@ _loaded = False
 
 
 def _load_all() -> None:
-    # Importing the stage modules registers their codes; imported lazily to keep start-up light. Once
-    # done it is not repeated: a report looks a code up for every finding, and import_module is not free.
+    """Import every module of the package, which registers every code (each module defines its own).
+
+    A walk rather than a list of modules: a module added later is included without anyone remembering to
+    list it. Done once, and only when a code is asked for that is not registered yet or the whole catalogue
+    is listed: a report looks a code up for every finding, and the modules that emitted them are loaded.
+    """
     global _loaded
     if _loaded:
         return
     import importlib
+    import pkgutil
 
-    for module in ("master", "intake", "template", "fill", "read", "rules", "reconcile", "ledger", "consolidate",
-                   "unfilled", "importer", "followup"):
-        try:
-            importlib.import_module(f"jixiao_xl.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"jixiao_xl.{module}":
-                raise
+    package = importlib.import_module(__package__ or "jixiao_xl")
+    for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+        if module.name.rsplit(".", 1)[-1] != "__main__":  # importing __main__ would run the command line
+            importlib.import_module(module.name)
     _loaded = True

@@ -61,7 +61,7 @@ FORMATS = ("xlsx", "csv", "json")
 # Fixed document creation time: the workbook's bytes depend on its inputs only.
 FIXED_CREATED = FIXED_DOCUMENT_TIME
 
-_SOURCE = "DESIGN §1 汇总"
+_SOURCE = "本工具约定"
 RULE_TOTAL_MISMATCH = catalogue.define(
     "L-TOTAL-MISMATCH", "error", "报送的预算数合计与主数据不一致",
     "核对该单位各项目的预算数，按主数据改正后重新报送，或先更正主数据", _SOURCE)

@@ -75,6 +75,21 @@ def count_by_severity(findings: Iterable[Finding]) -> dict[str, int]:
     return counts
 
 
+def one_per_cell(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings with one per file, sheet, cell and rule, keeping the first, in their order.
+
+    Findings that name no cell (a file that cannot be opened) are only dropped when they say the same.
+    """
+    seen: set[tuple[str, ...]] = set()
+    kept: list[Finding] = []
+    for f in findings:
+        key = (f.file, f.sheet, f.cell, f.rule) if f.cell else (f.file, f.sheet, f.rule, f.project_code, f.message)
+        if key not in seen:
+            seen.add(key)
+            kept.append(f)
+    return kept
+
+
 def has_errors(findings: Iterable[Finding]) -> bool:
     """True when any finding has severity error."""
     return any(f.severity == "error" for f in findings)

@@ -28,7 +28,7 @@ from typing import Callable, Sequence
 
 from .catalogue import define
 from .errors import InputError, note_progress
-from .findings import Finding, has_errors
+from .findings import Finding, has_errors, one_per_cell
 from .intake import Intake, Isolated, IsolatedPool, Limits, collect_files, inspect_file, sha256_file
 from .followup import write_followups
 from .generate import read_manifest
@@ -54,7 +54,7 @@ from .workspace import Workspace
 
 SENDBACK_FOLDER = "退回修改"
 G_SENDBACK = define("G-SENDBACK", "warning", "退回修改表未能生成", "按核对报告中的问题清单通知单位修改；如反复出现，请把报回文件和 --debug 输出发给维护人员。",
-                    "DESIGN §1")
+                    "本工具约定")
 G_REPORT = define("G-REPORT", "warning", "该单位的核对报告部分未能生成",
                   "其余单位的报告不受影响；请用 jixiao-xl report 重新生成，如反复出现，请把报回文件和 --debug 输出发给维护人员。",
                   "本工具约定", audience="bureau")
@@ -62,7 +62,7 @@ L_NOT_KEPT = define("L-NOT-KEPT", "info", "原件未存入“原件”文件夹"
                     "该文件超过接收大小上限（或读取时发生变化），未复制到 原件/；请另行保存这份文件。", "本工具约定",
                     audience="bureau")
 L_UNFINISHED = define("L-UNFINISHED", "warning", "该文件的导入未完成",
-                      "上次导入在解析这份文件时中断；请重新导入该文件。", "DESIGN §9", audience="bureau")
+                      "上次导入在解析这份文件时中断；请重新导入该文件。", "本工具约定", audience="bureau")
 REPORT_FILES = (JSON_NAME, CSV_NAME, XLSX_NAME, HTML_NAME)
 X_OTHER_UNIT = define("X-OTHER-UNIT", "error", "上传的文件属于其他单位", "请通过本单位的填报链接上传下发给本单位的工作簿；"
                       "其他单位的表格请由该单位自行报送。", "本工具约定")
@@ -184,7 +184,7 @@ def _check(sub: Submission, master: Master, templates: TemplateSet | tuple[FormS
         findings = one_finding_per_edit(findings, reconciled)
         findings += check_submission(issued_view(sub, master), config)  # locked values as issued
         findings += reconciled
-    return tuple(findings)
+    return tuple(one_per_cell(findings))
 
 
 def guard_output(options: ImportOptions) -> None:

@@ -123,7 +123,7 @@ class Limits:
 # Rule codes (DESIGN §7)
 # --------------------------------------------------------------------------------------------------
 
-_SOURCE = "DESIGN §6"
+_SOURCE = catalogue.SOURCE_TOOL
 _RESAVE = "请在 Excel/WPS 中打开后另存为 .xlsx 再提交。"
 
 

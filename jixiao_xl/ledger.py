@@ -62,7 +62,7 @@ BUSY_NOTICE_MS = 1_000
 STATUSES = ("received", "parsed", "failed")
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
-_SOURCE = "DESIGN §9 数据不丢失"
+_SOURCE = "本工具约定"
 RULE_DUPLICATE = catalogue.define(
     "L-DUPLICATE", "info", "相同文件已导入过，本次跳过",
     "无需处理；如需重新核对，请修改后另存为新文件再导入", _SOURCE)

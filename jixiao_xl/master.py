@@ -150,7 +150,8 @@ class MasterError(InputError):
 # Rule codes
 # --------------------------------------------------------------------------------------------------
 
-_SOURCE = "DESIGN §3 主数据格式"
+_SOURCE = catalogue.SOURCE_TOOL  # the master's layout is the tool's own
+_LEVELS_SOURCE = f"{catalogue.SOURCE_88}、{catalogue.SOURCE_101}：绩效指标体系的一级、二级指标名称"
 _RULES = {
     rule.code: rule
     for rule in (
@@ -173,22 +174,23 @@ _RULES = {
         catalogue.define("M-NUMBER", "error", "数值无法识别或为负数",
                          "只填写数字（不带单位和符号），金额不能为负数", _SOURCE),
         catalogue.define("M-FUNDS", "error", "财政资金与其他资金之和不等于预算数",
-                         "改正预算数、财政资金或其他资金，使 财政资金 + 其他资金 = 预算数", "domain.md R-F1"),
+                         "改正预算数、财政资金或其他资金，使 财政资金 + 其他资金 = 预算数",
+                         f"{catalogue.SOURCE_88} 附件 项目支出绩效目标申报表：资金总额 = 财政拨款 + 其他资金"),
         catalogue.define("M-PLAN-SHORT", "error", "支出计划最后节点不等于预算数",
-                         "最后一个支出计划节点填写累计数，等于预算数", "domain.md R-F5"),
+                         "最后一个支出计划节点填写累计数，等于预算数", _SOURCE),
         catalogue.define("M-PLAN-DECREASE", "error", "累计支出计划比前一节点小",
-                         "支出计划填写累计数，后一节点不小于前一节点", "domain.md R-F5"),
+                         "支出计划填写累计数，后一节点不小于前一节点", _SOURCE),
         catalogue.define("M-PLAN-OVER", "error", "支出计划节点超过预算数",
-                         "各节点的累计支出计划不得超过预算数", "domain.md R-F5"),
+                         "各节点的累计支出计划不得超过预算数", _SOURCE),
         catalogue.define("M-LEVEL1", "error", "一级指标不在指标体系中",
-                         "从下拉列表选择一级指标，或在“设置”中改正指标体系", "domain.md R-S1"),
+                         "从下拉列表选择一级指标，或在“设置”中改正指标体系", _LEVELS_SOURCE),
         catalogue.define("M-LEVEL2", "error", "二级指标不属于其一级指标",
-                         "从该一级指标下的二级指标中选择", "domain.md R-S1"),
+                         "从该一级指标下的二级指标中选择", _LEVELS_SOURCE),
         catalogue.define("M-LEVEL-ALIAS", "info", "一级/二级指标写的是简称或旧称，已按指标体系的标准名称读取",
                          "无需处理；生成的表格中写标准名称，建议在主数据中也改为标准名称（如“产出”改为“产出指标”）",
-                         "财预〔2015〕88号、财预〔2021〕101号 绩效指标体系的一级、二级指标名称"),
+                         _LEVELS_SOURCE),
         catalogue.define("M-OPERATOR", "error", "指标性质无效",
-                         "从下拉列表选择 ≥ ＞ ＝ ＜ ≤ 或 定性", "domain.md R-S2"),
+                         "从下拉列表选择 ≥ ＞ ＝ ＜ ≤ 或 定性", _SOURCE),
         catalogue.define("M-GOAL-SEQ", "error", "部门整体目标序号无效",
                          "部门整体指标的序号应对应本单位“部门整体目标”中的一个序号，目标序号不要重复", _SOURCE),
         catalogue.define("M-MEASURE-SEQ", "error", "保障措施序号重复",
@@ -1294,7 +1296,7 @@ _CELL = re.compile(r"^([A-Z]+)(\d+)$")
 
 def _finding_order(finding: Finding) -> tuple[int, int, int]:
     sheet = SHEETS.index(finding.sheet) if finding.sheet in SHEETS else -1
-    match = _CELL.match(finding.cell)
+    match = _CELL.match(re.split(r"[:,]", finding.cell)[0])  # a range (J2:J8) sorts at its first cell
     if not match:
         return sheet, 0, 0
     column = 0
@@ -1311,6 +1313,7 @@ class _Context:
     unit_codes: frozenset[str] | None
     project_units: Mapping[str, str] | None
     goal_keys: frozenset[tuple[str, int]] | None
+    values_by_rules: bool = False
 
 
 def check_master(path: str | Path) -> list[Finding]:
@@ -1318,17 +1321,26 @@ def check_master(path: str | Path) -> list[Finding]:
     try:
         tables = read_tables(path, require_sheets=False)
     except MasterError as exc:
-        return [Finding(rule="M-UNREADABLE", severity=_RULES["M-UNREADABLE"].severity, message=str(exc), file=str(path))]
+        return [unreadable_finding(path, exc)]
     return check_tables(tables, file=str(path))
 
 
-def check_tables(tables: Tables, file: str = "") -> list[Finding]:
-    """Every problem of a master's raw tables, ordered by sheet and row. Never raises on bad input."""
+def unreadable_finding(path: str | Path, exc: MasterError) -> Finding:
+    """The one finding of a master that cannot be read at all (M-UNREADABLE): it has no cell to point at."""
+    return Finding(rule="M-UNREADABLE", severity=_RULES["M-UNREADABLE"].severity, message=str(exc), file=str(path))
+
+
+def check_tables(tables: Tables, file: str = "", values_by_rules: bool = False) -> list[Finding]:
+    """Every problem of a master's raw tables, ordered by sheet and row. Never raises on bad input.
+
+    With ``values_by_rules`` the indicators' 指标值 are left to the domain rules that run next (R-V1 and
+    R-V3 say more than M-NUMBER could: a placeholder, more than 3 decimals, or 定性 as the other fix).
+    """
     out = _Findings(file)
     settings = _settings(tables.table("设置"))
     _check_structure(out, tables, settings)
     _check_settings(out, tables.table("设置"))
-    context = _context(tables, settings)
+    context = dataclasses.replace(_context(tables, settings), values_by_rules=values_by_rules)
     _check_units(out, tables.table("单位"))
     _check_projects(out, tables.table("项目"), context)
     _check_indicators(out, tables.table("绩效指标"), context)
@@ -1584,24 +1596,22 @@ def _check_indicators(out: _Findings, table: Table | None, context: _Context) ->
                 and code not in context.project_units:
             out.at(table, row, "项目编码", "M-UNKNOWN-PROJECT",
                    f"绩效指标的项目编码“{code}”不在“项目”表中；请改正编码，或先在“项目”表中添加该项目。", **who)
-        _check_grid_row(out, table, row, context.settings, who)
+        _check_grid_row(out, table, row, context, who)
         _check_weight(out, table, row, who)
 
 
 def _check_weight(out: _Findings, table: Table, row: Row, who: dict[str, str]) -> None:
+    """M-NUMBER for a weight that is not a number; whether it is > 0 is R-W1's (when the batch uses weights)."""
     text = row.get("权重")
-    if not text:
-        return
-    weight = _money(text)
-    if weight is None or weight < 0:
-        out.at(table, row, "权重", "M-NUMBER", f"权重“{text}”不是有效数字；请填写不小于 0 的数字，不要带“分”“%”等文字。",
-               expected="≥ 0 的数字", **who)
+    if text and _money(text) is None:
+        out.at(table, row, "权重", "M-NUMBER", f"权重“{text}”不是数字；请填写大于 0 的数字，不要带“分”“%”等文字。",
+               expected="大于 0 的数字", **who)
 
 
-def _check_grid_row(out: _Findings, table: Table, row: Row, settings: Settings, who: dict[str, str]) -> None:
+def _check_grid_row(out: _Findings, table: Table, row: Row, context: _Context, who: dict[str, str]) -> None:
     """The checks shared by 绩效指标 and 部门整体指标: required fields, levels, operator, value."""
     _check_required(out, table, row, ("一级指标", "二级指标", "三级指标", "指标性质"), **who)
-    _check_levels(out, table, row, settings.framework, who)
+    _check_levels(out, table, row, context.settings.framework, who)
     operator_text = row.get("指标性质")
     if not operator_text:
         return
@@ -1610,7 +1620,7 @@ def _check_grid_row(out: _Findings, table: Table, row: Row, settings: Settings, 
         out.at(table, row, "指标性质", "M-OPERATOR",
                f"指标性质“{operator_text}”无效；请从 {' '.join(taxonomy.OPERATORS)} 中选择。",
                expected="、".join(taxonomy.OPERATORS), **who)
-    elif operator in taxonomy.QUANTITATIVE_OPERATORS:
+    elif operator in taxonomy.QUANTITATIVE_OPERATORS and not context.values_by_rules:
         _check_quantity(out, table, row, who)
 
 
@@ -1710,7 +1720,7 @@ def _check_dept_indicators(out: _Findings, table: Table | None, context: _Contex
             out.at(table, row, "序号", "M-GOAL-SEQ",
                    f"部门整体指标的序号 {seq} 在单位“{unit}”的“部门整体目标”中不存在；"
                    "请改为已有目标的序号，或先在“部门整体目标”中添加该目标。", **who)
-        _check_grid_row(out, table, row, context.settings, who)
+        _check_grid_row(out, table, row, context, who)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Iterable
 
 from .findings import Finding, has_errors
 from .issued import ISSUED_MASTER_COLUMNS, is_issued_data
-from .master import MasterError, Table, Tables, build_master, check_tables, read_tables
+from .master import MasterError, Table, Tables, build_master, check_tables, read_tables, unreadable_finding
 from .model import Master
 from .rules import RuleConfig, catalogue_rules, check_dept, check_project
 from .submission import Location, ReturnedDept, ReturnedProject
@@ -36,14 +36,24 @@ INDICATOR_COLUMNS = {"level1": "一级指标", "level2": "二级指标", "name":
 DEPT_INDICATOR_COLUMNS = {k: v for k, v in INDICATOR_COLUMNS.items() if k not in ("description", "weight")}
 
 
-def check_master_rules(path: str | Path) -> list[Finding]:
-    """The domain-rule findings of the master at ``path`` (empty when it cannot be built at all)."""
+def check_master_with_rules(path: str | Path) -> list[Finding]:
+    """What ``jixiao-xl master check`` reports: the master check and the domain rules, each problem once.
+
+    The workbook is read once. Where both passes would judge the same cell, one of them does: the levels,
+    operators, required fields, funds and plan are the master check's (M- codes, see
+    :data:`COVERED_BY_MASTER_CHECK`), the indicator values the rules' (R-V1, R-V3: see
+    :func:`~jixiao_xl.master.check_tables`). A master the rules cannot run on (its structure is broken)
+    gets the master check alone, which says why.
+    """
     try:
         tables = read_tables(path, require_sheets=False)
+    except MasterError as exc:
+        return [unreadable_finding(path, exc)]
+    try:
         master = build_master(tables)
     except MasterError:
-        return []  # master check reports why
-    return rule_findings(master, tables, str(path))
+        return check_tables(tables, file=str(path))
+    return check_tables(tables, file=str(path), values_by_rules=True) + rule_findings(master, tables, str(path))
 
 
 @dataclass(frozen=True)
@@ -92,15 +102,18 @@ def rule_findings(master: Master, tables: Tables, file: str = "",
     config = replace(RuleConfig.from_settings(master.settings), enabled=enabled)
     rows = _RowIndex(tables)
     findings: list[Finding] = []
-    for unit in master.units:
-        projects = [_as_returned(p, rows) for p in master.projects_of(unit.code)]
+    # A unit or project code listed twice (M-DUP-UNIT, M-DUP-PROJECT) is checked once: its rows are the
+    # same cells, and running the rules on each copy would report every finding of them twice.
+    for unit_code in dict.fromkeys(unit.code for unit in master.units):
+        once = {p.code: p for p in reversed(master.projects_of(unit_code))}  # the first of each code
+        projects = [_as_returned(p, rows) for p in master.projects_of(unit_code) if once[p.code] is p]
         mine: list[Finding] = []
         for rp in projects:
             mine += check_project(rp, config)
-        dept = _dept_as_returned(master, unit.code, rows)
+        dept = _dept_as_returned(master, unit_code, rows)
         if dept is not None:
             mine += check_dept(dept, projects, config)
-        findings += [replace(f, file=file, unit_code=f.unit_code or unit.code) for f in mine]
+        findings += [replace(f, file=file, unit_code=f.unit_code or unit_code) for f in mine]
     return findings
 
 

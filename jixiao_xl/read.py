@@ -26,20 +26,20 @@ from .template import (DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, Template
 from .unbound import SheetRead, other_content
 from .workbook import CellAddress, Sheet, WorkbookData, col_letter, open_workbook, parse_a1
 
-P_NOT_FORM = define("P-NOT-FORM", "error", "不是下发的绩效目标表", "请使用主管部门下发的工作簿填写后报送，不要另建表格。", "DESIGN §6")
+P_NOT_FORM = define("P-NOT-FORM", "error", "不是下发的绩效目标表", "请使用主管部门下发的工作簿填写后报送，不要另建表格。", "本工具约定")
 P_NO_META = define("P-NO-META", "info", "隐藏的 _meta 工作表已丢失", "已按单元格名称和表头文字定位，无需处理；如有疑问请使用下发的原文件填写。",
-                   "DESIGN §6")
-P_NAMES = define("P-NAMES-LOST", "info", "单元格名称已丢失", "已按表头文字和模板位置读取；请核对读取结果。", "DESIGN §6")
-P_MOVED = define("P-MOVED", "info", "字段位置与下发时不同", "已按表头文字找到该字段，请确认没有误改表格结构。", "DESIGN §6; peers.md")
+                   "本工具约定")
+P_NAMES = define("P-NAMES-LOST", "info", "单元格名称已丢失", "已按表头文字和模板位置读取；请核对读取结果。", "本工具约定")
+P_MOVED = define("P-MOVED", "info", "字段位置与下发时不同", "已按表头文字找到该字段，请确认没有误改表格结构。", "本工具约定")
 P_ROWS = define("P-ROWS-CHANGED", "info", "指标区行数与下发时不同", "已读取表头与“填表人”之间的全部行；以后请使用预留的空白行，不要插入或删除行。",
-                "DESIGN §6")
-P_NUMBER = define("P-NUMBER", "error", "金额或数值不是数字", "请只填写数字（如 6.00），单位已在表头注明。", "DESIGN §6.3")
-P_FORMULA = define("P-FORMULA", "warning", "填写单元格中是公式", "请直接填写数值或文字，不要填写公式。", "DESIGN §6")
-P_FILLDOWN = define("P-FILLDOWN", "info", "一级/二级指标为空，已沿用上一行", "如属于其他一级/二级指标，请在该行选择正确的指标。", "DESIGN §6")
-P_PROTECTION = define("P-PROTECTION-REMOVED", "warning", "工作表保护已被取消", "锁定的下发数据仍会逐项核对；请勿修改锁定内容。", "DESIGN §6")
-P_SHEET = define("P-SHEET-RENAMED", "info", "工作表名称已改动", "已按单元格名称找到该项目，请勿改动工作表名称。", "DESIGN §6")
-P_SEQ = define("P-DEPT-SEQ", "error", "部门整体指标未注明所属分项", "在“序号”列填写该指标所属分项绩效目标的序号。", "DESIGN §5")
-P_UNIT = define("P-UNIT-UNKNOWN", "warning", "无法确定报送单位", "请使用下发的工作簿填写；文件中应有单位编码。", "DESIGN §6")
+                "本工具约定")
+P_NUMBER = define("P-NUMBER", "error", "金额或数值不是数字", "请只填写数字（如 6.00），单位已在表头注明。", "本工具约定")
+P_FORMULA = define("P-FORMULA", "warning", "填写单元格中是公式", "请直接填写数值或文字，不要填写公式。", "本工具约定")
+P_FILLDOWN = define("P-FILLDOWN", "info", "一级/二级指标为空，已沿用上一行", "如属于其他一级/二级指标，请在该行选择正确的指标。", "本工具约定")
+P_PROTECTION = define("P-PROTECTION-REMOVED", "warning", "工作表保护已被取消", "锁定的下发数据仍会逐项核对；请勿修改锁定内容。", "本工具约定")
+P_SHEET = define("P-SHEET-RENAMED", "info", "工作表名称已改动", "已按单元格名称找到该项目，请勿改动工作表名称。", "本工具约定")
+P_SEQ = define("P-DEPT-SEQ", "error", "部门整体指标未注明所属分项", "在“序号”列填写该指标所属分项绩效目标的序号。", "本工具约定")
+P_UNIT = define("P-UNIT-UNKNOWN", "warning", "无法确定报送单位", "请使用下发的工作簿填写；文件中应有单位编码。", "本工具约定")
 P_DATE = define("P-DATE", "info", "填报日期无法识别为日期", "填报日期请写成 2025-03-15 或 2025年3月15日 这样的日期。", "本工具约定")
 
 # The same few 一级/二级 names and units recur in every grid row: fold each spelling once per process.

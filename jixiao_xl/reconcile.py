@@ -46,9 +46,9 @@ from .values import parse_money
 canonical_level1, canonical_level2, canonical_unit, compact = (
     lru_cache(maxsize=16384)(fold) for fold in (canonical_level1, canonical_level2, canonical_unit, compact))
 
-_IDENTITY = "DESIGN §5、§9"
-_LOCKED = "DESIGN §5、§9; domain.md R-F3/R-F4"
-_GOALS = "domain.md R-G3"
+_IDENTITY = catalogue.SOURCE_TOOL
+_LOCKED = catalogue.SOURCE_TOOL  # issued values are locked by the tool; the units must not change them
+_GOALS = f"{catalogue.SOURCE_88}：绩效目标确定后一般不予调整，确需调整的按预算调整流程报批"
 _NOTE_G3 = "（仅作提示：已批准的绩效目标一般不作调整，确需调整的按预算调整程序办理。）"
 _BLANK = "（空）"
 
@@ -92,13 +92,13 @@ RULES = {
         _define("X-DEPT-CHANGED", "info", "部门整体绩效目标与下发内容不同",
                 "确认修改无误；如属调整已批准的绩效目标，按预算调整程序办理。", _GOALS),
         _define("X-DUP-UNIT", "warning", "同一单位在本批次中提交了多个不同的文件",
-                "与该单位确认以哪个文件为准；台账以较新的导入为准，较旧的文件保留不删。", "DESIGN §9"),
+                "与该单位确认以哪个文件为准；台账以较新的导入为准，较旧的文件保留不删。", _IDENTITY),
         _define("X-DUP-PROJECT", "error", "同一项目出现在不同单位的文件中",
-                "项目只能由主数据中所属的单位填报；从其他单位的文件中删除该项目。", "domain.md R-F4"),
+                "项目只能由主数据中所属的单位填报；从其他单位的文件中删除该项目。", _IDENTITY),
         _define("X-SAME-FILE", "info", "内容完全相同的文件以不同文件名重复提交",
-                "无需处理，只按一份文件导入。", "DESIGN §9"),
+                "无需处理，只按一份文件导入。", _IDENTITY),
         _define("X-UNIT-NO-RETURN", "warning", "单位尚未报送",
-                "请催报该单位。", "DESIGN §1"),
+                "请催报该单位。", _IDENTITY),
     )
 }
 
@@ -543,6 +543,9 @@ class _Grid:
     where: Callable[[str], Location | None]
     sheet: str
     context: Callable[[Any], str]
+    # Where a row that is gone is reported when its own cells are not there any more: the project's 项目编码,
+    # or the 分项目标 a department indicator belonged to.
+    home: Callable[[Any], Location | None] = lambda row: None
 
 
 def _grid_findings(sub: Submission, grid: _Grid, issued: Sequence[Any], returned: Sequence[Any], project_code: str,
@@ -561,13 +564,31 @@ def _grid_findings(sub: Submission, grid: _Grid, issued: Sequence[Any], returned
         findings.append(_of(sub, grid.added, f"{grid.context(after)}新增指标“{_label(after)}”（{_summary(after)}）。"
                             + _NOTE_G3, where, project_code=project_code, field=f"{grid.prefix}{k}",
                             value=_summary(after)))
+    elsewhere: dict[tuple[str, str], list[tuple[int, Any]]] = {}
     for k, before in removed:
         cleared = k < len(returned) and _is_blank_row(returned[k])
         where = _first_where(grid, k, ("name", "level1", "value")) if cleared else None
-        findings.append(_of(sub, grid.removed, f"{grid.context(before)}下发的预填指标“{_label(before)}”已被删除"
-                            f"（原为 {_summary(before)}）。" + _NOTE_G3, where or _sheet_only(grid),
-                            project_code=project_code, field=f"{grid.prefix}{k}", expected=_summary(before)))
+        if where is None:  # its row is gone: reported at the grid's home, one finding for all rows there
+            home = grid.home(before) or _sheet_only(grid)
+            elsewhere.setdefault((home.sheet, home.cell), []).append((k, before))
+            continue
+        findings.append(_removed_finding(sub, grid, [(k, before)], where, project_code))
+    for rows in elsewhere.values():
+        findings.append(_removed_finding(sub, grid, rows, grid.home(rows[0][1]) or _sheet_only(grid), project_code))
     return findings
+
+
+def _removed_finding(sub: Submission, grid: _Grid, rows: Sequence[tuple[int, Any]], where: Location,
+                     project_code: str) -> Finding:
+    """One finding for the pre-filled rows ``rows`` (index, issued row) that were deleted, at ``where``."""
+    if len(rows) == 1:
+        before = rows[0][1]
+        shown = f"“{_label(before)}”已被删除（原为 {_summary(before)}）"
+    else:
+        shown = "、".join(f"“{_label(before)}”（原为 {_summary(before)}）" for _, before in rows) + "已被删除"
+    return _of(sub, grid.removed, f"{grid.context(rows[0][1])}下发的预填指标{shown}。" + _NOTE_G3, where,
+               project_code=project_code, field=f"{grid.prefix}{rows[0][0]}",
+               expected="；".join(_summary(before) for _, before in rows))
 
 
 def _row_changes(sub: Submission, grid: _Grid, before: object, after: object, k: int,
@@ -600,7 +621,8 @@ def _sheet_only(grid: _Grid) -> Location:
 
 def _indicator_findings(sub: Submission, rp: ReturnedProject, issued: Project) -> list[Finding]:
     """X-IND-CHANGED / X-IND-ADDED / X-IND-REMOVED of a project against its pre-filled indicators."""
-    grid = _Grid("X-IND-CHANGED", "X-IND-ADDED", "X-IND-REMOVED", "ind", rp.where, rp.sheet, lambda row: "")
+    grid = _Grid("X-IND-CHANGED", "X-IND-ADDED", "X-IND-REMOVED", "ind", rp.where, rp.sheet, lambda row: "",
+                 home=lambda row: rp.where("code"))
     return _grid_findings(sub, grid, issued.indicators, rp.project.indicators, issued.code, group=lambda row: None)
 
 
@@ -618,7 +640,8 @@ def _dept_findings(sub: Submission, master: Master, unit: Unit) -> list[Finding]
     findings = _overall_goal_findings(sub, dept, goals)
     findings += _goal_findings(sub, dept, [g for g in goals if g.seq != 0])
     grid = _Grid("X-DEPT-CHANGED", "X-DEPT-CHANGED", "X-DEPT-CHANGED", "dind", dept.where, dept.sheet,
-                 lambda row: f"部门整体绩效目标（分项目标 {_text(getattr(row, 'seq', ''))}）中")
+                 lambda row: f"部门整体绩效目标（分项目标 {_text(getattr(row, 'seq', ''))}）中",
+                 home=lambda row: dept.where(f"goal{getattr(row, 'seq', '')}.goal") or dept.where("overall_goal"))
     findings += _grid_findings(sub, grid, master.dept_indicators_of(unit.code), dept.indicators, "",
                                group=lambda row: getattr(row, "seq", None))
     return findings

@@ -144,7 +144,7 @@ def summary_lines(findings: Sequence[Finding], submissions: Sequence[Submission]
 
 def cell_order(cell: str) -> tuple[int, int, str]:
     """Sort key of an A1 reference: row first, then column (``F9`` before ``F14``); odd text sorts last."""
-    match = re.fullmatch(r"\$?([A-Za-z]{1,3})\$?(\d+)", cell.split(":")[0].strip())
+    match = re.fullmatch(r"\$?([A-Za-z]{1,3})\$?(\d+)", cell.split(",")[0].split(":")[0].strip())
     if not match:
         return (1 << 30, 0, cell)
     col = 0

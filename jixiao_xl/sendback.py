@@ -151,8 +151,8 @@ def returned_values(sub: Submission) -> dict[tuple[str, str], object]:
 
 
 def normalise_cell(cell: str) -> str:
-    """``$F$14`` or ``f14:g15`` → ``F14``: the first cell of a reference, without ``$``, upper case."""
-    return cell.split(":")[0].replace("$", "").strip().upper()
+    """``$F$14``, ``f14:g15`` or ``F14,F16`` → ``F14``: the first cell of a reference, without ``$``, upper case."""
+    return cell.split(",")[0].split(":")[0].replace("$", "").strip().upper()
 
 
 def _path_at(locations: Mapping[str, Location], sheet: str, cell: str) -> str | None:

@@ -52,30 +52,30 @@ DEPARTMENT_ROW_FIELDS = frozenset({"goal.seq", "goal.name", "goal.goal"} | {
     f"dind.{name}" for name in ("level1", "level2", "name", "operator", "value", "unit", "basis")})
 PLAN_FIELDS = frozenset({"plan.node", "plan.amount", "plan.percent"})
 
-T_SYNTAX = define("T-SYNTAX", "error", "模板占位符写法有误", "占位符应写成 {{ 字段名 }}，花括号成对出现。", "xltemplates/README.md")
+T_SYNTAX = define("T-SYNTAX", "error", "模板占位符写法有误", "占位符应写成 {{ 字段名 }}，花括号成对出现。", "本工具约定")
 T_UNKNOWN = define("T-UNKNOWN-FIELD", "error", "模板引用了不存在的字段", "按 xltemplates/README.md 中的字段表改正字段名。",
-                   "xltemplates/README.md")
+                   "本工具约定")
 T_NO_ROW = define("T-NO-REPEAT-ROW", "error", "模板缺少指标明细行", "在指标表头下方放一行 {{ ind.level1 }} … 占位符。",
-                  "xltemplates/README.md")
-T_ROWS = define("T-REPEAT-ROWS", "error", "指标明细占位符分布在多行", "同一模板只能有一行明细占位符。", "xltemplates/README.md")
+                  "本工具约定")
+T_ROWS = define("T-REPEAT-ROWS", "error", "指标明细占位符分布在多行", "同一模板只能有一行明细占位符。", "本工具约定")
 T_COVERED = define("T-MERGED-COVERED", "error", "占位符写在合并单元格的被覆盖部分",
-                   "把占位符移到合并区域左上角的单元格，或取消合并。", "DESIGN §4; peers.md 陷阱2")
+                   "把占位符移到合并区域左上角的单元格，或取消合并。", "本工具约定")
 T_REPEAT_MERGE = define("T-REPEAT-MERGE", "error", "明细行参与了跨行合并", "明细行的合并只能在同一行内（横向合并）。",
-                        "xltemplates/README.md")
+                        "本工具约定")
 T_MIXED = define("T-MIXED-KIND", "error", "模板同时含有项目表和部门整体表的字段", "项目表用 ind.*，部门整体表用 goal.*/dind.*，不要混用。",
-                 "xltemplates/README.md")
+                 "本工具约定")
 T_PLAN = define("T-PLAN", "error", "支出计划占位符有误", "plan.node / plan.amount / plan.percent 应写在同一列、上下相邻的单元格中。",
-                "xltemplates/README.md")
-T_SHEETS = define("T-SHEETS", "warning", "模板有多个工作表", "只使用第一个工作表，其余忽略。", "xltemplates/README.md")
+                "本工具约定")
+T_SHEETS = define("T-SHEETS", "warning", "模板有多个工作表", "只使用第一个工作表，其余忽略。", "本工具约定")
 T_HEADER = define("T-NO-HEADER", "error", "明细行上方没有表头行", "在明细占位符行的上一行写表头（一级指标、二级指标……）。",
-                  "xltemplates/README.md")
+                  "本工具约定")
 T_EXTRA_ROW = define("T-EXTRA-IN-ROW", "error", "附加字段写在了指标明细行中",
                      "附加字段 {{ extra.名称 }} 只能写在明细行以外（表头或表尾），每个工作表一个单元格。", "本工具约定")
 T_LOCKED_LABEL = define("T-LOCKED-BESIDE-LABEL", "warning", "标签右边是空白单元格，生成后锁定、无法填写",
                         "如需单位填写，在该单元格写 {{ extra.名称 }}（如 {{ extra.项目负责人 }}）；只有写了字段的单元格才可填写。",
                         "本工具约定")
 T_REQUIRED = define("T-MISSING-FIELD", "warning", "模板缺少常用字段", "一般应包含该字段，否则生成的表中不会出现，回收时也读不到。",
-                    "xltemplates/README.md")
+                    "本工具约定")
 
 
 @dataclass(frozen=True)

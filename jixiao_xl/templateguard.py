@@ -33,7 +33,7 @@ MAX_TEMPLATE_ENTRIES = 500
 MAX_TEMPLATE_ENTRY_BYTES = 32 * 1024 * 1024
 MAX_TEMPLATE_TOTAL_BYTES = 64 * 1024 * 1024
 
-_README = "xltemplates/README.md"
+_SOURCE = "本工具约定"
 
 
 def _column_letters(number: int) -> str:
@@ -49,13 +49,13 @@ BOUNDS_REF = f"A1:{_column_letters(MAX_TEMPLATE_COLUMNS)}{MAX_TEMPLATE_ROWS}"
 _BOUNDS_ZH = f"{BOUNDS_REF}（{MAX_TEMPLATE_COLUMNS} 列 × {MAX_TEMPLATE_ROWS} 行）"
 ALLOWED_ZH = "模板单元格只能写文字和 {{ 字段名 }} 占位符（如 {{ unit.name }}），不能写 {% %} 语句、{# #} 注释、函数调用、过滤器、下标或以下划线开头的名称"
 
-T_UNREADABLE = define("T-UNREADABLE", "error", "模板文件无法打开", "确认文件是 Excel 的 .xlsx 格式且没有加密。", "DESIGN §4")
-T_CODE = define("T-CODE", "error", "模板单元格含有占位符以外的代码", ALLOWED_ZH + "。删除这些内容后重新检查。", _README)
+T_UNREADABLE = define("T-UNREADABLE", "error", "模板文件无法打开", "确认文件是 Excel 的 .xlsx 格式且没有加密。", "本工具约定")
+T_CODE = define("T-CODE", "error", "模板单元格含有占位符以外的代码", ALLOWED_ZH + "。删除这些内容后重新检查。", _SOURCE)
 T_RANGE = define("T-RANGE", "error", "模板内容超出允许的范围",
                  f"模板只画表格本身：内容、合并区域和超链接都应在 {_BOUNDS_ZH} 之内，每个单元格不超过 {MAX_CELL_CHARS} 个字符。"
-                 "删除范围以外的内容后重新检查。", _README)
+                 "删除范围以外的内容后重新检查。", _SOURCE)
 T_UNSAFE = define("T-UNSAFE-FILE", "error", "模板文件过大或结构异常，疑似恶意文件，已拒绝打开",
-                  "向模板提供方索取正常的 .xlsx 文件，或在 Excel/WPS 中打开后另存为 .xlsx 再检查。", "DESIGN §6")
+                  "向模板提供方索取正常的 .xlsx 文件，或在 Excel/WPS 中打开后另存为 .xlsx 再检查。", "本工具约定")
 
 
 # ---------------------------------------------------------------------------------------------------------

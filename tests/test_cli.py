@@ -67,12 +67,12 @@ def test_rules_lists_codes_with_chinese_titles():
 
 
 def test_debug_shows_traceback_for_internal_errors(tmp_path, monkeypatch):
-    import jixiao_xl.master as master
+    import jixiao_xl.precheck as precheck
 
     def boom(path):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(master, "check_master", boom)
+    monkeypatch.setattr(precheck, "check_master_with_rules", boom)
     quiet = invoke("master", "check", str(tmp_path / "x.xlsx"))
     assert quiet.exit_code == 2 and "程序内部错误（RuntimeError）" in quiet.output
     loud = invoke("--debug", "master", "check", str(tmp_path / "x.xlsx"))

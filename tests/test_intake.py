@@ -688,7 +688,7 @@ def test_rule_codes_are_registered():
     assert set(registered) == set(EXPECTED_SEVERITIES)
     for code, severity in EXPECTED_SEVERITIES.items():
         rule = registered[code]
-        assert rule.severity == severity and rule.source == "DESIGN §6" and rule.category == "文件接收"
+        assert rule.severity == severity and rule.source == "本工具约定" and rule.category == "文件接收"
         assert any("\u4e00" <= ch <= "\u9fff" for ch in rule.title + rule.fix)
 
 

@@ -129,7 +129,7 @@ def test_every_rule_of_the_spec_is_registered_with_chinese_texts_and_a_source():
     for rule in rules:
         assert catalogue.get(rule.code) == rule
         assert any("\u4e00" <= ch <= "\u9fff" for ch in rule.title)
-        assert "domain.md §1d " + rule.code in rule.source
+        assert rule.source.startswith(catalogue.PUBLIC_SOURCES + (catalogue.SOURCE_TOOL,)), rule.code
     assert catalogue.get("R-V4").severity == "warning" and catalogue.get("R-C1").severity == "error"
 
 
@@ -163,8 +163,8 @@ FAILING = [
     ("R-S2", lambda p: with_ind(p, 0, operator=""), "E11", "error"),
     ("R-S2", lambda p: with_ind(p, 0, operator="大约"), "E11", "error"),
     ("R-S2", lambda p: with_ind(p, 0, value=None), "F11", "error"),
-    ("R-S3", lambda p: without_level1(p, BEN), "", "error"),
-    ("R-S3", lambda p: without_level1(p, SAT), "", "warning"),
+    ("R-S3", lambda p: without_level1(p, BEN), "B3", "error"),      # at the project's 项目编码
+    ("R-S3", lambda p: without_level1(p, SAT), "B3", "warning"),
     ("R-S4", lambda p: add_ind(p, Indicator(BEN, "经济效益指标", "")), "B18", "warning"),
     ("R-S5", lambda p: with_ind(p, 0, name="数量指标"), "C11", "warning"),
     ("R-S6", lambda p: with_ind(p, 5, name="培训人次"), "C16", "warning"),
@@ -297,7 +297,7 @@ def test_any_grid_gives_well_formed_findings_without_raising(rows, framework, we
     for finding in check_project(returned(project), config):
         assert finding.rule in SPEC_CODES and finding.severity in ("error", "warning", "info")
         assert finding.message.endswith("。") and finding.sheet == SHEET
-        assert finding.cell == "" or finding.rule in ("R-W3", "R-W4") or finding.cell[0] in "ABCDEFGHI"
+        assert finding.cell and finding.cell[0] in "ABCDEFGHI"
 
 
 def test_a_finding_names_the_value_the_column_and_the_fix():
@@ -374,6 +374,14 @@ def test_value_notes_from_the_reader_become_findings(note, rule):
     assert note in finding.message and finding.message.startswith("三级指标“培训人次”：")
 
 
+def test_a_symbol_and_a_unit_in_one_value_are_one_finding_that_names_both():
+    parsed = split_indicator_value("≥90%", "≥", "%")
+    rp = returned(good_project(), notes={"ind0.value": parsed.notes})
+    [finding] = found(check_project(rp, CONFIG), "R-V4")
+    assert finding.cell == "F11" and all(note in finding.message for note in parsed.notes)
+    assert len(parsed.notes) == 2
+
+
 def test_value_notes_pass_when_the_reader_made_none():
     assert found(check_project(returned(good_project(), notes={}), CONFIG), "R-V4") == []
     assert found(check_project(returned(good_project(), notes={}), CONFIG), "R-V5") == []
@@ -417,9 +425,9 @@ def test_weights_are_not_checked_when_the_batch_does_not_use_them():
 @pytest.mark.parametrize("weights, rule, cell", [
     ((None,) + WEIGHTS[1:], "R-W1", "I11"),
     ((D(0),) + WEIGHTS[1:], "R-W1", "I11"),
-    ((D(20),) + WEIGHTS[1:], "R-W3", ""),
-    ((D("17.5"), D("12.5"), D("12.5"), D("12.5"), D(10), D(15), D(10)), "R-W4", "I11"),
-    ((D("17.5"), D("12.5"), D("12.5"), D("12.5"), D(10), D(15), D(10)), "R-W4", "I15"),
+    ((D(20),) + WEIGHTS[1:], "R-W3", "I11:I17"),  # the weight cells it sums
+    ((D("17.5"), D("12.5"), D("12.5"), D("12.5"), D(10), D(15), D(10)), "R-W4", "I11:I14"),
+    ((D("17.5"), D("12.5"), D("12.5"), D("12.5"), D(10), D(15), D(10)), "R-W4", "I15:I16"),
 ])
 def test_weight_rules(weights, rule, cell):
     findings = check_project(returned(weighted(weights)), WEIGHTED)
@@ -592,7 +600,8 @@ def test_the_severity_of_a_rule_with_variants_is_overridden_for_all_of_them(tmp_
     path.write_text('[severity]\n"R-S3" = "warning"\n', encoding="utf-8")
     config = RuleConfig.from_settings(SETTINGS, path)
     findings = check_project(returned(without_level1(without_level1(good_project(), BEN), SAT)), config)
-    assert [f.severity for f in found(findings, "R-S3")] == ["warning", "warning"]
+    [coverage] = found(findings, "R-S3")  # one finding per project, naming both missing 一级
+    assert (coverage.severity, coverage.cell, coverage.expected) == ("warning", "B3", "效益指标、满意度指标")
 
 
 def test_a_disabled_cross_project_rule_is_not_reported(tmp_path):
@@ -769,3 +778,23 @@ def test_a_count_filed_under_quality_with_a_percent_unit_is_flagged():
 def test_a_rate_recognised_by_its_description_stays_within_0_to_100():
     project = with_ind(good_project(), 3, name="设备运行情况", description="设备完好率", unit="", value=D(120))
     assert ("测试项目", "F14", "error") in cells(check_project(returned(project), CONFIG), "R-R1")
+
+
+@pytest.mark.parametrize("cells, span", [
+    (["I11", "I12", "I13"], "I11:I13"),
+    (["I13", "I11", "I12", "I15"], "I11:I13,I15"),
+    (["J2"], "J2"),
+    (["$B$3"], "B3"),
+])
+def test_a_finding_about_several_cells_names_them_as_one_reference(cells, span):
+    from jixiao_xl.rules import cell_span
+
+    assert cell_span(cells) == span
+
+
+def test_a_weight_typed_as_words_is_left_to_the_reader_not_reported_as_missing():
+    rp = returned(weighted((None,) + WEIGHTS[1:]))
+    typed = dict(rp.locations, **{"ind0.weight": Location(SHEET, "I11", "name", "十分")})
+    findings = check_project(replace(rp, locations=typed), WEIGHTED)
+    assert found(findings, "R-W1") == []
+    assert [(f.cell, f.value) for f in found(findings, "R-W3")] == [("I11:I17", "77.5")]  # 90 less the 12.5 not read

@@ -9,7 +9,7 @@ import click
 from ..cli import cli, examples
 from ..console import echo_findings, severity_summary
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
-from ..findings import has_errors
+from ..findings import has_errors, one_per_cell
 
 
 @cli.group(epilog=examples(
@@ -51,8 +51,9 @@ def master_init(path: Path, sample: bool, force: bool) -> int:
     ("在工作区外：检查指定的主数据文件", "jixiao-xl master check 主数据.xlsx")))
 @click.argument("path", required=False, default=None, type=click.Path(path_type=Path))
 @click.option("--no-rules", is_flag=True, help="只检查主数据结构，不对预填的绩效指标运行填报规则。")
+@click.option("--errors-only", is_flag=True, help="只列出错误，不列警告和提示（退出码不变：有错误时为 1）。")
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
-def master_check(path: Path | None, no_rules: bool) -> int:
+def master_check(path: Path | None, no_rules: bool, errors_only: bool) -> int:
     """检查主数据 PATH：编码重复、金额不平、支出计划不到位、指标层级不符等，
     并对预填的绩效指标运行填报规则（成本超预算、指标性质用反等），以免错误随表格下发。
 
@@ -60,21 +61,23 @@ def master_check(path: Path | None, no_rules: bool) -> int:
     在工作区内（jixiao-xl init 建立）不指定 PATH 时检查工作区的主数据；
     工作区外默认检查当前文件夹的 主数据.xlsx 或 master.xlsx。
     """
-    from ..master import check_master
-    from ..precheck import check_master_rules
+    from .. import master as master_module
+    from ..precheck import check_master_with_rules
     from .workspace_cmd import master_or_default
 
     path = master_or_default(path)
 
-    findings = check_master(path)
+    findings = master_module.check_master(path) if no_rules else check_master_with_rules(path)
     unreadable = [f for f in findings if f.rule == "M-UNREADABLE"]
     if unreadable:
         raise InputError(unreadable[0].message)
-    if not no_rules:
-        findings += check_master_rules(path)
+    findings = one_per_cell(findings)
     if not findings:
         click.echo(f"主数据 {path} 检查通过，未发现问题。")
         return EXIT_OK
-    echo_findings(findings)
+    shown = [f for f in findings if f.severity == "error"] if errors_only else findings
+    echo_findings(shown)
     click.echo(f"主数据 {path}：{severity_summary(findings)}。")
+    if errors_only and len(shown) < len(findings):
+        click.echo(f"（按 --errors-only 只列出了错误；另有 {len(findings) - len(shown)} 条警告和提示未列出。）")
     return EXIT_FINDINGS if has_errors(findings) else EXIT_OK
