@@ -276,8 +276,41 @@ def write_xlsx(path: Path, findings: Sequence[Finding], overview: Sequence[Overv
                 failures.append(failure(code, "核对报告分表", exc))
                 continue
             _write_findings_table(sheet, mine, styles)
+    extras = extra_field_rows(submissions)
+    if extras:
+        _write_extras(wb.add_worksheet(EXTRAS_SHEET), extras, styles)
     _write_rules(wb.add_worksheet(RULES_SHEET), findings, styles)
     wb.close()
+
+
+EXTRAS_SHEET = "附加填写项"
+EXTRAS_HEADERS = ("单位编码", "单位名称", "文件", "工作表", "项目编码", "填写项", "填写内容")
+
+
+def extra_field_rows(submissions: Sequence[Submission]) -> list[tuple[str, ...]]:
+    """What units typed into the template's extra fields ({{ extra.名称 }}), one row per field and sheet, in
+    the order of the files (empty fields left out)."""
+    rows = []
+    for sub in submissions:
+        sheets = [(rp.sheet, rp.project.code, rp.extras) for rp in sub.projects]
+        if sub.dept is not None:
+            sheets.append((sub.dept.sheet, "", sub.dept.extras))
+        for sheet, project_code, extras in sheets:
+            rows += [(sub.unit_code, sub.unit_name, sub.file, sheet, project_code, name, str(value))
+                     for name, value in (extras or {}).items() if str(value or "").strip()]
+    return rows
+
+
+def _write_extras(ws, rows: Sequence[tuple[str, ...]], styles: _Styles) -> None:
+    """附加填写项: the values of the template's extra fields (项目负责人 …) in this report's files."""
+    widths = (12, 24, 30, 20, 22, 14, 40)
+    _header(ws, EXTRAS_HEADERS, widths, styles)
+    for r, row in enumerate(rows, start=1):
+        ws.set_row(r, wrapped_row_height(row, widths, LINE_HEIGHT))
+        for col, text in enumerate(row):
+            ws.write_string(r, col, text, styles.wrap)
+    ws.autofilter(0, 0, max(len(rows), 1), len(EXTRAS_HEADERS) - 1)
+    print_as_list(ws)
 
 
 def _unit_groups(findings: Sequence[Finding], submissions: Sequence[Submission]) -> dict[str, list[Finding]]:

@@ -102,3 +102,12 @@ def test_the_contact_of_a_digest_stored_before_contacts_comes_from_the_submissio
         db.execute("UPDATE digests SET digest_json = '{broken' WHERE import_id = ?", (import_id,))
     with Ledger.open(imported / "ledger.sqlite") as ledger:
         assert ledger.contacts([import_id])[import_id].phone == "0319-1234567"
+
+
+def test_the_report_lists_the_extra_fields_typed(imported):
+    sheet = openpyxl.load_workbook(imported / "out" / "report.xlsx")["附加填写项"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("单位编码", "单位名称", "文件", "工作表", "项目编码", "填写项", "填写内容")
+    typed = {(row[0], row[3], row[5], row[6]) for row in rows[1:]}
+    assert ("435001", P1, "项目负责人", "李四") in typed
+    assert ("435001", DEPT, "绩效联系人", "王五") in typed
