@@ -212,7 +212,7 @@ def returned_data(master: Master, sub, unit_code: str) -> Master:
     merged = returned_master(master, unit, sub)
     typed = {p.code: p for p in merged.projects}
     projects = tuple(_with_locked_values(typed.get(p.code, p), p) for p in master.projects_of(unit.code))
-    return dataclasses.replace(merged, projects=projects, dept_measures=master.measures_of(unit.code))
+    return dataclasses.replace(merged, projects=projects)
 
 
 def _with_locked_values(typed: Project, issued: Project) -> Project:
