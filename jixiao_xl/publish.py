@@ -200,7 +200,8 @@ def publication_data(master: Master, ledger, unit_code: str, counted: Mapping[st
 
 
 def returned_data(master: Master, sub, unit_code: str) -> Master:
-    """The master with this unit's projects and department goals as its return states them.
+    """The master with this unit's projects, department goals and 工作保障措施 as its return states them
+    (the measures stay the master's when the returned form had no field for them).
 
     The issued locked values (代码, 名称, 预算数, 财政资金, 其他资金) and the project order stay the master's;
     a master project the return lacks keeps the master's values; returned projects unknown to the master
