@@ -23,6 +23,7 @@ from . import __version__, taxonomy
 from .errors import InputError
 from .findings import SEVERITY_ZH, Finding
 from .fastxlsx import FormWorkbook
+from .measures import measures_text
 from .model import DeptGoal, DeptIndicator, Indicator, Master, Project, Unit
 from .safety import FIXED_DOCUMENT_TIME, sheet_name, write_atomic
 from .sheetwriter import (FormatCache, Formula, SheetCanvas, cell_ref, display_width, print_as_list, quote_sheet,
@@ -41,7 +42,7 @@ DEPT_SHEET = "部门整体绩效目标"
 
 PROJECT_INPUTS = frozenset({"project.purpose", "project.annual_goal", "plan.amount", "footer.filler", "footer.phone",
                             "footer.date"} | {f"ind.{n}" for n in INDICATOR_FIELDS})
-DEPT_INPUTS = frozenset({"dept.overall_goal", "goal.name", "goal.goal", "footer.filler", "footer.phone", "footer.date"}
+DEPT_INPUTS = frozenset({"dept.overall_goal", "dept.measures", "goal.name", "goal.goal", "footer.filler", "footer.phone", "footer.date"}
                         | {f"dind.{n}" for n in ("level1", "level2", "name", "operator", "value", "unit", "basis")})
 # Far above what any real workbook takes (well under a second): a bound, not a performance target.
 RENDER_SECONDS_PER_WORKBOOK = 120.0
@@ -716,6 +717,7 @@ class DepartmentSheet(_FormSheet):
         self.goals = [g for g in master.goals_of(request.unit.code) if g.seq != 0]
         overall = [g for g in master.goals_of(request.unit.code) if g.seq == 0]
         self.overall = overall[0].goal if overall else ""
+        self.measures = measures_text(master.measures_of(request.unit.code))
         self.indicators = tuple(map(taxonomy.with_standard_levels, master.dept_indicators_of(request.unit.code)))
         self.grid = self._grid_rows(master.settings.spare_rows)
         super().__init__(request, request.dept_spec, ws, DEPT_SHEET, formats, len(self.grid), budget)
@@ -764,11 +766,24 @@ class DepartmentSheet(_FormSheet):
         values = {
             "unit.budget": totals["budget"], "unit.fiscal": totals["fiscal"], "unit.other": totals["other"],
             "unit.project_count": len(self.projects), "dept.overall_goal": self.overall,
+            "dept.measures": self.measures,
             "footer.filler": unit.contact, "footer.phone": unit.phone, "footer.date": None,
             "year": settings.year, "money_unit": settings.money_unit, "department_name": settings.department_name,
             "unit.code": unit.code, "unit.name": unit.name, "unit.contact": unit.contact, "unit.phone": unit.phone,
         }
-        self.place(f"d.{name.split('.', 1)[1] if name.startswith('dept.') else name}", row, col, values.get(name), cell)
+        path = f"d.{name.split('.', 1)[1] if name.startswith('dept.') else name}"
+        self.place(path, row, col, values.get(name), cell)
+        if name == "dept.measures":
+            self._fit_text_row(cell, row, self.request.returned.get(self.mark_key(path), self.measures))
+
+    def _fit_text_row(self, cell: CellSpec, row: int, text: object) -> None:
+        """Make the row of a long text taller than the template drew it when the text needs it (never shorter)."""
+        last_col = next((c2 for r1, c1, r2, c2 in self.spec.merges if (r1, c1) == (cell.row, cell.col)), cell.col)
+        widths = dict(self.spec.col_widths)
+        width = sum(widths.get(c, 8.43) for c in range(cell.col, last_col + 1))
+        needed = wrapped_row_height([str(text or "")], [width])
+        if needed > dict(self.spec.row_heights).get(cell.row, 15.0):
+            self.ws.set_row(row, needed)
 
     def _total(self, key: str):
         amounts = [getattr(p, key) for p in self.projects]

@@ -201,7 +201,8 @@ def publication_data(master: Master, ledger, unit_code: str, counted: Mapping[st
 
 
 def returned_data(master: Master, sub, unit_code: str) -> Master:
-    """The master with this unit's projects and department goals as its return states them.
+    """The master with this unit's projects, department goals and 工作保障措施 as its return states them
+    (the measures stay the master's when the returned form had no field for them).
 
     The issued locked values (代码, 名称, 预算数, 财政资金, 其他资金) and the project order stay the master's;
     a master project the return lacks keeps the master's values; returned projects unknown to the master
@@ -213,7 +214,7 @@ def returned_data(master: Master, sub, unit_code: str) -> Master:
     merged = returned_master(master, unit, sub)
     typed = {p.code: p for p in merged.projects}
     projects = tuple(_with_locked_values(typed.get(p.code, p), p) for p in master.projects_of(unit.code))
-    return dataclasses.replace(merged, projects=projects, dept_measures=master.measures_of(unit.code))
+    return dataclasses.replace(merged, projects=projects)
 
 
 def _with_locked_values(typed: Project, issued: Project) -> Project:

@@ -19,6 +19,7 @@ from . import taxonomy, values
 from .catalogue import define
 from .findings import Finding
 from .intake import Intake, Limits, inspect_file, run_isolated
+from .measures import parse_measures
 from .model import DeptGoal, DeptIndicator, Indicator, PlanPoint, Project
 from .submission import Footer, Location, ReturnedDept, ReturnedProject, Submission
 from .template import (DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, TemplateKey, TemplateSet, as_template_set,
@@ -40,6 +41,8 @@ P_PROTECTION = define("P-PROTECTION-REMOVED", "warning", "工作表保护已被�
 P_SHEET = define("P-SHEET-RENAMED", "info", "工作表名称已改动", "已按单元格名称找到该项目，请勿改动工作表名称。", "本工具约定")
 P_SEQ = define("P-DEPT-SEQ", "error", "部门整体指标未注明所属分项", "在“序号”列填写该指标所属分项绩效目标的序号。", "本工具约定")
 P_UNIT = define("P-UNIT-UNKNOWN", "warning", "无法确定报送单位", "请使用下发的工作簿填写；文件中应有单位编码。", "本工具约定")
+P_MEASURES = define("P-MEASURES", "info", "工作保障措施无法按序号分条", "每条措施单独一段，以 1、2、3 顺序编号（如“1、措施名称。措施内容”）。",
+                    "本工具约定")
 P_DATE = define("P-DATE", "info", "填报日期无法识别为日期", "填报日期请写成 2025-03-15 或 2025年3月15日 这样的日期。", "本工具约定")
 
 # The same few 一级/二级 names and units recur in every grid row: fold each spelling once per process.
@@ -839,6 +842,7 @@ def _read_dept(ctx: _Context, meta: Meta, spec: FormSpec) -> ReturnedDept | None
             location = loc.location(spot)
             locations["overall_goal"] = location
             overall = location.raw
+    measures = _read_measures(ctx, loc, spec, locations)
     for total in ("unit.budget", "unit.fiscal", "unit.other", *FOOTER_FIELDS):
         if total in spec.fields:
             spot = loc.find(total, total)
@@ -890,7 +894,27 @@ def _read_dept(ctx: _Context, meta: Meta, spec: FormSpec) -> ReturnedDept | None
         ctx.add(P_ROWS, f"部门整体指标区下发时有 {issued} 行，现为 {len(grid.rows())} 行，已全部读取。", sheet=sheet_name)
     ctx.sheets.append(grid.sheet_read(locations))
     return ReturnedDept(sheet_name, overall, tuple(goals[s] for s in sorted(goals)), tuple(indicators), locations, notes,
-                        _footer(ctx, sheet, locations), extras)
+                        _footer(ctx, sheet, locations), extras, measures)
+
+
+def _read_measures(ctx: _Context, loc: "_Locator", spec: FormSpec, locations: dict[str, Location]) -> tuple:
+    """The 工作保障措施 of the form's text field as numbered items (none when the form has no such field).
+
+    A text whose numbering cannot be followed is kept whole as one measure, with P-MEASURES telling the unit.
+    """
+    if "dept.measures" not in spec.fields:
+        return ()
+    spot = loc.find("measures", "dept.measures")
+    if spot is None:
+        return ()
+    location = loc.location(spot)
+    locations["measures"] = location
+    measures, followed = parse_measures(location.raw)
+    if not followed:
+        ctx.add(P_MEASURES, "工作保障措施的序号有重复或前后颠倒，无法分条读取，已整段作为一条措施读入；"
+                "请每条措施单独一段，按 1、2、3 的顺序编号。",
+                sheet=location.sheet, cell=location.cell, field="工作保障措施", value=location.raw[:200])
+    return measures
 
 
 def _dept_goal(grid: "_Grid", cells, text: dict[str, str], seq: int | None, goals: dict[int, DeptGoal],
@@ -970,6 +994,8 @@ def submission_report(sub: Submission) -> dict:
         dept = {
             "sheet": d.sheet,
             "overall_goal": _field(d.overall_goal, d.where("overall_goal")),
+            "measures": _field(d.where("measures").raw if d.where("measures") else "", d.where("measures"))
+            | {"items": [{"seq": m.seq, "title": m.title, "text": m.text} for m in d.measures]},
             "goals": [{"seq": g.seq, "name": _field(g.name, d.where(f"goal{g.seq}.name")),
                        "goal": _field(g.goal, d.where(f"goal{g.seq}.goal"))} for g in d.goals],
             "indicators": [{"seq": i.seq} | {part: _field(getattr(i, part), d.where(f"dind{k}.{part}")) for part in

@@ -98,17 +98,22 @@ def returned_master(master: Master, unit: Unit, sub: Submission) -> Master:
     Settings (year, money unit, plan nodes, framework...) and the fingerprint stay the master's. A return
     without project sheets, or without the department sheet, falls back to the master for that part. The
     locked cells hold what was issued (:func:`~jixiao_xl.reconcile.issued_view`): the unit cannot edit them,
-    so an edited budget comes back as the master's, its X-TAMPER mark beside it.
+    so an edited budget comes back as the master's, its X-TAMPER mark beside it. The 工作保障措施 are the
+    returned ones when the returned form had their field (even left blank), else the master's.
     """
     sub = issued_view(sub, master)
     projects = tuple(dataclasses.replace(rp.project, unit_code=unit.code) for rp in sub.projects)
     if not projects:
         projects = master.projects_of(unit.code)
     goals, indicators = master.goals_of(unit.code), master.dept_indicators_of(unit.code)
+    measures = master.measures_of(unit.code)
     if sub.dept is not None:
         goals = _returned_goals(unit.code, sub.dept.overall_goal, sub.dept.goals)
         indicators = tuple(dataclasses.replace(i, unit_code=unit.code) for i in sub.dept.indicators)
-    return dataclasses.replace(master, units=(unit,), projects=projects, dept_goals=goals, dept_indicators=indicators)
+        if sub.dept.where("measures") is not None:
+            measures = tuple(dataclasses.replace(m, unit_code=unit.code) for m in sub.dept.measures)
+    return dataclasses.replace(master, units=(unit,), projects=projects, dept_goals=goals, dept_indicators=indicators,
+                               dept_measures=measures)
 
 
 def _returned_goals(unit_code: str, overall_goal: str, goals: Sequence[DeptGoal]) -> tuple[DeptGoal, ...]:
@@ -124,14 +129,14 @@ def returned_values(sub: Submission) -> dict[tuple[str, str], object]:
     """What the unit returned in the fields a master cannot give back (RenderRequest.returned, keyed like marks).
 
     The footer (填表人, 联系电话, 填报日期 — the date as ISO when it is one) and the extra fields of every
-    sheet, and the text of a 支出计划 amount or a weight that is not a number, which the returned model holds as
+    sheet, the 工作保障措施 text exactly as typed (the items read from it would renumber it), and the text of a 支出计划 amount or a weight that is not a number, which the returned model holds as
     None and the form would otherwise show blank.
     """
     found: dict[tuple[str, str], object] = {}
     sheets = [(rp.project.code, rp) for rp in sub.projects] + ([("", sub.dept)] if sub.dept is not None else [])
     for code, sheet in sheets:
         for path, where in sheet.locations.items():
-            if path.startswith(("footer.", "extra.")):
+            if path.startswith(("footer.", "extra.")) or (code, path) == ("", "measures"):
                 found[(code, path)] = where.raw
         if sheet.footer is not None and sheet.footer.date:
             found[(code, "footer.date")] = sheet.footer.date

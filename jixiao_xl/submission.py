@@ -8,7 +8,7 @@ reconciliation and consolidation reuse the master's types) plus, for every value
   ``plan.<节点>`` (e.g. ``plan.12月底``), ``footer.filler``, ``footer.phone``, ``footer.date``;
 - indicator fields: ``ind<k>.<field>`` with ``k`` the 0-based index into ``project.indicators`` and field one
   of level1, level2, name, description, operator, value, unit, basis, weight;
-- department fields: ``overall_goal``, ``goal<seq>.name``, ``goal<seq>.goal``, ``dind<k>.<field>``, and the
+- department fields: ``overall_goal``, ``measures`` (the 工作保障措施 text), ``goal<seq>.name``, ``goal<seq>.goal``, ``dind<k>.<field>``, and the
   totals the sheet shows, ``unit.budget``, ``unit.fiscal``, ``unit.other`` (raw text in the Location), and
   ``footer.filler``, ``footer.phone``, ``footer.date``;
 - on either kind of sheet, ``extra.<名称>`` for a field the template declares with ``{{ extra.<名称> }}``.
@@ -31,7 +31,7 @@ from operator import attrgetter
 from typing import Any, Callable, Mapping
 
 from .findings import Finding
-from .model import DeptGoal, DeptIndicator, Indicator, PlanPoint, Project, field_names, to_plain
+from .model import DeptGoal, DeptIndicator, DeptMeasure, Indicator, PlanPoint, Project, field_names, to_plain
 
 FOUND_BY = ("name", "meta", "label", "template")
 # Sheets of a 退回修改 workbook besides the form's own (a unit may send such a workbook back as its return).
@@ -106,6 +106,9 @@ class ReturnedDept:
     notes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     footer: Footer | None = None
     extras: Mapping[str, str] = field(default_factory=dict)
+    # 工作保障措施 as read from the form's text field (its text is the Location ``measures``); () when the form
+    # has no such field, or for a submission stored before it had one.
+    measures: tuple[DeptMeasure, ...] = ()
 
     def where(self, path: str) -> Location | None:
         """The location of a field path, or None."""
@@ -255,6 +258,7 @@ def submission_from_dict(data: dict, indicator_locations: bool = True) -> Submis
             indicators=tuple(DeptIndicator(**{k: _typed(v) for k, v in i.items()}) for i in d["indicators"]),
             locations=_locations(d["locations"], keep), notes=_notes(d["notes"]), footer=_footer(d.get("footer")),
             extras=dict(d.get("extras") or {}),
+            measures=tuple(DeptMeasure(**m) for m in d.get("measures") or ()),
         )
     findings = tuple(Finding(**f) for f in data["findings"])
     scalars = {k: data[k] for k in ("file", "sha256", "kind", "unit_code", "unit_name", "template_id",

@@ -45,6 +45,7 @@ PROJECT_FIELDS = COMMON_FIELDS | {
 }
 DEPARTMENT_FIELDS = COMMON_FIELDS | {
     "unit.budget", "unit.project_count", "unit.fiscal", "unit.other", "dept.overall_goal",
+    "dept.measures",
 }
 INDICATOR_FIELDS = ("level1", "level2", "name", "description", "operator", "value", "unit", "basis", "weight")
 PROJECT_ROW_FIELDS = frozenset(f"ind.{name}" for name in INDICATOR_FIELDS)

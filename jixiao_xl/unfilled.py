@@ -4,7 +4,8 @@ A bureau's inbox often holds the blank forms it sent out (a reply that forwarded
 issued folder copied in by mistake). Such a file is one of two things: the very bytes that were issued
 (its sha256 is in the ledger's issued table or in manifest.csv), or a copy opened and saved again in which
 no cell differs from what ``generate`` wrote from the master for that unit (projects' 资金用途,
-年度目标, 支出计划 and indicators; the department sheet's goals and indicators; the 填表人 footer; and the
+年度目标, 支出计划 and indicators; the department sheet's goals, indicators and 工作保障措施 text; the 填表人
+footer; and the
 locked 项目名称 and amounts, so that a tampered return stays a return). Either
 way it is recorded in the ledger as received, marked ``blank``, and never counts (:mod:`.counting`).
 """
@@ -18,6 +19,7 @@ from typing import Iterable
 from .catalogue import define
 from .findings import Finding
 from .generate import read_manifest
+from .measures import measures_text
 from .model import DeptGoal, DeptIndicator, Indicator, Master, Project, Unit
 from .submission import ReturnedDept, ReturnedProject, Submission
 
@@ -107,7 +109,20 @@ def _dept_untouched(returned: ReturnedDept, master: Master, unit: Unit) -> bool:
     returned_overall = returned.overall_goal or next((g.goal for g in returned.goals if g.seq == 0), "")
     return (_text(returned_overall) == _text(overall) and _goals(returned.goals) == _goals(goals)
             and _indicators(returned.indicators) == _indicators(master.dept_indicators_of(unit.code))
+            and _measures_untouched(returned, master, unit)
             and _footer_untouched(returned.locations, unit) and not _typed_extras(returned.extras))
+
+
+def _measures_untouched(returned: ReturnedDept, master: Master, unit: Unit) -> bool:
+    """True when the 工作保障措施 text reads as generate wrote it (line by line), or the form has no such field."""
+    where = returned.where("measures")
+    if where is None:
+        return True
+    return _lines(where.raw) == _lines(measures_text(master.measures_of(unit.code)))
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def _typed_extras(extras) -> bool:

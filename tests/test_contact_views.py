@@ -34,7 +34,7 @@ def imported(tmp_path, templates) -> Path:
     wb = openpyxl.load_workbook(tmp_path / "issued" / FILE)
     wb[P1]["B21"], wb[P1]["E21"], wb[P1]["H21"] = "张三", "0319-1234567", "2025年3月15日"
     wb[P1]["B22"] = "李四"
-    wb[DEPT]["B23"] = "王五"
+    wb[DEPT]["B24"] = "王五"
     (tmp_path / "returns").mkdir()
     wb.save(tmp_path / "returns" / FILE)
     result = invoke("import", tmp_path / "returns", "--master", master, "--out", tmp_path / "out",
@@ -82,7 +82,7 @@ def test_consolidation_detail_has_a_column_per_extra_field_with_its_cell(importe
     assert (first[header.index("项目负责人")], first[header.index("项目负责人-单元格")]) == ("李四", "B22")
     # 绩效联系人 is the department sheet's: every project row of the unit shows it, with the sheet in its cell.
     assert {(row[header.index("绩效联系人")], row[header.index("绩效联系人-单元格")]) for row in by_sheet.values()} \
-        == {("王五", f"{DEPT}!B23")}
+        == {("王五", f"{DEPT}!B24")}
     others = [row for sheet, row in by_sheet.items() if sheet != P1]
     assert others and all(not row[header.index("项目负责人")] for row in others)
 

@@ -129,14 +129,15 @@ def png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", head[16:24])
 
 
-def test_pdf_prints_guide_six_projects_and_department_on_eight_pages(pdf, master, tmp_path):
+def test_pdf_prints_guide_six_projects_and_department_on_nine_pages(pdf, master, tmp_path):
     pdftoppm = require_tool("pdftoppm")
     subprocess.run([pdftoppm, "-r", "30", "-png", str(pdf), str(tmp_path / "page")], check=True, capture_output=True)
     pngs = sorted(tmp_path.glob("page-*.png"), key=lambda p: int(p.stem.split("-")[1]))
     if shutil.which("pdfinfo"):
         info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, check=True).stdout.decode()
-        assert int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1)) == 8
-    assert len(pngs) == 8, "填报说明 + 6 project sheets + 部门整体绩效目标, one page each; hidden sheets not printed"
+        assert int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1)) == 9
+    assert len(pngs) == 9, ("填报说明 + 6 project sheets, one page each, + 部门整体绩效目标 on two (its 工作保障措施 row "
+                            "below the grid); hidden sheets not printed")
 
     sizes = [png_size(p) for p in pngs]
     assert sizes[0][0] < sizes[0][1], "填报说明 prints portrait"
@@ -151,6 +152,7 @@ def test_pdf_prints_guide_six_projects_and_department_on_eight_pages(pdf, master
         assert "项目支出绩效目标表" in text
         assert project.code in text and squeeze(project.name) in text, f"page {page} should be {project.name}"
     assert "部门整体支出绩效目标表" in pdf_text(pdf, 8)
+    assert "部门整体支出绩效目标表" in pdf_text(pdf, 9) and "工作保障措施" in squeeze(pdf_text(pdf, 9))  # title rows repeat
 
 
 def test_pdf_guide_is_legible(pdf, workbook):

@@ -93,7 +93,7 @@ def master_without_goals(tmp_path) -> Path:
 def test_a_department_indicator_without_a_seq_is_kept_everywhere(tmp_path, master_without_goals):
     issued = issue(tmp_path, master_without_goals)
     ws = openpyxl.load_workbook(issued)[DEPT]
-    row = ws.max_row - 3  # the first of the three spare rows above the footer
+    row = ws.max_row - 4  # the first of the three spare rows above the footer (and the 工作保障措施 row below it)
     assert ws.cell(row + 3, 1).value == "填表人" and ws.cell(row, 1).value is None
 
     def type_row(wb):
@@ -206,7 +206,7 @@ def templates(tmp_path) -> tuple[Path, Path]:
     ws["A13"], ws["B13"] = "项目负责人", "{{ extra.项目负责人 }}"
     ws["D13"] = "备注"
     dept = openpyxl.load_workbook(builtin_template(DEPARTMENT_TEMPLATE))
-    dept.active["A9"], dept.active["B9"] = "绩效联系人", "{{ extra.绩效联系人 }}"
+    dept.active["A10"], dept.active["B10"] = "绩效联系人", "{{ extra.绩效联系人 }}"
     paths = tmp_path / "项目表.xlsx", tmp_path / "部门表.xlsx"
     project.save(paths[0])
     dept.save(paths[1])
@@ -249,7 +249,7 @@ def test_extra_fields_are_inputs_read_back_kept_and_sent_back(tmp_path, sample_m
 
     def fill_extras(wb):
         wb[P1]["B22"] = "李四"
-        wb[DEPT]["B23"] = "王五"
+        wb[DEPT]["B24"] = "王五"
 
     returned = return_edited(tmp_path, issued, fill_extras)
     # `read` has no --template yet (the template recorded at generate time is being wired in): read in-process.
@@ -259,7 +259,7 @@ def test_extra_fields_are_inputs_read_back_kept_and_sent_back(tmp_path, sample_m
     assert report["department"]["fields"]["extra.绩效联系人"]["value"] == "王五"
     assert report["other_content"] == []
     sendback = import_returns(tmp_path, sample_master, returned.parent, *args)
-    assert sendback[P1]["B22"].value == "李四" and sendback[DEPT]["B23"].value == "王五"
+    assert sendback[P1]["B22"].value == "李四" and sendback[DEPT]["B24"].value == "王五"
     stored = stored_submission(tmp_path)
     assert stored.projects[0].extras == {"项目负责人": "李四"} and stored.dept.extras == {"绩效联系人": "王五"}
 

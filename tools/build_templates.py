@@ -165,6 +165,10 @@ def build_department_template() -> Workbook:
     _cell(ws, "G8", "填报日期", bold=True)
     _merge(ws, "H8:J8", "{{ footer.date }}")
 
+    _merge(ws, "A9:B9", "三、工作保障措施（每条一段：序号、措施名称、措施内容）", bold=True)
+    _merge(ws, "C9:J9", "{{ dept.measures }}", align=Alignment(horizontal="left", vertical="top", wrap_text=True))
+    ws.row_dimensions[9].height = 160
+
     _page(ws, "1:2")
     return wb
 
