@@ -167,7 +167,6 @@ def _exotic(workbook_class, options: dict | None = None) -> bytes:
     """A workbook that touches every overridden internal with the cases the forms never produce."""
     buffer = io.BytesIO()
     wb = workbook_class(buffer, {"in_memory": True, **(options or {})})
-    wb.set_properties({"created": FIXED_DOCUMENT_TIME})  # two writes a second apart must not differ
     ws = wb.add_worksheet("数据 & <表>")
     other = wb.add_worksheet("Sheet'2")
     bold, red = wb.add_format({"bold": True}), wb.add_format({"font_color": "red", "bg_color": "#FFC7CE"})
@@ -249,7 +248,8 @@ def _exotic(workbook_class, options: dict | None = None) -> bytes:
     wb.define_name("R1C1", "=$B$1")  # refused
     wb.define_name("名称_ok", "=\"a&b\"")
     wb.define_name("Unknown!x", "=1")  # unknown sheet: refused
-    wb.set_properties({"title": "属性 & <>", "company": "公司\x01"})
+    # A fixed time: two writes a second apart must not differ in docProps/core.xml.
+    wb.set_properties({"title": "属性 & <>", "company": "公司\x01", "created": FIXED_DOCUMENT_TIME})
     wb.close()
     return buffer.getvalue()
 
