@@ -52,3 +52,11 @@ def test_test_script_works_as_root_without_sudo():
     # apt-get runs directly as root and through sudo otherwise; no line starts with a bare sudo.
     assert not any(line.strip().startswith("sudo apt-get") for line in script.splitlines())
     assert 'if [ "$(id -u)" -eq 0 ]; then' in script and 'sudo "$@"' in script
+
+
+def test_site_templates_publishing_template_and_font_are_shipped():
+    package = Path(jixiao_xl.__file__).resolve().parent
+    assert (package / "serve" / "templates" / "unit.html").is_file()
+    assert (package / "serve" / "static" / "style.css").is_file()
+    assert (form_templates_dir() / "预算公开.docx").is_file()
+    assert (package / "fonts" / "OFL.txt").is_file() and list((package / "fonts").glob("*.ttf"))
