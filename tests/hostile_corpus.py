@@ -306,11 +306,31 @@ def zero_bomb(size: int = BOMB_BYTES) -> tuple[bytes, int]:
 
 
 def with_openpyxl(data: bytes, edit: Callable[[openpyxl.Workbook], None]) -> bytes:
-    """Load a workbook with openpyxl, ``edit`` it, save it (as a person editing in a tool would)."""
+    """Load a workbook with openpyxl, ``edit`` it, save it (as a person editing in a tool would).
+
+    openpyxl stamps the save time into docProps/core.xml; the import counts a unit's newest file by that time
+    when it is credible, so the cases get one fixed save time (not credible: the files' order decides, as
+    the corpus's file names say) instead of whatever second each happened to be built in.
+    """
     wb = openpyxl.load_workbook(io.BytesIO(data))
     edit(wb)
     out = io.BytesIO()
     wb.save(out)
+    return _fixed_save_time(out.getvalue())
+
+
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def _fixed_save_time(data: bytes) -> bytes:
+    """The workbook with ``dcterms:modified`` set to 2000-01-01 (every other member copied unchanged)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            member = source.read(info)
+            if info.filename == "docProps/core.xml":
+                member = _MODIFIED.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", member)
+            target.writestr(info, member)
     return out.getvalue()
 
 
