@@ -43,7 +43,7 @@ from .rules import RuleConfig, check_submission
 from .safety import display_name, display_names, flush_to_disk, sweep_stale_temporaries, write_atomic
 from .sendback import findings_of as sendback_findings_of
 from .sendback import needs_sendback, write_sendbacks
-from .status import UnitStatus, unit_status
+from .status import unit_status
 from .submission import Submission, submission_from_dict
 from .template import (DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, TemplateSet, as_template_set, builtin_template,
                        load_spec, template_set)
