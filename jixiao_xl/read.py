@@ -926,6 +926,8 @@ def _dept_goal(grid: "_Grid", cells, text: dict[str, str], seq: int | None, goal
         goals[seq] = DeptGoal("", seq, text.get("goal.name", ""), text.get("goal.goal", ""))
         for part in parts:
             locations[f"goal{seq}.{part}"] = cells[f"goal.{part}"][1]
+        if "goal.seq" in cells:  # where the 序号 was read: not content typed outside a field
+            locations[f"goal{seq}.seq"] = cells["goal.seq"][1]
         return
     for part in parts:
         typed = text.get(f"goal.{part}", "")

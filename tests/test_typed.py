@@ -183,6 +183,19 @@ def test_an_untouched_form_has_no_other_content(tmp_path, sample_master):
     assert read_json(tmp_path, issued)["other_content"] == []
 
 
+def test_an_untouched_form_is_accounted_for_without_its_names(tmp_path, sample_master, monkeypatch):
+    # Every cell of an untouched form (the 分项 序号 of the department grid included) is accounted for by the
+    # template and what the reader took, so the ~700 defined names are never parsed for the scan.
+    from jixiao_xl import unbound
+
+    def refuse(*args):
+        raise AssertionError("an untouched form made the other-content scan parse the defined names")
+
+    monkeypatch.setattr(unbound, "_bound_cells", refuse)
+    sub = read_file(issue(tmp_path, sample_master))
+    assert sub.readable and sub.other_content == ()
+
+
 def test_an_untouched_skeleton_grid_is_not_other_content(tmp_path, master_without_goals):
     folder = master_without_goals
     with (folder / "绩效指标.csv").open(encoding="utf-8-sig") as handle:
