@@ -47,8 +47,7 @@ from .status import unit_status
 from .submission import Submission, submission_from_dict
 from .template import (DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, TemplateSet, as_template_set, builtin_template,
                        load_spec, template_set)
-from .unfilled import (NO_INPUT_CHANGED, RULE_BLANK, SAME_BYTES, blank_finding, is_unfilled, manifest_sha256s,
-                       manifest_units)
+from .unfilled import NO_INPUT_CHANGED, RULE_BLANK, SAME_BYTES, blank_finding, is_unfilled, manifest_units
 from .workspace import Workspace
 
 
@@ -81,9 +80,8 @@ class ImportOptions:
     rules_path: Path | None = None
     password: str = "jixiao"
     sendbacks: bool = True
-    # What was issued, so that a blank form returned unfilled is recognised (the workspace fills it from the
-    # ledger's issued table and manifest.csv); ``manifest_path``'s sha256s are added to it.
-    issued_sha256s: frozenset[str] = frozenset()
+    # A manifest.csv of issued workbooks, besides those the ledger's issued table records (generate writes
+    # both): what was issued, so that a blank form returned unfilled is recognised.
     manifest_path: Path | None = None
     # Where every received file's bytes are kept (原件/, content-addressed); None keeps none.
     originals_dir: Path | None = None
@@ -219,8 +217,8 @@ def run_import(master: Master, options: ImportOptions,
     with Ledger.open(options.ledger_path) as ledger:
         # Each return is read, checked and sent back with the templates its unit was issued (kept in the ledger).
         templates = _templates(options, ledger)
-        issued_units = {**manifest_units(options.manifest_path), **ledger.issued_units()}
-        issued = options.issued_sha256s | manifest_sha256s(options.manifest_path) | frozenset(issued_units)
+        issued_units = {**manifest_units(options.manifest_path), **ledger.issued_units()}  # sha256 → 单位编码
+        issued = frozenset(issued_units)
         run = ledger.start_run(options.paths, socket.gethostname(), os.getpid())
         result.run_id, result.out_dir = run.id, run_folder(ledger, options.out_dir, run, options.run_folders)
         # Absolute (a later rebuild may run elsewhere) and resolved: _holds_outputs looks folders up by it.

@@ -35,11 +35,6 @@ _INDICATOR_CONTENT = ("name", "description", "operator", "value", "unit", "basis
 _FOOTER = ("footer.filler", "footer.phone", "footer.date")
 
 
-def manifest_sha256s(path: Path | None) -> frozenset[str]:
-    """The sha256 of every workbook listed in a manifest.csv (empty when there is none)."""
-    return frozenset(manifest_units(path))
-
-
 def manifest_units(path: Path | None) -> dict[str, str]:
     """sha256 → 单位编码 of every workbook a manifest.csv lists (empty when there is none)."""
     if path is None:
