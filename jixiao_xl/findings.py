@@ -30,6 +30,8 @@ COLUMNS = (
 
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+# How a value was located (the found_by column), in the words reports and the terminal show.
+FOUND_BY_ZH = {"name": "定义名称", "meta": "字段表", "label": "标签定位", "template": "模板坐标"}
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import jinja2
 import xlsxwriter
 
 from . import catalogue
-from .findings import COLUMNS, SEVERITIES, SEVERITY_ZH, Finding, count_by_severity, to_csv, to_json
+from .findings import COLUMNS, FOUND_BY_ZH, SEVERITIES, SEVERITY_ZH, Finding, count_by_severity, to_csv, to_json
 from .model import Master
 from .resources import text_templates_dir
 from .safety import FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, sheet_name, write_atomic
@@ -50,7 +50,6 @@ HEADERS_ZH = dict(zip(COLUMNS, ("文件", "sha256", "单位编码", "项目编�
 # the sha256 column shows its first characters (the whole value is in the cell, for filters and scripts).
 COLUMN_WIDTHS = dict(zip(COLUMNS, (16, 9, 9, 14, 14, 6, 10, 8, 6, 44, 12, 12, 6)))
 LINE_HEIGHT = 13.0  # points per wrapped line at the report's 10-point font
-FOUND_BY_ZH = {"name": "定义名称", "meta": "字段表", "label": "标签定位", "template": "模板坐标"}
 SEVERITY_FILL = {"error": "#FFC7CE", "warning": "#FFEB9C", "info": "#DDEBF7"}
 SEVERITY_FONT = {"error": "#9C0006", "warning": "#7F6000", "info": "#1F4E78"}
 _SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}

@@ -232,7 +232,7 @@ def test_read_prints_a_short_summary_per_file_and_json_only_on_request(issued, t
     lines = result.output.splitlines()
     assert len(lines) < 10  # a summary, not the whole JSON
     assert lines[0] == "a.xlsx：435001 巨鹿县行政审批局本级，项目 6 个，绩效指标 43 条，部门整体指标 12 条", lines
-    assert lines[1].startswith("    定位方式：单元格名称 ") and "读取问题：" in lines[1]
+    assert lines[1].startswith("    定位方式：定义名称 ") and "读取问题：" in lines[1]
     assert lines[2].startswith("b.xlsx：未能读取。")
     assert "{" not in result.output
     printed = CliRunner().invoke(cli, ["read", str(folder / "a.xlsx"), "--json", "-"])

@@ -11,6 +11,7 @@ import click
 from ..cli import cli, examples
 from ..console import progress
 from ..errors import EXIT_OK, InputError
+from ..findings import FOUND_BY_ZH, SEVERITIES, SEVERITY_ZH
 from ..safety import display_name, write_atomic
 
 
@@ -85,8 +86,6 @@ def read_command(paths: tuple[Path, ...], json_path: Path | None, money_unit: st
     return EXIT_OK
 
 
-FOUND_BY_ZH = {"name": "单元格名称", "meta": "字段表", "label": "表头文字", "template": "模板位置"}
-SEVERITY_WORDS = (("error", "错误"), ("warning", "警告"), ("info", "提示"))
 
 
 def summary_lines(sub) -> list[str]:
@@ -102,7 +101,7 @@ def summary_lines(sub) -> list[str]:
         ways.update(loc.found_by for loc in sub.dept.locations.values())
     found = "、".join(f"{FOUND_BY_ZH.get(way, way)} {n}" for way, n in ways.most_common()) or "无"
     counts = Counter(f.severity for f in sub.findings)
-    problems = "、".join(f"{word} {counts[key]}" for key, word in SEVERITY_WORDS if counts[key]) or "无"
+    problems = "、".join(f"{SEVERITY_ZH[key]} {counts[key]}" for key in SEVERITIES if counts[key]) or "无"
     unit = f"{sub.unit_code} {sub.unit_name}".strip() or "（未识别单位）"
     return [f"{name}：{unit}，项目 {len(sub.projects)} 个，绩效指标 {indicators} 条{dept}",
             f"    定位方式：{found}；读取问题：{problems}"]
