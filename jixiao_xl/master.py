@@ -50,6 +50,7 @@ from .model import (
     to_plain,
 )
 from .safety import atomic_target, commit_atomic
+from .workbook import ValueBook
 from .values import as_money, parse_number
 
 # --------------------------------------------------------------------------------------------------
@@ -353,10 +354,8 @@ def _sheet_name(text: str) -> str | None:
 
 
 def _workbook_source(path: Path) -> _Source:
-    from python_calamine import CalamineWorkbook
-
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
+        workbook = ValueBook(path)
         names: dict[str, str] = {}
         for name in workbook.sheet_names:
             sheet = _sheet_name(name)
@@ -367,20 +366,12 @@ def _workbook_source(path: Path) -> _Source:
     return _Source({sheet: functools.partial(_workbook_rows, path, workbook, name) for sheet, name in names.items()})
 
 
-def _workbook_rows(path: Path, workbook, name: str) -> Iterator[list]:
-    """The rows of one workbook sheet from A1, as ``to_python(skip_empty_area=False)`` gives them.
-
-    The sheet is parsed here; its grid lives as long as the returned iterator. ``iter_rows`` pads
-    the blank rows above the used area but not the blank columns left of it, so those are added.
-    """
+def _workbook_rows(path: Path, workbook: ValueBook, name: str) -> Iterator[list]:
+    """The rows of one workbook sheet from A1 (see :meth:`ValueBook.rows_from_a1`)."""
     try:
-        sheet = workbook.get_sheet_by_name(name)
+        return workbook.rows_from_a1(name)
     except Exception as exc:  # noqa: BLE001 - any reader failure on user input is a user error
         raise MasterError(_unreadable_workbook(path, exc)) from exc
-    if sheet.start is None:
-        return iter(())  # no cells at all
-    left = [""] * sheet.start[1]
-    return map(left.__add__, sheet.iter_rows()) if left else sheet.iter_rows()
 
 
 def _unreadable_workbook(path: Path, exc: Exception) -> str:

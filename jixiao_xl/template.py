@@ -22,6 +22,7 @@ from pathlib import Path
 from .catalogue import define
 from .errors import InputError
 from .findings import Finding
+from .workbook import ValueBook
 from .templateguard import (MAX_CELL_CHARS, MAX_TEMPLATE_COLUMNS, MAX_TEMPLATE_ROWS, T_CODE, T_RANGE, T_UNREADABLE,
                             ALLOWED_ZH, cell_syntax, clip, outside_bounds, outside_findings, package_findings)
 
@@ -518,10 +519,8 @@ def _covered_cells(ws) -> set[tuple[int, int]]:
 
 def _check_covered(path: Path, sheet: str, covered: set[tuple[int, int]], findings: list[Finding]) -> None:
     """Placeholders hidden under a merge: openpyxl drops covered values on load, calamine keeps them."""
-    from python_calamine import CalamineWorkbook
-
     try:
-        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+        rows = ValueBook(path).first_sheet_grid()
     except Exception:  # noqa: BLE001 - openpyxl already opened the file; nothing more to learn here
         return
     for r, c in sorted(covered):

@@ -310,6 +310,35 @@ def _calamine(path: Path) -> CalamineWorkbook:
     return CalamineWorkbook.from_path(text)
 
 
+class ValueBook:
+    """Just the cell values of a workbook, sheet by sheet, for readers that need nothing else: the master
+    loader and the template check. Opening raises what calamine raises on a file it cannot read."""
+
+    def __init__(self, path: Path) -> None:
+        self._book = _calamine(path)
+
+    @property
+    def sheet_names(self) -> list[str]:
+        """The sheet names in workbook order."""
+        return list(self._book.sheet_names)
+
+    def rows_from_a1(self, name: str) -> Iterator[list]:
+        """The rows of sheet ``name`` from A1; the sheet is parsed now, its grid lives with the iterator.
+
+        calamine's ``iter_rows`` pads the blank rows above the used area but not the blank columns left of
+        it, so those are added.
+        """
+        sheet = self._book.get_sheet_by_name(name)
+        if sheet.start is None:
+            return iter(())  # no cells at all
+        left = [""] * sheet.start[1]
+        return map(left.__add__, sheet.iter_rows()) if left else sheet.iter_rows()
+
+    def first_sheet_grid(self) -> list[list]:
+        """The first sheet's values as a rectangle from A1, blank cells included."""
+        return self._book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # xlsx
 

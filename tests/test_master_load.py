@@ -20,6 +20,7 @@ import pytest
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
+from jixiao_xl.workbook import ValueBook
 from jixiao_xl.master import (
     _canonical_json,
     _workbook_rows,
@@ -83,9 +84,10 @@ def test_workbook_rows_are_those_of_to_python_with_the_empty_area(tmp_path: Path
     book.add_worksheet("项目")  # no cells at all
     book.close()
     workbook = CalamineWorkbook.from_path(str(path))
+    values = ValueBook(path)
     for name in ("单位", "项目"):
         expected = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        assert list(_workbook_rows(path, workbook, name)) == expected
+        assert list(_workbook_rows(path, values, name)) == expected
 
 
 def test_odd_layouts_load_like_the_tables(tmp_path: Path) -> None:
