@@ -368,6 +368,10 @@ def test_the_dashboard_and_api_agree_with_status(site, client):
         assert f'<td class="n">{unit["errors"]}</td><td class="n">{unit["warnings"]}</td>' in row
     for state, count in expected["summary"].items():
         assert f"{state} <strong>{count}</strong>" in dashboard
+    [sample] = [u for u in expected["units"] if u["code"] == SAMPLE]
+    assert sample["contact_name"].startswith("联系人")
+    row = re.search(rf'/bureau/unit/{SAMPLE}">.*?</tr>', dashboard, re.S).group(0)
+    assert row.endswith(f'<td>{sample["contact_name"]}</td></tr>')  # the person to call, as status has it
 
 
 def test_unit_history_and_downloads_built_on_demand(site, client):
@@ -414,6 +418,42 @@ def test_review_on_the_site_and_a_new_upload_puts_it_back_to_pending(site, clien
     again = upload(client, token, filled(site, FORMULA_UNIT))
     assert again.json()["review"] == "待审核"
     assert "待审核" in client.get(f"/u/{token}").text
+
+
+def test_the_site_reviews_the_return_chosen_like_review_import(tmp_path):
+    site = make_site(tmp_path / "w")
+    with TestClient(create_app(load_workspace(site.root)), base_url="https://127.0.0.1") as client:
+        _review_a_chosen_return(site, client)
+
+
+def _review_a_chosen_return(site, client):
+    token = site.token(SAMPLE)
+    def counted() -> int:
+        return next(u for u in status_json(site)["units"] if u["code"] == SAMPLE)["import_id"]
+
+    upload(client, token, filled(site, SAMPLE))
+    first = counted()
+    upload(client, token, filled(site, SAMPLE))
+    second = counted()
+    assert second > first
+    login(client)
+    page = client.get(f"/bureau/unit/{SAMPLE}").text
+    options = re.findall(r'<option value="(\d+)"( selected)?>', page)
+    assert (str(second), " selected") in options and (str(first), "") in options  # the counted one first chosen
+    chosen = client.post(f"/bureau/unit/{SAMPLE}/review", follow_redirects=False,
+                         data={"csrf": csrf_of(page), "decision": "pass", "import_id": str(first)})
+    assert chosen.status_code == 303
+    with sqlite3.connect(site.root / "ledger.sqlite") as db:
+        decided = db.execute("SELECT import_id, decision FROM serve_reviews WHERE unit_code = ? ORDER BY id DESC"
+                             " LIMIT 1", (SAMPLE,)).fetchone()
+    assert decided == (first, "pass")
+    # A passed earlier return is counted until a later one is passed (the counting rule), on every view.
+    row = next(u for u in status_json(site)["units"] if u["code"] == SAMPLE)
+    assert (row["import_id"], row["review"]) == (first, "通过")
+    for bad in ("abc", "999999", "-1"):
+        refused = client.post(f"/bureau/unit/{SAMPLE}/review", follow_redirects=False,
+                              data={"csrf": csrf_of(page), "decision": "pass", "import_id": bad})
+        assert refused.status_code == 400 and "导入" in refused.text
 
 
 def test_review_from_the_cli(site, client):

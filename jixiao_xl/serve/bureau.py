@@ -140,13 +140,14 @@ async def review(request: Request) -> Response:
         return redirect
     site = site_of(request)
     code = request.path_params["code"]
-    form = await request.form(max_files=0, max_fields=4, max_part_size=8192)
+    form = await request.form(max_files=0, max_fields=5, max_part_size=8192)
     if not csrf_ok(request, form):
         return _forbidden(site, request)
     decision, reason = str(form.get("decision", "")), str(form.get("reason", "")).strip()
     try:
+        import_id = _chosen_import(str(form.get("import_id", "")))
         await run_in_threadpool(record_review, site.workspace, site.masters.get(), code, decision, reason,
-                                staff(request))
+                                staff(request), import_id)
     except ReviewError as exc:
         return site.render(request, "message.html", status=400, title="未能审核", message=str(exc))
     return RedirectResponse(f"/bureau/unit/{quote(code)}", status_code=303)
@@ -154,6 +155,16 @@ async def review(request: Request) -> Response:
 
 class ReviewError(ValueError):
     """A 审核 that cannot be recorded (no counted return, no reason for 退回 …); the message is Chinese."""
+
+
+def _chosen_import(text: str) -> int | None:
+    """The return the form decides on: the import id the page offered, or None for the counted return."""
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isascii() or not text.isdigit() or len(text) > 12:
+        raise ReviewError("请从列表中选择要审核的报送（导入编号）。")
+    return int(text)
 
 
 def record_review(workspace, master, unit_code: str, decision: str, reason: str, reviewer: str,

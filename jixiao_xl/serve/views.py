@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .. import catalogue
+from ..counting import is_submission
 from ..findings import COLUMNS, Finding
 from ..generate import read_manifest
 from ..ledger import display_time
@@ -86,6 +87,7 @@ class UnitView:
     counted: list[SheetGroup]
     uploads: list
     history: list
+    reviewable: tuple[int, ...] = ()
 
 
 def unit_state(workspace: Workspace, master: Master, unit_code: str) -> tuple[UnitStatus | None, Review]:
@@ -102,12 +104,19 @@ def unit_view(workspace: Workspace, master: Master, unit_code: str, bureau: bool
         issued = store.issued_latest().get(unit_code)
         counted_findings = store.findings_of(status.import_id) if status and status.import_id else []
         history = store.history(unit_code) if bureau else []
+        reviewable = reviewable_returns(store, unit_code) if bureau else ()
         uploads = store.uploads(unit_code)
     shown = counted_findings if bureau else for_unit(counted_findings)
     # A refused upload is nobody's return, but the bureau sees it under the unit whose link sent it.
     name = status.name if status else (master.unit(unit_code).name if _known(master, unit_code) else "")
     return UnitView(unit_code, name, status, review, workspace.deadline, issued.file_name if issued else "",
-                    grouped(shown), uploads, history)
+                    grouped(shown), uploads, history, reviewable)
+
+
+def reviewable_returns(store: Store, unit_code: str) -> tuple[int, ...]:
+    """The import ids of the unit's returns a 审核 may decide on (its submissions, see
+    :func:`..counting.is_submission`), newest first: ``jixiao-xl review --import N`` on the site."""
+    return tuple(sorted((c.import_id for c in store.candidates(unit_code) if is_submission(c)), reverse=True))
 
 
 def _known(master: Master, unit_code: str) -> bool:
