@@ -19,7 +19,7 @@ refuses to round). Each unit's 预算数合计 is checked against the master's; 
 extra project sheet) is an ``L-TOTAL-MISMATCH`` error in :attr:`Consolidation.findings` and on 核对.
 
 :func:`write_consolidation` writes the tables as one .xlsx (xlsxwriter in constant-memory mode, rows
-rendered in bulk by :class:`~jixiao_xl.tablesheet.TableSheet`; atomic, byte-identical for identical inputs,
+rendered in bulk by :class:`~jixiao_xl.xlsx.tablesheet.TableSheet`; atomic, byte-identical for identical inputs,
 native charts), as a folder of CSV files, or as one JSON document.
 """
 
@@ -49,9 +49,8 @@ from .reconcile import RULES as RECONCILE_RULES, pair_projects, same_money
 from .safety import (FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, neutralise_formula, safe_file_stem, sheet_name,
                      write_atomic)
 from .counting import unit_state
-from .status import display_width
-from .tablesheet import TableSheet, TableWorkbook
-from .sheetwriter import print_as_list
+from .xlsx.sheetwriter import display_width, print_as_list
+from .xlsx.tablesheet import TableSheet, TableWorkbook
 
 MASTER_ORIGIN = "主数据（未报送）"
 MASTER_SOURCE = "主数据"

@@ -2,7 +2,7 @@
 
 Every file is written atomically. Findings appear in one stable order everywhere (unit, file, project,
 severity, sheet, cell), so identical inputs give byte-identical reports. Nothing a user typed reaches a
-spreadsheet as a formula (xlsxwriter ``write_string`` only, CSV cells neutralised) or the HTML page as
+spreadsheet as a formula (``write_string`` only, CSV cells neutralised) or the HTML page as
 markup (jinja2 autoescape, no ``|safe``).
 
 Given the ledger's state of every unit (``units``, from :func:`jixiao_xl.status.unit_status`), the 概览
@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import jinja2
-import xlsxwriter
 
 from . import catalogue
 from .findings import COLUMNS, FOUND_BY_ZH, SEVERITIES, SEVERITY_ZH, Finding, count_by_severity, to_csv, to_json
 from .model import Master
 from .resources import text_templates_dir
 from .safety import FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, sheet_name, write_atomic
-from .sheetwriter import print_as_list, wrapped_row_height
+from .xlsx import new_workbook
+from .xlsx.sheetwriter import print_as_list, wrapped_row_height
 from .ledger import display_time
 from .status import UnitStatus
 from .status import summary as state_summary
@@ -252,8 +252,7 @@ def write_xlsx(path: Path, findings: Sequence[Finding], overview: Sequence[Overv
     appended to ``failures``."""
     # constant_memory: each sheet is streamed to disk row by row, so a province's findings never sit in memory
     # as cell objects (every sheet here is written top to bottom, which is all the mode asks).
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False,
-                                         "strings_to_urls": False, "constant_memory": True})
+    wb = new_workbook(path, constant_memory=True)
     wb.set_properties({"title": "绩效目标表核对报告", "author": "jixiao-xl", "created": FIXED_CREATED})
     styles = _Styles(wb)
     groups = _unit_groups(findings, submissions)
