@@ -20,8 +20,11 @@ from __future__ import annotations
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet  # public: xlsxwriter documents subclassing it
 
-from .cells import BLANK, FORMULA, NUMBER, STRING, write_cell  # noqa: F401 - the kinds callers put
-from .internals import TESTED_VERSIONS, fast_paths_supported  # noqa: F401 - part of this module's face
+from .cells import BLANK, FORMULA, NUMBER, STRING, write_cell
+from .internals import TESTED_VERSIONS, fast_paths_supported
+
+__all__ = ["BLANK", "FORMULA", "NUMBER", "STRING", "FAST_PATHS", "TESTED_VERSIONS", "FormWorkbook", "FormWorksheet",
+           "fast_paths_supported", "put_cells", "put_merged", "write_cell"]
 
 
 def _load_fast_classes() -> tuple[type, type] | None:
