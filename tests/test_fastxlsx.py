@@ -359,3 +359,25 @@ def test_constant_memory_workbooks_are_left_to_xlsxwriter(tmp_path):
         wb.close()
         outputs.append(path.read_bytes())
     _assert_same(*outputs)
+
+
+def test_new_workbook_keeps_text_as_text_and_takes_xlsxwriter_options(tmp_path):
+    from jixiao_xl.xlsx import cell_name, new_workbook
+
+    path = tmp_path / "文本.xlsx"
+    wb = new_workbook(path, constant_memory=True)
+    ws = wb.add_worksheet("表")
+    for col, text in enumerate(("=1+1", "12", "http://evil.example/x")):
+        ws.write(0, col, text)
+    wb.close()
+    assert CalamineWorkbook.from_path(str(path)).get_sheet_by_name("表").to_python() == \
+        [["=1+1", "12", "http://evil.example/x"]]
+    with zipfile.ZipFile(path) as zf:
+        sheet = zf.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet and "hyperlink" not in sheet and 't="inlineStr"' in sheet  # constant_memory's strings
+    buffer = io.BytesIO()
+    in_memory = new_workbook(buffer, in_memory=True, strings_to_numbers=True)
+    in_memory.add_worksheet().write(0, 0, "12")
+    in_memory.close()
+    assert CalamineWorkbook.from_filelike(io.BytesIO(buffer.getvalue())).get_sheet_by_index(0).to_python() == [[12.0]]
+    assert (cell_name(0, 0), cell_name(3, 27, absolute=True)) == ("A1", "$AB$4")

@@ -127,7 +127,8 @@ class TableSheet(Worksheet):
 
         Every cell gets the format of its column (``formats``). A value is written as the cell API would
         write it: None and "" as a formatted blank, a Decimal or int in a ``numeric`` column as a number,
-        anything else as text, never as a formula. Rows must come after everything written so far.
+        anything else as text, never as a formula. Rows must come after everything written so far. Without
+        :data:`FAST_PATHS` the cells go through the cell API, which does not check the mode or the order.
         """
         if not FAST_PATHS:
             return _append_with_cell_api(self, first_row, rows, formats, numeric)
