@@ -22,12 +22,12 @@ import jinja2
 from . import __version__, taxonomy
 from .errors import InputError
 from .findings import SEVERITY_ZH, Finding
-from .fastxlsx import FormWorkbook
+from .xlsx.fastxlsx import FormWorkbook
 from .measures import measures_text
 from .model import DeptGoal, DeptIndicator, Indicator, Master, Project, Unit
 from .safety import FIXED_DOCUMENT_TIME, sheet_name, write_atomic
-from .sheetwriter import (FormatCache, Formula, SheetCanvas, cell_ref, display_width, print_as_list, quote_sheet,
-                          wrapped_row_height)
+from .xlsx.sheetwriter import (FormatCache, Formula, SheetCanvas, cell_ref, display_width, print_as_list, quote_sheet,
+                               wrapped_row_height)
 from .submission import GUIDE_SHEET, OTHER_CONTENT_SHEET, PROBLEMS_SHEET, OtherContent
 from .template import INDICATOR_FIELDS, CellSpec, FormSpec, is_extra
 from .template import defined_name as _defined_name

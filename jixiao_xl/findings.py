@@ -1,14 +1,12 @@
 """Findings: every problem the tool sees, as data with a location (DESIGN §7).
 
 A finding is never printed and forgotten: stages return lists of :class:`Finding`, the reports render
-them, the ledger stores them. The column order of :data:`COLUMNS` is a contract.
+them (:mod:`jixiao_xl.report`, findings.json/.csv included), the ledger stores them. The column order of
+:data:`COLUMNS` is a contract.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from dataclasses import dataclass, replace
 from typing import Iterable
 
@@ -96,20 +94,3 @@ def has_errors(findings: Iterable[Finding]) -> bool:
     """True when any finding has severity error."""
     return any(f.severity == "error" for f in findings)
 
-
-def to_json(findings: Iterable[Finding]) -> str:
-    """Findings as a JSON array of objects with the contract columns (UTF-8, not ASCII-escaped)."""
-    return json.dumps([f.as_row() for f in findings], ensure_ascii=False, indent=1)
-
-
-def to_csv(findings: Iterable[Finding]) -> str:
-    """Findings as CSV text with a header row; cells that a spreadsheet would run as formulas are quoted."""
-    from .safety import neutralise_formula
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for f in findings:
-        row = f.as_row()
-        writer.writerow([neutralise_formula(row[c]) for c in COLUMNS])
-    return buffer.getvalue()

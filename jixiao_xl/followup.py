@@ -14,8 +14,6 @@ from datetime import date
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import xlsxwriter
-
 from .catalogue import define
 from .counting import AWAITING, NOT_SENT
 from .fill import render_text
@@ -27,6 +25,7 @@ from .safety import FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, flush_to_
 from .sendback import findings_of, needs_sendback
 from .status import UnitStatus
 from .submission import Submission
+from .xlsx import new_workbook
 
 NOTICE_FOLDER = "退回通知"
 NOTICE_TEMPLATE = "退回通知.txt.j2"
@@ -110,8 +109,7 @@ def write_reminders(path: Path, master: Master, units: Sequence[UnitStatus], dea
     """催报.xlsx: every unit not yet returned, with its contact, phone and the deadline (text cells only)."""
     tmp = atomic_target(path)
     try:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False,
-                                            "strings_to_urls": False})
+        wb = new_workbook(tmp)
         wb.set_properties({"title": "催报名单", "author": "jixiao-xl", "created": FIXED_DOCUMENT_TIME})
         head = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "font_name": "宋体"})
         text = wb.add_format({"border": 1, "font_name": "宋体"})

@@ -14,7 +14,7 @@ from typing import Iterable, Mapping, Sequence
 
 from .counting import AWAITING, NOT_SENT, RETURNED_ERRORS, RETURNED_OK, RETURNED_WARNINGS, STATES  # noqa: F401
 from .counting import state_counts, unit_state
-from .sheetwriter import display_width
+from .xlsx.sheetwriter import display_width
 from .ledger import ImportRow, Ledger, display_time
 from .findings import Finding
 from .submission import Footer

@@ -779,6 +779,6 @@ def _print_setup(ws) -> PrintSetup:
 
 
 def _a1(row: int, col: int) -> str:
-    from xlsxwriter.utility import xl_rowcol_to_cell
+    from .xlsx import cell_name as xl_rowcol_to_cell
 
     return xl_rowcol_to_cell(row, col)

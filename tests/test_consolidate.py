@@ -28,7 +28,8 @@ from jixiao_xl.findings import Finding
 from jixiao_xl.ledger import Ledger
 from jixiao_xl.master import load_sample
 from jixiao_xl.model import Master, PlanPoint, Unit
-from jixiao_xl.status import STATES, display_width, render_status_table, status_json, unit_status
+from jixiao_xl.status import STATES, render_status_table, status_json, unit_status
+from jixiao_xl.xlsx.sheetwriter import display_width
 from test_ledger import make_submission, sample_findings
 
 D = Decimal

@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
+from python_calamine import CalamineWorkbook
 
 from jixiao_xl.safety import FIXED_DOCUMENT_TIME
 from xlsxwriter.exceptions import OverlappingRange
 
-from jixiao_xl import fastxlsx, fill
-from jixiao_xl.fastxlsx import BLANK, FORMULA, NUMBER, STRING, FormWorkbook, FormWorksheet
+from jixiao_xl import fill
+from jixiao_xl.xlsx import fastxlsx
+from jixiao_xl.xlsx.fastxlsx import BLANK, FORMULA, NUMBER, STRING, FormWorkbook, FormWorksheet
 from jixiao_xl.findings import Finding
 from jixiao_xl.master import load_sample
 from jixiao_xl.model import Indicator
@@ -27,6 +29,8 @@ _BENCH = str(Path(__file__).resolve().parent.parent / "bench")
 if _BENCH not in sys.path:  # the synthetic master lives with the benchmarks
     sys.path.insert(0, _BENCH)
 from synthetic import Shape, make_master  # noqa: E402
+
+from other_xlsxwriter import HIDE_MEMBER, fresh_import  # noqa: E402
 
 SPECS = (load_spec(builtin_template(PROJECT_TEMPLATE)), load_spec(builtin_template(DEPARTMENT_TEMPLATE)))
 
@@ -73,8 +77,9 @@ def _render_both(monkeypatch, request: fill.RenderRequest) -> None:
 
 
 def test_fast_paths_are_on_for_the_installed_version():
-    assert fastxlsx.fast_paths_supported()
-    assert FormWorkbook(io.BytesIO(), {"in_memory": True})._fast
+    assert fastxlsx.fast_paths_supported() and fastxlsx.FAST_PATHS
+    assert FormWorkbook is not xlsxwriter.Workbook
+    assert isinstance(FormWorkbook(io.BytesIO(), {"in_memory": True}).add_worksheet(), FormWorksheet)
 
 
 def test_sample_master_units(monkeypatch):
@@ -139,24 +144,57 @@ def test_hostile_text(monkeypatch):
     _render_both(monkeypatch, fill.RenderRequest(master, unit, *SPECS, deadline=HOSTILE[2]))
 
 
-def test_other_xlsxwriter_versions_get_stock_behaviour(monkeypatch):
+# ---------------------------------------------------------------------------------------------------------
+# Another xlsxwriter: the module loads, falls back to stock xlsxwriter and still writes the same workbook
+
+# Run in a fresh interpreter: ``STUB`` changes xlsxwriter as another version would, then the module is
+# imported for the first time, renders the sample's first unit and a small workbook of bulk puts.
+_FRESH_IMPORT = """
+import io, json, sys
+import xlsxwriter
+exec(sys.argv[1])
+from jixiao_xl import fill
+from jixiao_xl.master import load_sample
+from jixiao_xl.template import DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, builtin_template, load_spec
+from jixiao_xl.xlsx import fastxlsx
+master = load_sample()
+specs = (load_spec(builtin_template(PROJECT_TEMPLATE)), load_spec(builtin_template(DEPARTMENT_TEMPLATE)))
+with open(sys.argv[2], "wb") as form:
+    form.write(fill.render_bytes(fill.RenderRequest(master, master.units[0], *specs)))
+wb = fastxlsx.FormWorkbook(sys.argv[3])
+ws = wb.add_worksheet("表")
+fastxlsx.put_merged(ws, 0, 0, 0, 2, wb.add_format({"bold": True}))
+fastxlsx.put_cells(ws, [(0, 0, fastxlsx.STRING, "标题 & <x>", None, None), (1, 0, fastxlsx.NUMBER, 2.5, None, None),
+                        (1, 1, fastxlsx.FORMULA, "=A2*2", None, 5.0), (1, 2, fastxlsx.STRING, "=1+1", None, None)])
+wb.close()
+print(json.dumps({"fast": fastxlsx.FAST_PATHS, "stock": fastxlsx.FormWorkbook is xlsxwriter.Workbook,
+                  "fill_stock": fill.FormWorkbook is xlsxwriter.Workbook}))
+"""
+
+OTHER_XLSXWRITERS = {
+    "an untested version": "xlsxwriter.__version__ = '3.4.0'",
+    "a worksheet internal gone": HIDE_MEMBER + "from xlsxwriter.worksheet import Worksheet\nhide(Worksheet, '_write_rows')",
+    "a packager internal gone": HIDE_MEMBER + "from xlsxwriter.app import App\nhide(App, '_write_titles_of_parts')",
+    "an internal module gone": "sys.modules['xlsxwriter.app'] = None",
+}
+
+
+@pytest.mark.parametrize("stub", OTHER_XLSXWRITERS.values(), ids=OTHER_XLSXWRITERS.keys())
+def test_another_xlsxwriter_gets_stock_xlsxwriter_and_the_same_workbook(stub, tmp_path):
+    form, bulk = tmp_path / "form.xlsx", tmp_path / "bulk.xlsx"
+    assert fresh_import(_FRESH_IMPORT, stub, form, bulk) == {"fast": False, "stock": True, "fill_stock": True}
     master = load_sample()
-    request = fill.RenderRequest(master, master.units[0], *SPECS)
-    stock_bytes = fill.render_bytes(request)
-    monkeypatch.setattr(xlsxwriter, "__version__", "3.4.0")
-    assert not fastxlsx.fast_paths_supported()
+    _assert_same(fill.render_bytes(fill.RenderRequest(master, master.units[0], *SPECS)), form.read_bytes())
+    rows = CalamineWorkbook.from_path(str(bulk)).get_sheet_by_name("表").to_python()
+    assert rows[0][0] == "标题 & <x>" and rows[1] == [2.5, 5.0, "=1+1"]
+    with zipfile.ZipFile(bulk) as zf:
+        sheet = zf.read("xl/worksheets/sheet1.xml").decode()
+    assert '<mergeCell ref="A1:C1"/>' in sheet and "<f>A2*2</f>" in sheet
 
-    def unreachable(*args, **kwargs):
-        raise AssertionError("a fast path ran on an untested xlsxwriter version")
 
-    for name in ("_captured", "_flat_key", "_freeze", "_plain", "_cell_name", "_data"):
-        monkeypatch.setattr(fastxlsx, name, unreachable)
-    for name in ("_write_row_cells", "_row_tag", "_formula_xml"):
-        monkeypatch.setattr(FormWorksheet, name, unreachable)
-    monkeypatch.setattr(fastxlsx._FormPackager, "__init__", unreachable)
-    wb = FormWorkbook(io.BytesIO(), {"in_memory": True})
-    assert not wb._fast and not wb.add_worksheet()._fast
-    _assert_same(stock_bytes, fill.render_bytes(request))
+def test_a_fresh_import_with_the_installed_xlsxwriter_keeps_the_fast_paths(tmp_path):
+    assert fresh_import(_FRESH_IMPORT, "", tmp_path / "form.xlsx", tmp_path / "bulk.xlsx") == \
+        {"fast": True, "stock": False, "fill_stock": False}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -321,3 +359,25 @@ def test_constant_memory_workbooks_are_left_to_xlsxwriter(tmp_path):
         wb.close()
         outputs.append(path.read_bytes())
     _assert_same(*outputs)
+
+
+def test_new_workbook_keeps_text_as_text_and_takes_xlsxwriter_options(tmp_path):
+    from jixiao_xl.xlsx import cell_name, new_workbook
+
+    path = tmp_path / "文本.xlsx"
+    wb = new_workbook(path, constant_memory=True)
+    ws = wb.add_worksheet("表")
+    for col, text in enumerate(("=1+1", "12", "http://evil.example/x")):
+        ws.write(0, col, text)
+    wb.close()
+    assert CalamineWorkbook.from_path(str(path)).get_sheet_by_name("表").to_python() == \
+        [["=1+1", "12", "http://evil.example/x"]]
+    with zipfile.ZipFile(path) as zf:
+        sheet = zf.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet and "hyperlink" not in sheet and 't="inlineStr"' in sheet  # constant_memory's strings
+    buffer = io.BytesIO()
+    in_memory = new_workbook(buffer, in_memory=True, strings_to_numbers=True)
+    in_memory.add_worksheet().write(0, 0, "12")
+    in_memory.close()
+    assert CalamineWorkbook.from_filelike(io.BytesIO(buffer.getvalue())).get_sheet_by_index(0).to_python() == [[12.0]]
+    assert (cell_name(0, 0), cell_name(3, 27, absolute=True)) == ("A1", "$AB$4")

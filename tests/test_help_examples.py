@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from jixiao_xl.cli import CONTEXT, EXAMPLES_HEADING, cli
-from jixiao_xl.sheetwriter import display_width
+from jixiao_xl.xlsx.sheetwriter import display_width
 
 PROGRAM = "jixiao-xl"
 SEPARATORS = ("&&", "|")

@@ -264,9 +264,9 @@ def test_reports_are_deterministic(tmp_path, reports, findings, submissions, mas
 
 def test_many_units_get_no_sheet_each(tmp_path, monkeypatch, findings, submissions, master):
     # A province's run has thousands of units with findings: one sheet each would make report.xlsx unusable.
-    import jixiao_xl.report as report
+    from jixiao_xl.report import excel
 
-    monkeypatch.setattr(report, "UNIT_SHEET_LIMIT", 2)
+    monkeypatch.setattr(excel, "UNIT_SHEET_LIMIT", 2)
     paths = write_reports(tmp_path, findings, submissions, master)
     book = openpyxl.load_workbook(paths.xlsx)
     assert book.sheetnames == ["概览", "问题清单", "规则说明"]

@@ -11,7 +11,8 @@ import xlsxwriter
 from jixiao_xl.safety import FIXED_DOCUMENT_TIME
 from python_calamine import CalamineWorkbook
 
-from jixiao_xl.tablesheet import MAX_TEXT, TableSheet, TableWorkbook
+from jixiao_xl.xlsx.tablesheet import MAX_TEXT, TableSheet, TableWorkbook
+from other_xlsxwriter import HIDE_MEMBER, fresh_import
 
 ROWS = [
     ("435001", "巨鹿县行政审批局本级", Decimal("6.00"), 5, Decimal("33.33")),
@@ -104,3 +105,37 @@ def test_rows_must_come_below_what_is_written(tmp_path):
     with pytest.raises(ValueError, match="constant_memory"):
         in_memory.add_worksheet("表", worksheet_class=TableSheet).append_rows(0, [("x",)], [None], [False])
     in_memory.close()
+
+
+# Another xlsxwriter, in a fresh interpreter: ``STUB`` changes xlsxwriter as another version would, then
+# tablesheet is imported for the first time and writes this file's table with append_rows.
+_FRESH_IMPORT = """
+import json
+import xlsxwriter
+exec(sys.argv[1])
+from jixiao_xl.xlsx import tablesheet
+import test_tablesheet
+test_tablesheet._write(sys.argv[2], bulk=True, workbook_class=tablesheet.TableWorkbook)
+print(json.dumps({"fast": tablesheet.FAST_PATHS, "stock": tablesheet.TableWorkbook is xlsxwriter.Workbook}))
+"""
+
+OTHER_XLSXWRITERS = {
+    "an untested version": "xlsxwriter.__version__ = '3.2.9'",
+    "a worksheet internal gone": HIDE_MEMBER + "from xlsxwriter.worksheet import Worksheet\nhide(Worksheet, '_write_single_row')",
+    "a workbook internal gone": HIDE_MEMBER + "hide(xlsxwriter.Workbook, '_store_workbook')",
+}
+
+
+@pytest.mark.parametrize("stub", OTHER_XLSXWRITERS.values(), ids=OTHER_XLSXWRITERS.keys())
+def test_another_xlsxwriter_gets_the_cell_api_and_the_same_sheet(stub, tmp_path):
+    assert fresh_import(_FRESH_IMPORT, stub, tmp_path / "other.xlsx") == {"fast": False, "stock": True}
+    _write(tmp_path / "api.xlsx", bulk=False)
+    assert _sheet_xml(tmp_path / "other.xlsx") == _sheet_xml(tmp_path / "api.xlsx")
+    sheet = CalamineWorkbook.from_path(str(tmp_path / "other.xlsx")).get_sheet_by_name("表").to_python()
+    assert sheet[0] == ["列0", "列1", "列2", "列3", "列4"]
+    assert sheet[1][:3] == ["435001", "巨鹿县行政审批局本级", 6] and sheet[2][:2] == ["A & B <c>", "  前后空格  "]
+    assert sheet[3][3] == "True" and sheet[5][4] == "文本在数字列" and sheet[len(ROWS) + 2][0] == "表后一行"
+
+
+def test_the_installed_xlsxwriter_keeps_the_fast_paths(tmp_path):
+    assert fresh_import(_FRESH_IMPORT, "", tmp_path / "same.xlsx") == {"fast": True, "stock": False}

@@ -446,7 +446,8 @@ def test_a_failing_sendback_is_a_finding_and_the_run_goes_on(bureau, tmp_path, m
 
 
 def test_a_failing_report_sheet_or_notice_is_a_finding_and_the_run_goes_on(bureau, tmp_path, monkeypatch):
-    from jixiao_xl import followup, report
+    from jixiao_xl import followup
+    from jixiao_xl.report import excel as report
 
     inbox = tmp_path / "inbox"
     filled(bureau, A, inbox, "甲局报送.xlsx", "甲局填写")

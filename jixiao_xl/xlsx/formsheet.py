@@ -1,37 +1,23 @@
-"""An xlsxwriter workbook that renders the unit forms faster and writes exactly what xlsxwriter writes.
+"""The form worksheet: xlsxwriter's worksheet with memoized XML, a fast row writer and bulk puts.
 
-Rendering a form workbook spends most of its time in xlsxwriter: formula preparation (about 150 regular
+Rendering a form spends most of its time in the worksheet: formula preparation (about 150 regular
 expression substitutions per formula), the XML of data validations and conditional formats that repeat on
-every sheet and in every unit, the cell-by-cell XML of the sheet data, 700-odd defined names and the titles
-of parts in app.xml. :class:`FormWorkbook` and :class:`FormWorksheet` replace those with memoized or batched
-versions whose output is identical, member by member and byte by byte, to stock xlsxwriter's.
+every sheet and in every unit, and the cell-by-cell XML of the sheet data. :class:`FormWorksheet` replaces
+those with memoized or batched versions whose output is identical, byte by byte, to stock xlsxwriter's.
 
-They rely on these xlsxwriter internals: on ``Worksheet``, ``_prepare_formula``, ``_write_data_validation``,
+It relies on these ``Worksheet`` internals: ``_prepare_formula``, ``_write_data_validation``,
 ``_write_cf_rule``, ``_write_merge_cells``, ``_calculate_spans``, ``_write_rows``, ``_write_string``,
-``_check_dimensions``, the cell tuples of ``table`` (``CellStringTuple`` …), ``row_info``/``col_info``,
-``merged_cells``/``table_cells``/``merge``, ``validations`` and the shared-string table; on ``Workbook``,
-``defined_names``, ``_sort_defined_names``, ``_extract_named_ranges``, ``_write_defined_names`` and
-``_get_packager``; the ``App`` and ``SharedStrings`` names in ``xlsxwriter.packager``,
-``App._write_titles_of_parts`` and ``SharedStrings._write_sst_strings``. The fast paths are on only for the
-xlsxwriter versions in :data:`TESTED_VERSIONS`; on any other version every override defers to xlsxwriter, so
-an upgrade costs speed, never correctness. tests/test_fastxlsx.py renders forms (and a workbook using the
-features the forms do not) both ways and compares every zip member, so a change in those internals shows
-up there.
+``_write_cell``, ``_check_dimensions``, the cell tuples of ``table`` (``CellStringTuple`` …),
+``row_info``/``col_info``, ``merged_cells``/``table_cells``/``merge``, ``validations`` and the
+shared-string table. Import it only through :mod:`.fastxlsx`, whose guard falls back to stock xlsxwriter
+when this module cannot load: every private import is here, and a missing member raises AttributeError
+at import time (:func:`~.internals.require_members`).
 """
 
 from __future__ import annotations
 
-import re
-from contextlib import contextmanager
-from functools import lru_cache, partial
-from io import StringIO
-from typing import Iterator
+from functools import lru_cache
 
-import xlsxwriter
-from xlsxwriter.app import App
-from xlsxwriter import packager as packager_module
-from xlsxwriter.packager import Packager
-from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.utility import xl_col_to_name, xl_range
 from xlsxwriter.worksheet import (
     CellBlankTuple,
@@ -44,16 +30,18 @@ from xlsxwriter.worksheet import (
     convert_range_args,
 )
 
-TESTED_VERSIONS = ("3.3.",)  # version prefixes whose internals tests/test_fastxlsx.py was run against
+from .cells import BLANK, NUMBER, STRING, write_cell
+from .internals import captured, escaped_attribute, require_members
 
-BLANK, STRING, NUMBER, FORMULA = "blank", "string", "number", "formula"  # kinds of FormWorksheet.put_cells
+require_members(Worksheet, (
+    "_prepare_formula", "_write_data_validation", "_write_cf_rule", "_write_merge_cells",
+    "_calculate_spans", "_write_rows", "_write_string", "_write_cell", "_check_dimensions",
+    "_escape_data", "_escape_attributes", "_escape_control_characters"))
+
 
 # Entries per memo, cleared when full. The entries that repeat across a batch are a few hundred; the rest
 # (a validation naming one project's budget) never come back, and 10,000 of them cost a worker 45 MB.
-_CACHE_LIMIT = 2_000
-# Text that xlsxwriter's data escaping (XML specials, control characters, _xHHHH_) would change.
-DATA_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
-_ATTRIBUTE_SPECIAL = re.compile(r'["&<>\n]')
+CACHE_LIMIT = 2_000
 _FORMULA_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"})
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _SQREF_OPTIONS = frozenset({"cells", "multi_range"})  # data-validation options that only make its sqref
@@ -68,14 +56,7 @@ _formulas: dict[tuple, str] = {}
 _validations: dict[tuple, tuple[str, str]] = {}
 _checked_validations: dict[tuple, dict] = {}
 _cf_rules: dict[tuple, str] = {}
-_global_names: set[str] = set()
 _column_names: dict[int, str] = {}
-
-
-def fast_paths_supported(version: str | None = None) -> bool:
-    """True when ``version`` (default: the installed xlsxwriter's) is one the fast paths were tested with."""
-    version = xlsxwriter.__version__ if version is None else version
-    return version.startswith(TESTED_VERSIONS)
 
 
 class _Unhashable(Exception):
@@ -122,34 +103,9 @@ def _flat_key(options: dict, skip: frozenset = frozenset()) -> tuple:
 
 
 def _remember(memo: dict, key, value) -> None:
-    if len(memo) >= _CACHE_LIMIT:
+    if len(memo) >= CACHE_LIMIT:
         memo.clear()
     memo[key] = value
-
-
-def _captured(xml_writer, method, *args) -> str:
-    """What ``method(*args)`` writes to ``xml_writer``'s file, captured instead of written."""
-    target = xml_writer.fh
-    xml_writer.fh = StringIO()
-    try:
-        method(*args)
-        return xml_writer.fh.getvalue()
-    finally:
-        xml_writer.fh = target
-
-
-def _data(xml_writer, data) -> object:
-    """``data`` escaped as xlsxwriter's ``_xml_data_element`` escapes it; plain text is returned as is."""
-    if type(data) is str and DATA_SPECIAL.search(data) is None:
-        return data
-    return xml_writer._escape_control_characters(xml_writer._escape_data(data))
-
-
-def _attribute(xml_writer, value) -> object:
-    """``value`` escaped as an XML attribute, as xlsxwriter escapes it."""
-    if type(value) is str and _ATTRIBUTE_SPECIAL.search(value) is None:
-        return value
-    return xml_writer._escape_attributes(value)
 
 
 _cell_range = lru_cache(maxsize=65536)(xl_range)  # only for ranges already checked to be inside the sheet
@@ -160,18 +116,6 @@ def _cell_name(row: int, col: int) -> str:
     return (_column_names.get(col) or _column_name(col)) + str(row + 1)
 
 
-def _plain(texts: list, special: re.Pattern) -> bool:
-    """True when every one of ``texts`` is a str that ``special`` (one character or a run without spaces) misses."""
-    try:
-        return special.search(" ".join(texts)) is None
-    except TypeError:  # not all texts are strings
-        return False
-
-
-def _unchanged(text):
-    return text
-
-
 def _column_name(col: int) -> str:
     name = _column_names.get(col)
     if name is None:
@@ -179,52 +123,8 @@ def _column_name(col: int) -> str:
     return name
 
 
-def put_cells(worksheet, cells) -> None:
-    """Write ``(row, col, kind, value, fmt, cached)`` cells to any xlsxwriter worksheet, in order.
-
-    Fast on a :class:`FormWorksheet` (see :meth:`FormWorksheet.put_cells`), through the public API otherwise.
-    """
-    if isinstance(worksheet, FormWorksheet):
-        worksheet.put_cells(cells)
-    else:
-        for cell in cells:
-            write_cell(worksheet, *cell)
-
-
-def put_merged(worksheet, first_row: int, first_col: int, last_row: int, last_col: int, fmt=None) -> None:
-    """Merge a range of blanks with ``fmt`` on any xlsxwriter worksheet (``merge_range(..., "", fmt)``)."""
-    if isinstance(worksheet, FormWorksheet):
-        worksheet.put_merged(first_row, first_col, last_row, last_col, fmt)
-    else:
-        worksheet.merge_range(first_row, first_col, last_row, last_col, "", fmt)
-
-
-def write_cell(worksheet, row: int, col: int, kind: str, value, fmt=None, cached=None) -> None:
-    """Write one cell of a kind (:data:`BLANK`, :data:`STRING`, :data:`NUMBER`, :data:`FORMULA`) with the public API."""
-    if kind == BLANK:
-        worksheet.write_blank(row, col, None, fmt)
-    elif kind == STRING:
-        worksheet.write_string(row, col, value, fmt)
-    elif kind == NUMBER:
-        worksheet.write_number(row, col, value, fmt)
-    elif kind == FORMULA:
-        worksheet.write_formula(row, col, value, fmt, cached)
-    else:
-        raise ValueError(f"unknown cell kind {kind!r}")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Worksheet
-
-
 class FormWorksheet(Worksheet):
     """A worksheet with memoized formula/validation/conditional-format XML, a fast row writer and bulk puts."""
-
-    _fast = False
-
-    def _initialize(self, init_data) -> None:
-        super()._initialize(init_data)
-        self._fast = fast_paths_supported()
 
     # Bulk API -------------------------------------------------------------------------------------------
 
@@ -235,7 +135,7 @@ class FormWorksheet(Worksheet):
         is its result); strings are always strings, never formulas, numbers or URLs. Cells are stored
         directly, without the per-call argument parsing; anything unusual goes through xlsxwriter itself.
         """
-        if not self._fast or self.constant_memory:
+        if self.constant_memory:
             for cell in cells:
                 write_cell(self, *cell)
             return
@@ -278,7 +178,7 @@ class FormWorksheet(Worksheet):
 
         Write the anchor's value afterwards (with :meth:`put_cells`), as with ``merge_range``.
         """
-        if not self._fast or self.constant_memory or self.write_handlers:
+        if self.constant_memory or self.write_handlers:
             self.merge_range(first_row, first_col, last_row, last_col, "", fmt)
             return
         first_row, last_row = min(first_row, last_row), max(first_row, last_row)
@@ -302,14 +202,14 @@ class FormWorksheet(Worksheet):
 
     def write_string(self, *args, **kwargs):
         """``Worksheet.write_string``; a call with a (row, col) pair skips the A1-notation check."""
-        if self._fast and args and args[0].__class__ is int:
+        if args and args[0].__class__ is int:
             return self._write_string(*args, **kwargs)
         return super().write_string(*args, **kwargs)
 
     @convert_range_args
     def data_validation(self, first_row: int, first_col: int, last_row: int, last_col: int, options=None):
         """``Worksheet.data_validation``; options of plain values seen before are not checked again."""
-        if not self._fast or not options or any(v.__class__ not in _SCALARS for v in options.values()):
+        if not options or any(v.__class__ not in _SCALARS for v in options.values()):
             return super().data_validation(first_row, first_col, last_row, last_col, options)
         key = (self.date_1904, self.remove_timezone, _flat_key(options))
         checked = _checked_validations.get(key)
@@ -328,7 +228,7 @@ class FormWorksheet(Worksheet):
     # Memoized internals ---------------------------------------------------------------------------------
 
     def _prepare_formula(self, formula, expand_future_functions=False):
-        if not self._fast or type(formula) is not str:
+        if type(formula) is not str:
             return super()._prepare_formula(formula, expand_future_functions)
         key = (formula, bool(expand_future_functions), bool(self.use_future_functions))
         prepared = _formulas.get(key)
@@ -338,16 +238,14 @@ class FormWorksheet(Worksheet):
         return prepared
 
     def _write_data_validation(self, options) -> None:
-        if not self._fast:
-            return super()._write_data_validation(options)
-        sqref = _attribute(self, _sqref(options))
+        sqref = escaped_attribute(self, _sqref(options))
         try:
             key = (self.use_future_functions, _flat_key(options, _SQREF_OPTIONS))
         except _Unhashable:
             return super()._write_data_validation(options)
         parts = _validations.get(key)
         if parts is None:
-            xml = _captured(self, super()._write_data_validation, options)
+            xml = captured(self, super()._write_data_validation, options)
             marker = f' sqref="{sqref}"'
             at = xml.find(' sqref="')  # the first one: attribute values before it cannot hold a quote
             if xml[at:at + len(marker)] != marker:
@@ -359,7 +257,7 @@ class FormWorksheet(Worksheet):
         return None
 
     def _write_cf_rule(self, params) -> None:
-        if not self._fast or params.get("type") not in _PURE_CF_RULES:
+        if params.get("type") not in _PURE_CF_RULES:
             return super()._write_cf_rule(params)
         try:
             key = (self.use_future_functions, _flat_key(params))
@@ -367,13 +265,13 @@ class FormWorksheet(Worksheet):
             return super()._write_cf_rule(params)
         xml = _cf_rules.get(key)
         if xml is None:
-            xml = _captured(self, super()._write_cf_rule, params)
+            xml = captured(self, super()._write_cf_rule, params)
             _remember(_cf_rules, key, xml)
         self.fh.write(xml)
         return None
 
     def _write_merge_cells(self) -> None:
-        if not self._fast or not self.merge:
+        if not self.merge:
             return super()._write_merge_cells()
         refs = "".join([f'<mergeCell ref="{_cell_name(r1, c1)}:{_cell_name(r2, c2)}"/>'
                         for r1, c1, r2, c2 in self.merge])
@@ -384,7 +282,7 @@ class FormWorksheet(Worksheet):
 
     def _calculate_spans(self) -> None:
         rowmin, rowmax, colmin, colmax = self.dim_rowmin, self.dim_rowmax, self.dim_colmin, self.dim_colmax
-        if not self._fast or None in (rowmin, colmin):
+        if None in (rowmin, colmin):
             return super()._calculate_spans()
         blocks: dict[int, tuple[int, int]] = {}
         for source in (self.table, self.comments):
@@ -401,7 +299,7 @@ class FormWorksheet(Worksheet):
 
     def _write_rows(self) -> None:
         rowmin, rowmax, colmin = self.dim_rowmin, self.dim_rowmax, self.dim_colmin
-        if not self._fast or None in (rowmin, colmin):
+        if None in (rowmin, colmin):
             return super()._write_rows()
         self._calculate_spans()
         table, row_info, comments, spans = self.table, self.row_info, self.comments, self.row_spans
@@ -439,7 +337,7 @@ class FormWorksheet(Worksheet):
                 fmt = row_format or (self.col_info[col].column_format if col in self.col_info else None)
             style = styles.get(fmt)
             if style is None:
-                style = styles[fmt] = f' s="{_attribute(self, fmt._get_xf_index())}"'
+                style = styles[fmt] = f' s="{escaped_attribute(self, fmt._get_xf_index())}"'
             kind = cell.__class__
             ref = _column_names.get(col) or _column_name(col)
             if kind is CellStringTuple or kind is CellRichStringTuple:
@@ -505,130 +403,3 @@ def _sqref(options) -> str:
         return options["multi_range"]
     return " ".join(xl_range(min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)) for r1, c1, r2, c2 in options["cells"])
 
-
-# ---------------------------------------------------------------------------------------------------------
-# Workbook and package
-
-
-class FormWorkbook(xlsxwriter.Workbook):
-    """``xlsxwriter.Workbook`` with faster defined names, package parts and :class:`FormWorksheet` sheets."""
-
-    worksheet_class = FormWorksheet
-
-    def __init__(self, filename=None, options=None) -> None:
-        super().__init__(filename, options)
-        self._fast = fast_paths_supported()
-
-    def define_name(self, name: str, formula: str):
-        """``Workbook.define_name``; a workbook-scoped name already accepted once is stored without re-checking."""
-        if self._fast and name.__class__ is str and formula.__class__ is str and name in _global_names:
-            if formula.startswith("="):
-                formula = formula.lstrip("=")
-            self.defined_names.append([name, -1, formula, False])
-            return 0
-        result = super().define_name(name, formula)
-        # Whether a name without "!" is accepted depends on the name alone.
-        if self._fast and result == 0 and name.__class__ is str and "!" not in name:
-            if len(_global_names) >= _CACHE_LIMIT:
-                _global_names.clear()
-            _global_names.add(name)
-        return result
-
-    def _sort_defined_names(self, names):
-        if not self._fast:
-            return super()._sort_defined_names(names)
-        # The key Workbook._sort_defined_names appends, sorts on and removes again; the index keeps it stable.
-        keyed = [(item[0].replace("_xlnm.", "").lower() + "::" + item[2].lstrip("'").lower(), index, item)
-                 for index, item in enumerate(names)]
-        keyed.sort()
-        names[:] = [item for _, _, item in keyed]
-        return names
-
-    def _write_defined_names(self) -> None:
-        if not self._fast:
-            return super()._write_defined_names()
-        names = self.defined_names
-        if not names:
-            return None
-        plain = _plain([item[0] for item in names], _ATTRIBUTE_SPECIAL) and \
-            _plain([item[2] for item in names], DATA_SPECIAL)
-        if plain:
-            escape_name = escape_range = _unchanged
-        else:
-            escape_name, escape_range = partial(_attribute, self), partial(_data, self)
-        out = ["<definedNames>"]
-        for name, sheet_id, sheet_range, hidden in names:
-            local = f' localSheetId="{_attribute(self, sheet_id)}"' if sheet_id != -1 else ""
-            flag = ' hidden="1"' if hidden else ""
-            out.append(f'<definedName name="{escape_name(name)}"{local}{flag}>'
-                       f'{escape_range(sheet_range)}</definedName>')
-        out.append("</definedNames>")
-        self.fh.write("".join(out))
-        return None
-
-    def _extract_named_ranges(self, defined_names):
-        if not self._fast:
-            return super()._extract_named_ranges(defined_names)
-        named_ranges = []
-        for item in defined_names:
-            name, index, sheet_range = item[0], item[1], item[2]
-            if name == "_xlnm._FilterDatabase" or "!" not in sheet_range:
-                continue
-            if name.startswith("_xlnm."):
-                name = sheet_range.split("!", 1)[0] + "!" + name.replace("_xlnm.", "")
-            elif index != -1:
-                name = sheet_range.split("!", 1)[0] + "!" + name
-            named_ranges.append(name)
-        return named_ranges
-
-    def _get_packager(self):
-        return _FormPackager() if self._fast else super()._get_packager()
-
-
-class _FormApp(App):
-    """app.xml with the titles of parts (a line per defined name) written in one go."""
-
-    def _write_titles_of_parts(self) -> None:
-        escape = _unchanged if _plain(self.part_names, DATA_SPECIAL) else partial(_data, self)
-        parts = "".join([f"<vt:lpstr>{escape(name)}</vt:lpstr>" for name in self.part_names])
-        self.fh.write(f'<TitlesOfParts><vt:vector size="{len(self.part_names)}" baseType="lpstr">{parts}'
-                      "</vt:vector></TitlesOfParts>")
-
-
-class _FormSharedStrings(SharedStrings):
-    """sharedStrings.xml with plain strings written without the escaping passes they do not need."""
-
-    def _write_sst_strings(self) -> None:
-        out = []
-        for string in self.string_table.string_array:
-            if DATA_SPECIAL.search(string) is not None:  # escapes, or a rich string ("<r>…")
-                out.append(_captured(self, self._write_si, string))
-            elif string[:1].isspace() or string[-1:].isspace():
-                out.append(f'<si><t xml:space="preserve">{string}</t></si>')
-            else:
-                out.append(f"<si><t>{string}</t></si>")
-        self.fh.write("".join(out))
-
-
-class _FormPackager(Packager):
-    """The stock packager; app.xml and sharedStrings.xml are built by :class:`_FormApp` and
-    :class:`_FormSharedStrings`, put in place of the classes the stock methods instantiate."""
-
-    def _write_shared_strings_file(self) -> None:
-        with standing_in(packager_module, "SharedStrings", _FormSharedStrings):
-            super()._write_shared_strings_file()
-
-    def _write_app_file(self) -> None:
-        with standing_in(packager_module, "App", _FormApp):
-            super()._write_app_file()
-
-
-@contextmanager
-def standing_in(module, name: str, replacement) -> Iterator[None]:
-    """``module.name`` is ``replacement`` inside the block (writing a workbook is single-threaded per process)."""
-    original = getattr(module, name)
-    setattr(module, name, replacement)
-    try:
-        yield
-    finally:
-        setattr(module, name, original)

@@ -3,7 +3,7 @@
 xlsxwriter wants a merged range written in one call with its value; forms are easier to lay out cell by
 cell. :class:`SheetCanvas` lets the renderer place values anywhere, then :meth:`SheetCanvas.flush` writes
 each merge with its anchor's value and every other cell as its type, so that user text is never taken
-for a formula. On a :class:`~jixiao_xl.fastxlsx.FormWorksheet` the cells are stored in bulk; on any other
+for a formula. On a :class:`~jixiao_xl.xlsx.fastxlsx.FormWorksheet` the cells are stored in bulk; on any other
 worksheet they go through the cell API.
 """
 
@@ -15,9 +15,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Iterable
 
-from xlsxwriter.utility import xl_rowcol_to_cell
-
-from . import fastxlsx
+from . import cell_name, fastxlsx
 
 
 @dataclass(frozen=True)
@@ -125,7 +123,7 @@ _NOTHING: Placed = (None, None)
 
 
 def _cell(row: int, col: int, placed: Placed) -> tuple:
-    """The ``(row, col, kind, value, fmt, cached)`` of a placed value for :func:`jixiao_xl.fastxlsx.put_cells`.
+    """The ``(row, col, kind, value, fmt, cached)`` of a placed value for :func:`jixiao_xl.xlsx.fastxlsx.put_cells`.
 
     Text is always a string cell, never a formula; bools are 是/否; ints and Decimals are numbers.
     """
@@ -173,7 +171,7 @@ def cell_ref(row: int, col: int, absolute: bool = False) -> str:
 
     Cached: every workbook of a batch names the same few thousand cells.
     """
-    return xl_rowcol_to_cell(row, col, row_abs=absolute, col_abs=absolute)
+    return cell_name(row, col, absolute)
 
 
 def quote_sheet(name: str) -> str:

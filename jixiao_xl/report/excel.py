@@ -1,45 +1,31 @@
-"""The check reports: findings.json/.csv for scripts, report.xlsx and report.html for people (DESIGN §7, §9).
-
-Every file is written atomically. Findings appear in one stable order everywhere (unit, file, project,
-severity, sheet, cell), so identical inputs give byte-identical reports. Nothing a user typed reaches a
-spreadsheet as a formula (xlsxwriter ``write_string`` only, CSV cells neutralised) or the HTML page as
-markup (jinja2 autoescape, no ``|safe``).
+"""report.xlsx: 概览, 问题清单, a sheet per unit, 附加填写项 and 规则说明, for people (DESIGN §7, §9).
 
 Given the ledger's state of every unit (``units``, from :func:`jixiao_xl.status.unit_status`), the 概览
 shows it first — the same states and counts as ``status`` — and this run's own files below it, apart.
 A failure while writing one unit's sheet becomes a finding for that unit (``failure``), not the end.
+Nothing a user typed reaches the workbook as a formula: every text is written with ``write_string``.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
-import jinja2
-import xlsxwriter
-
-from . import catalogue
-from .findings import COLUMNS, FOUND_BY_ZH, SEVERITIES, SEVERITY_ZH, Finding, count_by_severity, to_csv, to_json
-from .model import Master
-from .resources import text_templates_dir
-from .safety import FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, sheet_name, write_atomic
-from .sheetwriter import print_as_list, wrapped_row_height
-from .ledger import display_time
-from .status import UnitStatus
-from .status import summary as state_summary
-from .submission import Submission
+from .. import catalogue
+from ..findings import COLUMNS, FOUND_BY_ZH, SEVERITIES, SEVERITY_ZH, Finding
+from ..ledger import display_time
+from ..model import Master
+from ..safety import FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, sheet_name
+from ..status import UnitStatus
+from ..status import summary as state_summary
+from ..submission import Submission
+from ..xlsx import new_workbook
+from ..xlsx.sheetwriter import print_as_list, wrapped_row_height
+from .overview import FILES_TITLE, UNITS_TITLE, OverviewRow, findings_by_unit, rule_of, rule_title, unit_names
 
 # (单位编码, 哪一部分, the exception) → the finding that says that part is missing
 FailureHandler = Callable[[str, str, BaseException], Finding]
-
-JSON_NAME = "findings.json"
-CSV_NAME = "findings.csv"
-XLSX_NAME = "report.xlsx"
-HTML_NAME = "report.html"
-HTML_TEMPLATE = "report.html.j2"
 
 # Fixed document date: the report's bytes depend on its inputs only.
 FIXED_CREATED = FIXED_DOCUMENT_TIME
@@ -52,7 +38,6 @@ COLUMN_WIDTHS = dict(zip(COLUMNS, (16, 9, 9, 14, 14, 6, 10, 8, 6, 44, 12, 12, 6)
 LINE_HEIGHT = 13.0  # points per wrapped line at the report's 10-point font
 SEVERITY_FILL = {"error": "#FFC7CE", "warning": "#FFEB9C", "info": "#DDEBF7"}
 SEVERITY_FONT = {"error": "#9C0006", "warning": "#7F6000", "info": "#1F4E78"}
-_SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 OVERVIEW_SHEET = "概览"
 FINDINGS_SHEET = "问题清单"
@@ -62,177 +47,13 @@ UNKNOWN_UNIT_SHEET = "单位未识别"
 # workbook slow to open and to page through; 问题清单's filter on 单位编码 does the same job.
 UNIT_SHEET_LIMIT = 200
 
-STATUS_UNREAD = "无法读取"
-STATUS_ERRORS = "有错误，需退回修改"
-STATUS_WARNINGS = "有警告，需退回修改"
-STATUS_OK = "通过"
-STATUS_MISSING = "未报送"
-STATUS_BLANK = "未填写的下发表，不算报送"
-BLANK_RULE = "X-BLANK"
-UNITS_TITLE = "各单位当前状态（与 jixiao-xl status 一致）"
-FILES_TITLE = "本次核对的文件"
 UNIT_HEADERS = ("单位编码", "单位名称", "状态", "报送文件", "报送时间", "错误", "警告", "填表人", "联系电话", "填报日期",
                 "审核", "审核意见")
 
 
-@dataclass(frozen=True)
-class ReportPaths:
-    """Where :func:`write_reports` put each report."""
-
-    out_dir: Path
-    json: Path
-    csv: Path
-    xlsx: Path
-    html: Path
-
-
-@dataclass(frozen=True)
-class OverviewRow:
-    """One line of the 概览: a returned file (or an outstanding unit) with its finding counts."""
-
-    unit_code: str
-    unit_name: str
-    file: str
-    status: str
-    errors: int = 0
-    warnings: int = 0
-    infos: int = 0
-
-
-def write_reports(out_dir: Path, findings: Sequence[Finding], submissions: Sequence[Submission],
-                  master: Master | None, units: Sequence[UnitStatus] | None = None,
-                  failure: FailureHandler | None = None) -> ReportPaths:
-    """Write findings.json, findings.csv, report.xlsx and report.html into ``out_dir``; return their paths.
-
-    ``units``: every unit's state from the ledger, shown first on 概览 (then 概览's file rows name only this
-    run's files). ``failure``: turns a unit's sheet that could not be written into a finding (listed in
-    findings.json/csv and on 问题清单 of report.html) instead of failing the whole report.
-    """
-    out_dir = Path(out_dir)
-    paths = ReportPaths(out_dir, out_dir / JSON_NAME, out_dir / CSV_NAME, out_dir / XLSX_NAME, out_dir / HTML_NAME)
-    ordered = sort_findings(findings)
-    overview = overview_rows(ordered, submissions, master, outstanding=units is None)
-    failures: list[Finding] = []
-    _write_xlsx_atomic(paths.xlsx, ordered, overview, submissions, master, units, failure, failures)
-    if failures:
-        ordered = sort_findings([*ordered, *failures])
-    write_atomic(paths.html, render_html(ordered, overview, submissions, master, units))
-    write_atomic(paths.json, to_json(ordered) + "\n")
-    write_atomic(paths.csv, to_csv(ordered).encode("utf-8-sig"))
-    return paths
-
-
-def summary_lines(findings: Sequence[Finding], submissions: Sequence[Submission], paths: ReportPaths) -> list[str]:
-    """A short Chinese summary for the terminal: what was checked, what was found, where the reports are."""
-    counts = count_by_severity(findings)
-    units = {s.unit_code for s in submissions if s.unit_code}
-    blanks = {f.file for f in findings if f.rule == BLANK_RULE}
-    unreadable = sum(1 for s in submissions if not s.readable and s.file not in blanks)
-    lines = [f"核对文件 {len(submissions)} 个，涉及单位 {len(units)} 个" + (f"，其中无法读取 {unreadable} 个" if unreadable else "") + "。",
-             f"发现错误 {counts['error']} 条，警告 {counts['warning']} 条，提示 {counts['info']} 条。"]
-    if not findings:
-        lines.append("未发现问题。")
-    lines += [f"核对报告（Excel）：{paths.xlsx}", f"核对报告（网页）：{paths.html}",
-              f"问题数据（JSON/CSV）：{paths.json}、{paths.csv}"]
-    return lines
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Ordering and grouping
-
-
-def cell_order(cell: str) -> tuple[int, int, str]:
-    """Sort key of an A1 reference: row first, then column (``F9`` before ``F14``); odd text sorts last."""
-    match = re.fullmatch(r"\$?([A-Za-z]{1,3})\$?(\d+)", cell.split(",")[0].split(":")[0].strip())
-    if not match:
-        return (1 << 30, 0, cell)
-    col = 0
-    for char in match.group(1).upper():
-        col = col * 26 + ord(char) - 64
-    return (int(match.group(2)), col, "")
-
-
-def _finding_key(f: Finding) -> tuple:
-    return (f.unit_code == "", f.unit_code, f.file, f.project_code, _SEVERITY_RANK[f.severity], f.sheet,
-            cell_order(f.cell), f.rule, f.field, f.message)
-
-
-def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
-    """Findings in report order: by unit, file, project, severity, sheet and cell (unknown unit last)."""
-    return sorted(findings, key=_finding_key)
-
-
-def rule_of(code: str) -> catalogue.Rule | None:
-    """The catalogue entry of a rule code, or None for a code nobody registered."""
-    try:
-        return catalogue.get(code)
-    except KeyError:
-        return None
-
-
-def rule_title(code: str) -> str:
-    """The Chinese title of a rule code (a placeholder when the code is not in the catalogue)."""
-    rule = rule_of(code)
-    return rule.title if rule is not None else "（规则目录中没有此代码）"
-
-
-def unit_names(submissions: Sequence[Submission], master: Master | None) -> dict[str, str]:
-    """单位编码 → 单位名称: the master's name, else the name read from the returned file."""
-    names = {s.unit_code: s.unit_name for s in submissions if s.unit_code and s.unit_name}
-    if master is not None:
-        names.update({u.code: u.name for u in master.units})
-    return names
-
-
-def project_names(submissions: Sequence[Submission], master: Master | None) -> dict[str, str]:
-    """项目编码 → 项目名称: the master's name, else the name read from a returned file."""
-    names = {rp.project.code: rp.project.name for s in submissions for rp in s.projects if rp.project.code}
-    if master is not None:
-        names.update({p.code: p.name for p in master.projects})
-    return names
-
-
-def _status(sub: Submission | None, counts: dict[str, int], blank: bool = False) -> str:
-    if blank:
-        return STATUS_BLANK
-    if sub is not None and not sub.readable:
-        return STATUS_UNREAD
-    if counts["error"]:
-        return STATUS_ERRORS
-    if counts["warning"]:
-        return STATUS_WARNINGS
-    return STATUS_OK
-
-
-def overview_rows(findings: Sequence[Finding], submissions: Sequence[Submission],
-                  master: Master | None, outstanding: bool = True) -> list[OverviewRow]:
-    """One row per returned file (and per file only findings mention), plus — with ``outstanding`` — the
-    master's units that sent no file in this run."""
-    by_file = {s.file: s for s in submissions}
-    groups: dict[tuple[str, str], list[Finding]] = {(s.unit_code, s.file): [] for s in submissions}
-    for f in findings:
-        sub = by_file.get(f.file)
-        key = (sub.unit_code, sub.file) if sub is not None else (f.unit_code, f.file)
-        groups.setdefault(key, []).append(f)
-    names = unit_names(submissions, master)
-    rows = []
-    for (code, file), mine in groups.items():
-        counts = count_by_severity(mine)
-        blank = any(f.rule == BLANK_RULE for f in mine)
-        rows.append(OverviewRow(code, names.get(code, ""), file, _status(by_file.get(file), counts, blank),
-                                counts["error"], counts["warning"], counts["info"]))
-    returned = {code for code, _ in groups}
-    if master is not None and outstanding:
-        rows += [OverviewRow(u.code, u.name, "", STATUS_MISSING) for u in master.units if u.code not in returned]
-    return sorted(rows, key=lambda r: (r.unit_code == "", r.unit_code, r.file))
-
-
-# ---------------------------------------------------------------------------------------------------------
-# report.xlsx
-
-
-def _write_xlsx_atomic(path: Path, findings, overview, submissions, master, units=None, failure=None,
-                       failures: list[Finding] | None = None) -> None:
+def write_xlsx_atomic(path: Path, findings, overview, submissions, master, units=None, failure=None,
+                      failures: list[Finding] | None = None) -> None:
+    """:func:`write_xlsx` to a temporary file beside ``path``, then put in its place (nothing left on failure)."""
     tmp = atomic_target(path)
     try:
         write_xlsx(tmp, findings, overview, submissions, master, units, failure, failures)
@@ -252,8 +73,7 @@ def write_xlsx(path: Path, findings: Sequence[Finding], overview: Sequence[Overv
     appended to ``failures``."""
     # constant_memory: each sheet is streamed to disk row by row, so a province's findings never sit in memory
     # as cell objects (every sheet here is written top to bottom, which is all the mode asks).
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False,
-                                         "strings_to_urls": False, "constant_memory": True})
+    wb = new_workbook(path, constant_memory=True)
     wb.set_properties({"title": "绩效目标表核对报告", "author": "jixiao-xl", "created": FIXED_CREATED})
     styles = _Styles(wb)
     groups = _unit_groups(findings, submissions)
@@ -319,7 +139,7 @@ def _unit_groups(findings: Sequence[Finding], submissions: Sequence[Submission])
     province has thousands of those.
     """
     returned = {s.unit_code for s in submissions}
-    return {code: mine for code, mine in _findings_by_unit(findings).items() if code in returned or not code}
+    return {code: mine for code, mine in findings_by_unit(findings).items() if code in returned or not code}
 
 
 class _Styles:
@@ -425,14 +245,6 @@ def _write_findings_table(ws, findings: Sequence[Finding], styles: _Styles) -> N
     print_as_list(ws)
 
 
-def _findings_by_unit(findings: Sequence[Finding]) -> dict[str, list[Finding]]:
-    """Findings grouped by 单位编码 in report order; the empty code (unit unknown) comes last."""
-    groups: dict[str, list[Finding]] = {}
-    for f in findings:
-        groups.setdefault(f.unit_code, []).append(f)
-    return dict(sorted(groups.items(), key=lambda item: (item[0] == "", item[0])))
-
-
 def unit_sheet_names(units: Sequence[tuple[str, str]]) -> dict[str, str]:
     """单位编码 → a valid, unique (case-insensitive) sheet name of at most 31 characters from code and name."""
     used = [OVERVIEW_SHEET, FINDINGS_SHEET, RULES_SHEET, UNKNOWN_UNIT_SHEET]
@@ -461,65 +273,3 @@ def _write_rules(ws, findings: Sequence[Finding], styles: _Styles) -> None:
             ws.write_string(r, col, text, styles.wrap if col >= 3 else styles.text)
         ws.write_number(r, 5, used[code], styles.number)
     print_as_list(ws)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# report.html
-
-
-@dataclass(frozen=True)
-class ProjectGroup:
-    """Findings of one project (or of the file / department sheet when ``code`` is empty)."""
-
-    code: str
-    name: str
-    findings: tuple[Finding, ...]
-
-
-@dataclass(frozen=True)
-class UnitGroup:
-    """Findings of one unit, grouped by project."""
-
-    code: str
-    name: str
-    counts: dict[str, int]
-    projects: tuple[ProjectGroup, ...]
-
-
-def unit_groups(findings: Sequence[Finding], submissions: Sequence[Submission],
-                master: Master | None) -> list[UnitGroup]:
-    """Findings grouped by unit, then by project, in report order."""
-    units, projects = unit_names(submissions, master), project_names(submissions, master)
-    groups = []
-    for code, mine in _findings_by_unit(findings).items():
-        by_project: dict[str, list[Finding]] = {}
-        for f in mine:
-            by_project.setdefault(f.project_code, []).append(f)
-        project_groups = tuple(ProjectGroup(p, projects.get(p, ""), tuple(fs)) for p, fs in sorted(by_project.items()))
-        groups.append(UnitGroup(code, units.get(code, ""), count_by_severity(mine), project_groups))
-    return groups
-
-
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(text_templates_dir())), autoescape=True,
-                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-
-
-def render_html(findings: Sequence[Finding], overview: Sequence[OverviewRow], submissions: Sequence[Submission],
-                master: Master | None, units: Sequence[UnitStatus] | None = None) -> str:
-    """The self-contained HTML report (inline CSS and script, every value escaped by jinja2)."""
-    counts = count_by_severity(findings)
-    title = "绩效目标表核对报告"
-    if master is not None:
-        title = f"{master.settings.year}年度{title}"
-    return _environment().get_template(HTML_TEMPLATE).render(
-        title=title, counts=counts, severities=SEVERITIES, severity_zh=SEVERITY_ZH,
-        files=len(submissions), units=len({s.unit_code for s in submissions if s.unit_code}),
-        overview=overview, groups=unit_groups(findings, submissions, master), rule_title=rule_title,
-        found_by_zh=FOUND_BY_ZH, unit_states=units, unit_state_counts=_state_counts(units),
-        units_title=UNITS_TITLE, files_title=FILES_TITLE, display_time=display_time,
-    )
-
-
-def _state_counts(units: Sequence[UnitStatus] | None) -> dict[str, int]:
-    return state_summary(units) if units is not None else {}

@@ -8,8 +8,12 @@ The XML is what xlsxwriter writes for the same cells (the tests compare the two)
 filters, print setup and charts still go through xlsxwriter's own API.
 
 It relies on a few internals of xlsxwriter's constant_memory mode: the row file (``fh``), ``previous_row``,
-``_write_single_row``, the dimension check and a format's xf index. tests/test_tablesheet.py compares its
-XML with the cell API's, so a change in them shows up there.
+``_write_single_row``, the dimension check and a format's xf index; :class:`TableWorkbook` on
+``_store_workbook`` and the ``ZipFile`` name in ``xlsxwriter.workbook``. They are used only behind a guard
+decided at import time (:data:`FAST_PATHS`: a version in :data:`~.internals.TESTED_VERSIONS` with every
+one of those members); otherwise :meth:`TableSheet.append_rows` writes through the public cell API and
+:data:`TableWorkbook` is ``xlsxwriter.Workbook`` — slower, never wrong. tests/test_tablesheet.py compares
+the XML with the cell API's, so a change in those internals shows up there.
 """
 
 from __future__ import annotations
@@ -21,12 +25,11 @@ from functools import partial
 from typing import Iterable, Sequence
 
 import xlsxwriter
-from xlsxwriter import workbook as workbook_module
 from xlsxwriter.utility import xl_col_to_name
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.worksheet import Worksheet  # public: xlsxwriter documents subclassing it
 
-from .fastxlsx import DATA_SPECIAL, standing_in
-from .safety import cut_utf16
+from ..safety import cut_utf16
+from .internals import DATA_SPECIAL, fast_paths_supported, require_members, standing_in
 
 MAX_TEXT = 32767  # Excel's limit, in UTF-16 code units
 _ROWS_PER_WRITE = 1000
@@ -35,6 +38,26 @@ _NUMBER_TYPES = frozenset({Decimal, int})  # bool, an int subclass, is text
 
 _EXCEL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
+
+
+def _internals_present() -> bool:
+    """True when this xlsxwriter is a tested version with every internal the fast paths use."""
+    if not fast_paths_supported():
+        return False
+    try:
+        from xlsxwriter import workbook as workbook_module
+        from xlsxwriter.format import Format
+
+        require_members(workbook_module, ("ZipFile",))
+        require_members(xlsxwriter.Workbook, ("_store_workbook",))
+        require_members(Worksheet, ("_write_single_row", "_check_dimensions"))
+        require_members(Format, ("_get_xf_index",))
+    except (ImportError, AttributeError):
+        return False
+    return True
+
+
+FAST_PATHS = _internals_present()
 
 
 def _truncate(text: str) -> str:
@@ -104,8 +127,11 @@ class TableSheet(Worksheet):
 
         Every cell gets the format of its column (``formats``). A value is written as the cell API would
         write it: None and "" as a formatted blank, a Decimal or int in a ``numeric`` column as a number,
-        anything else as text, never as a formula. Rows must come after everything written so far.
+        anything else as text, never as a formula. Rows must come after everything written so far. Without
+        :data:`FAST_PATHS` the cells go through the cell API, which does not check the mode or the order.
         """
+        if not FAST_PATHS:
+            return _append_with_cell_api(self, first_row, rows, formats, numeric)
         if not self.constant_memory:
             raise ValueError("TableSheet.append_rows needs a workbook in constant_memory mode")
         if self.dim_rowmin is not None:
@@ -134,7 +160,23 @@ class TableSheet(Worksheet):
         return row
 
 
-class TableWorkbook(xlsxwriter.Workbook):
+def _append_with_cell_api(ws: Worksheet, first_row: int, rows: Iterable[Sequence[object]], formats: Sequence[object],
+                          numeric: Sequence[bool]) -> int:
+    """:meth:`TableSheet.append_rows` through xlsxwriter's public cell API, for an xlsxwriter it was not tested with."""
+    row = first_row
+    for values in rows:
+        for col, (value, fmt, is_numeric) in enumerate(zip(values, formats, numeric)):
+            if value is None or value == "":
+                ws.write_blank(row, col, None, fmt)
+            elif is_numeric and type(value) in _NUMBER_TYPES:
+                ws.write_number(row, col, float(value), fmt)
+            else:
+                ws.write_string(row, col, value if type(value) is str else str(value), fmt)
+        row += 1
+    return row
+
+
+class _LightlyZippedWorkbook(xlsxwriter.Workbook):
     """A workbook of large tables, zipped at compression level 1 instead of zlib's default 6.
 
     汇总表 at province size is 80 MB of sheet XML: level 6 spends a quarter of the write compressing it,
@@ -143,5 +185,9 @@ class TableWorkbook(xlsxwriter.Workbook):
     """
 
     def _store_workbook(self) -> None:
-        with standing_in(workbook_module, "ZipFile", partial(zipfile.ZipFile, compresslevel=1)):
+        with standing_in(xlsxwriter.workbook, "ZipFile", partial(zipfile.ZipFile, compresslevel=1)):
             super()._store_workbook()
+
+
+# The workbook for TableSheet tables: level-1 zip where the guard allows, else stock xlsxwriter.
+TableWorkbook = _LightlyZippedWorkbook if FAST_PATHS else xlsxwriter.Workbook
