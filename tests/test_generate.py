@@ -18,6 +18,7 @@ from jixiao_xl.generate import GenerateOptions, generate, workbook_name
 from jixiao_xl.master import load_sample
 from jixiao_xl.model import Indicator, Unit
 from jixiao_xl.read import read_meta
+from jixiao_xl.rules import funds
 from jixiao_xl.template import check_template
 from jixiao_xl.workbook import open_workbook
 
@@ -134,6 +135,27 @@ def test_cached_values_of_live_checks(cached):
     assert cached["1.光纤租赁和短信机费用"]["G7"].value == "✓ 12月底累计支出计划等于预算数"
     assert cached["1.光纤租赁和短信机费用"]["E8"].value == 1
     assert uniform["E8"].value in ("", None) and uniform["D8"].value == 0.75
+
+
+def test_the_live_checks_are_placed_as_rules_funds_writes_them(book, cached, sample):
+    """fill only places the funds and plan checks: formula text, cached value and hints are rules.funds'."""
+    ws, values = book["3.统一着装经费"], cached["3.统一着装经费"]
+    project = sample.projects_of("435001")[2]
+    last_node = sample.settings.plan_nodes[-1]
+    checks = {
+        "H4": funds.funds_live_check("$B$4", "$D$4", "$F$4", project),
+        "G7": funds.plan_total_live_check("E7", "$B$4", project, last_node),
+        "G8": funds.plan_order_live_check(["B7", "C7", "D7", "E7"], project),
+    }
+    for cell, check in checks.items():
+        assert ws[cell].value == check.formula and values[cell].value == check.cached, cell
+    hint = funds.plan_input(last_node, sample.settings.money_unit, project)
+    [validation] = [dv for dv in ws.data_validations.dataValidation if "E7" in str(dv.sqref)]
+    assert (validation.promptTitle, validation.prompt, validation.error) == (hint.title, hint.message,
+                                                                            hint.error_message)
+    criteria = {rule.formula[0] for rules in ws.conditional_formatting for rule in rules.rules}
+    assert funds.verdict_criteria("$H$4", funds.FAILED)[1:] in criteria
+    assert funds.plan_end_criteria("E7", "$B$4")[1:] in criteria
 
 
 def test_every_formula_has_a_cached_value(generated):

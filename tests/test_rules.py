@@ -21,7 +21,8 @@ from jixiao_xl.errors import InputError
 from jixiao_xl.findings import Finding
 from jixiao_xl.master import load_sample
 from jixiao_xl.model import DeptGoal, DeptIndicator, Indicator, PlanPoint, Project, Settings
-from jixiao_xl.rules import RuleConfig, catalogue_rules, check_dept, check_project, check_submission
+from jixiao_xl.rules import (FROM_MASTER, FROM_RETURN, RuleConfig, catalogue_rules, check_dept, check_project,
+                             check_submission)
 from jixiao_xl.submission import Location, ReturnedDept, ReturnedProject, Submission
 from jixiao_xl.values import split_indicator_value
 
@@ -798,3 +799,62 @@ def test_a_weight_typed_as_words_is_left_to_the_reader_not_reported_as_missing()
     findings = check_project(replace(rp, locations=typed), WEIGHTED)
     assert found(findings, "R-W1") == []
     assert [(f.cell, f.value) for f in found(findings, "R-W3")] == [("I11:I17", "77.5")]  # 90 less the 12.5 not read
+
+
+# --------------------------------------------------------------------------------------------------
+# R-F1 and R-F5 on the master itself (precheck presents its projects as if returned)
+# --------------------------------------------------------------------------------------------------
+
+# One project row of the master's 项目 sheet, row 5: the cells precheck locates each value at.
+MASTER_CELLS = {"code": "B5", "name": "C5", "budget": "D5", "fiscal": "E5", "other": "F5", "annual_goal": "H5"}
+MASTER_PLAN_CELLS = dict(zip(NODES, ("I5", "J5", "K5", "L5")))
+ON_MASTER = replace(CONFIG, origin=FROM_MASTER)
+
+
+def as_on_master(project: Project) -> ReturnedProject:
+    """The project as precheck presents a master row: sheet 项目, each value at its cell of row 5."""
+    found = {path: Location("项目", cell, "", _raw(getattr(project, path))) for path, cell in MASTER_CELLS.items()}
+    for node, cell in MASTER_PLAN_CELLS.items():
+        found[f"plan.{node}"] = Location("项目", cell, "", _raw(project.plan_amount(node)))
+    return ReturnedProject(project.code, "项目", project, found)
+
+
+def funds_and_plan(rp: ReturnedProject, config: RuleConfig) -> list[tuple[str, str, str, str]]:
+    return [(f.rule, f.sheet, f.cell, f.message) for f in check_project(rp, config) if f.rule in ("R-F1", "R-F5")]
+
+
+def test_a_blank_budget_on_the_master_asks_the_bureau_to_fill_it_in_not_to_call_itself():
+    project = replace(good_project(), budget=None)
+    assert funds_and_plan(as_on_master(project), ON_MASTER) == [
+        ("R-F1", "项目", "D5", "预算数为空；请在主数据“项目”表中填写该项目的预算数（万元）。"),
+    ]
+    assert funds_and_plan(returned(project), CONFIG) == [
+        ("R-F1", SHEET, "B4", "预算数为空；预算数由主管部门下发，请不要删除，或联系主管部门重新下发表格。"),
+    ]
+
+
+def test_funds_and_plan_on_the_master_are_found_at_the_master_cells_in_words_the_bureau_can_act_on():
+    project = with_plan(replace(good_project(), fiscal=D("7.00")), n6月底=D("2.00"), n12月底=D("9.00"))
+    findings = funds_and_plan(as_on_master(project), ON_MASTER)
+    assert findings == [
+        ("R-F1", "项目", "D5", "预算数 10.00 万元不等于财政资金 7.00 万元与其他资金 2.00 万元之和 9.00 万元；"
+                              "请核对三项金额，使 财政资金 + 其他资金 = 预算数。"),
+        ("R-F5", "项目", "J5", "支出计划“6月底”为 2.00 万元，比“3月底”的 2.50 万元还少；"
+                              "支出计划填写累计数，后一节点不能小于前一节点，请改正。"),
+        ("R-F5", "项目", "L5", "支出计划最后一个节点“12月底”为 9.00 万元，应等于预算数 10.00 万元；请按全年支出完预算填写。"),
+    ]
+    for case in (replace(good_project(), budget=None), replace(good_project(), fiscal=None, other=None),
+                 replace(good_project(), other=D("-1.00")), with_plan(good_project(), n12月底=None),
+                 with_plan(good_project(), n3月底=D("-1.00"), n10月底=D("11.00"))):
+        for rule, _, _, message in funds_and_plan(as_on_master(case), ON_MASTER):
+            assert "主管部门" not in message and "下发" not in message, (rule, message)
+    # The same project returned: the same judgement, at the form's cells.
+    assert [(rule, cell) for rule, _, cell, _ in funds_and_plan(returned(project), CONFIG)] == [
+        ("R-F1", "B4"), ("R-F5", "C7"), ("R-F5", "E7")]
+
+
+def test_the_rule_context_says_whose_data_it_is_and_pickles_into_workers():
+    assert CONFIG.origin == FROM_RETURN and not CONFIG.on_master
+    assert ON_MASTER.on_master and pickle.loads(pickle.dumps(ON_MASTER)) == ON_MASTER
+    with pytest.raises(ValueError, match="origin"):
+        replace(CONFIG, origin="somewhere")
