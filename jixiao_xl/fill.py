@@ -31,7 +31,7 @@ from .sheetwriter import (FormatCache, Formula, SheetCanvas, cell_ref, display_w
 from .submission import GUIDE_SHEET, OTHER_CONTENT_SHEET, PROBLEMS_SHEET, OtherContent
 from .template import INDICATOR_FIELDS, CellSpec, FormSpec, is_extra
 from .template import defined_name as _defined_name
-from .templateguard import ALLOWED_ZH, MAX_CELL_CHARS, cell_environment, cell_syntax, clip
+from .template.guard import ALLOWED_ZH, MAX_CELL_CHARS, cell_environment, cell_syntax, clip
 
 DEFAULT_PASSWORD = "jixiao"
 INPUT_FILL = "FFF2CC"
