@@ -1,5 +1,10 @@
 """The `jixiao-xl` command line: Chinese help, one catch site, exit codes 0/1/2/130/143 (DESIGN §8).
 
+The root group is lazy: :data:`SUBCOMMANDS` names, for every subcommand, the module under commands/ and the
+attribute it lives in, with the summary ``jixiao-xl --help`` lists; a command's module is imported only when
+that command runs or shows its own help. Command modules import what they share from :mod:`.commands.common`,
+never this module.
+
 SIGTERM and SIGINT stop the command together with every worker process it started: the handler kills the
 workers first (a worker stuck in a template would otherwise keep the pools' shutdown waiting), then unwinds
 the command (exit 143 for SIGTERM, 130 for SIGINT). Workers also die with the main process when it is
@@ -8,21 +13,22 @@ killed outright (see :func:`jixiao_xl.parallel.bind_to_parent`).
 
 from __future__ import annotations
 
+import importlib
 import signal
 import sys
 from pathlib import Path
 import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import click
 
 from . import __version__
+from .commands.common import CONTEXT, ChineseGroup, examples
 from .errors import (EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE, JixiaoError, Terminated,
                      clear_progress, os_fault_within)
 from .parallel import allow_workers, stop_workers
 
-_HEADINGS = {"Options": "选项", "Commands": "命令", "Arguments": "参数"}
 _CLICK_MESSAGES = (
     ("No such option", "没有这个选项"),
     ("No such command", "没有这个命令"),
@@ -38,58 +44,84 @@ _CLICK_MESSAGES = (
 )
 
 
-class ChineseFormatter(click.HelpFormatter):
-    """Click's help layout with Chinese headings."""
+class Subcommand(NamedTuple):
+    """Where a subcommand lives (``module:attribute`` under jixiao_xl.commands) and the first paragraph of its
+    help, which ``jixiao-xl --help`` shortens as click would (tests/test_cli.py checks the two agree)."""
 
-    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
-        args = args.replace("[OPTIONS]", "[选项]").replace("COMMAND", "命令").replace("[ARGS]", "[参数]")
-        super().write_usage(prog, args, prefix="用法：")
+    target: str
+    summary: str
 
-    def write_heading(self, heading: str) -> None:
-        self.write(f"{'':>{self.current_indent}}{_HEADINGS.get(heading, heading)}：\n")
-
-
-class ChineseContext(click.Context):
-    formatter_class = ChineseFormatter
+    def load(self) -> click.Command:
+        """Import the command's module and return the command."""
+        module, _, attribute = self.target.partition(":")
+        return getattr(importlib.import_module(f"{__package__}.commands.{module}"), attribute)
 
 
-EXAMPLES_HEADING = "示例"
+# In the order of the year (``jixiao-xl --help`` lists them alphabetically, as click always has).
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "init": Subcommand("workspace_cmd:init_command", "建立一年的工作区 FOLDER：配置、主数据、各文件夹和台账，以后的命令都不需要路径参数。"),
+    "master": Subcommand("master_cmd:master", "主数据：建立空白主数据表，或检查已填好的主数据（在工作区内默认为工作区的 主数据.xlsx）。"),
+    "template": Subcommand("generate_cmd:template_group", "模板：检查自定义的表格模板。"),
+    "generate": Subcommand("generate_cmd:generate_command",
+                           "先检查主数据，再按模板为每个单位生成绩效目标表工作簿（已锁定、带下拉框和即时校验）。"),
+    "read": Subcommand("read_cmd:read_command",
+                       "只读取报回的表格（文件或文件夹），输出每个值的原文、规范化结果、所在单元格和定位方式，不做规则检查。"),
+    "import": Subcommand("import_cmd:import_command",
+                         "导入报回的表格（文件或文件夹）：逐格核对，写出核对报告、退回修改表、退回通知和催报名单，并记入台账。"),
+    "status": Subcommand("import_cmd:status_command", "各单位的下发、报送和问题情况：谁已报送、谁还没有报送、还有多少错误。"),
+    "report": Subcommand("report_cmd:report_command",
+                         "不导入文件，按台账生成核对报告、退回修改表、退回通知和催报名单；--run N 重新生成某次导入的报告。"),
+    "review": Subcommand("serve_cmd:review_command", "审核单位 UNIT 当前有效的报送：--pass 通过，或 --return 原因 退回。"),
+    "consolidate": Subcommand("import_cmd:consolidate_command",
+                              "按各单位最新一次有效报送汇总：总表、支出计划、绩效指标、明细（每个数字注明来源单元格）。"),
+    "publish": Subcommand("publish_cmd:publish_command",
+                          "写出各单位的预算公开文本（部门整体绩效目标和预算项目绩效目标表），格式与公开的原件一致。"),
+    "serve": Subcommand("serve_cmd:serve_command",
+                        "启动填报网站：各单位用专用链接上传报表、立即看到核对结果；主管部门登录后查看全部单位的报送情况。"),
+    "links": Subcommand("serve_cmd:links_command", "列出各单位的专用填报链接（地址取自 jixiao.toml 的 [serve] base_url）。"),
+    "user": Subcommand("serve_cmd:user_group", "主管部门工作人员的网站账号。"),
+    "token": Subcommand("serve_cmd:token_group", "API 令牌：供脚本读取 /api/status。"),
+    "rules": Subcommand("rules_cmd:rules", "列出全部检查规则：编码、严重程度、说明、修改方法和依据。"),
+    "demo": Subcommand("demo_cmd:demo_command", "用自带示例走一遍一年的流程：建立工作区 → 生成下发表格 → 两轮报回和核对 → 汇总 → 预算公开。"),
+}
+
+# click >= 8.4 raises this for a mistyped command name and suggests close names; older click suggests none.
+_NO_SUCH_COMMAND = getattr(click.exceptions, "NoSuchCommand", None)
 
 
-def examples(*pairs: tuple[str, str]) -> str:
-    """A command's epilog: each (说明, command line) pair as a "# 说明" line followed by the command line.
+class LazyChineseGroup(ChineseGroup):
+    """The root group: its subcommands come from a table and are imported on first use (click's LazyGroup
+    pattern); ``main`` goes through :func:`run_cli` (also under CliRunner)."""
 
-    Write the workspace form first (``cd 2026年绩效目标 && jixiao-xl import``), then the form with flags
-    outside a workspace. tests/test_help_examples.py parses every line against the commands' options.
-    """
-    return "\n".join(f"# {comment}\n{command}" for comment, command in pairs)
+    def __init__(self, *args, subcommands: dict[str, Subcommand], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.subcommands = subcommands
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.subcommands)
 
-class _ExamplesEpilog:
-    """Help that ends with the epilog as a 示例 section, laid out like 选项 and with every line kept as
-    written (click would rewrap it into a paragraph and break the command lines)."""
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = self.subcommands.get(cmd_name)
+        return entry.load() if entry is not None else None
 
-    epilog: str | None
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The 命令 section from the table's summaries, shortened as click shortens a command's help: listing
+        the commands imports none of them."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [(name, click.Command(name, help=self.subcommands[name].summary).get_short_help_str(limit))
+                for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
-    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        if not self.epilog:
-            return
-        with formatter.section(EXAMPLES_HEADING):
-            for line in self.epilog.splitlines():
-                formatter.write(f"{'':>{formatter.current_indent}}{line}\n")
-
-
-class ChineseCommand(_ExamplesEpilog, click.Command):
-    """A command whose help is Chinese."""
-
-    context_class = ChineseContext
-
-
-class ChineseGroup(_ExamplesEpilog, click.Group):
-    """A group whose help is Chinese and whose ``main`` goes through :func:`run_cli` (also under CliRunner)."""
-
-    context_class = ChineseContext
-    command_class = ChineseCommand
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        """click's, suggesting close names from the whole table (click suggests from the commands it holds)."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            if _NO_SUCH_COMMAND is None or not isinstance(exc, _NO_SUCH_COMMAND):
+                raise
+            raise _NO_SUCH_COMMAND(exc.command_name, possibilities=self.list_commands(ctx), ctx=ctx) from None
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         code = run_cli(list(sys.argv[1:] if args is None else args), standalone=standalone_mode)
@@ -98,16 +130,11 @@ class ChineseGroup(_ExamplesEpilog, click.Group):
         return code
 
 
-ChineseGroup.group_class = ChineseGroup
-
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
 def _help_option(func):
     return click.help_option("-h", "--help", help="显示本帮助并退出。")(func)
 
 
-@click.group(cls=ChineseGroup, context_settings=CONTEXT, epilog=examples(
+@click.group(cls=LazyChineseGroup, subcommands=SUBCOMMANDS, context_settings=CONTEXT, epilog=examples(
     ("建立一年的工作区（--sample 写入示例主数据），以后的命令都在其中运行", "jixiao-xl init 2026年绩效目标 --sample"),
     ("在工作区中：查看各单位的报送情况", "cd 2026年绩效目标 && jixiao-xl status"),
     ("不进入工作区：用 --workspace 指定工作区", "jixiao-xl --workspace 2026年绩效目标 status")))
@@ -240,10 +267,3 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
     sys.exit(run_cli(sys.argv[1:] if argv is None else list(argv), standalone=True))
 
-
-def _commands() -> None:
-    # Each stage's commands live in their own module; importing them registers them on `cli`.
-    from . import commands  # noqa: F401
-
-
-_commands()

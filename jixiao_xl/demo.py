@@ -9,8 +9,9 @@ corrected resubmission.
 Everything happens in a workspace (``jixiao-xl init``'s layout) and through the library functions the
 commands use: generate after the master check, import of 收件/ into one 核对/<run>/ folder per round, the
 status table, consolidation into 汇总/ and publication into 公开/. After each round the run's report 概览 is
-read back and compared with ``status``; the demo says whether they agree instead of assuming it. Only the
-simulated returns are written with openpyxl: that is the unit typing into its issued form.
+read back through the reader and compared with ``status``; the demo says whether they agree instead of
+assuming it. The simulated returns are typed into the issued forms through the template room's
+:func:`~jixiao_xl.template.edit_workbook`, as a unit types into its form in Excel.
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
-import openpyxl
-
 from .errors import InputError
 from .findings import Finding
 from .generate import GenerateOptions, generate, read_manifest, workbook_name
@@ -36,6 +35,8 @@ from .model import Master, Unit
 from .report import UNITS_TITLE, XLSX_NAME
 from .safety import write_atomic
 from .status import UnitStatus, render_status_table, unit_status
+from .template import edit_workbook
+from .workbook import ValueBook
 from .workspace import CONFIG_NAME, MASTER_NAME, Workspace, init_workspace, render_config
 
 MARKER = ".jixiao-demo"
@@ -43,6 +44,7 @@ SEED_UNIT = "435001"
 TAMPERED_UNIT = "435002"
 BLANK_UNIT = "435003"
 UNIFORM_SHEET = "3.统一着装经费"
+FIRST_PROJECT_SHEET = 1  # by position: the sheet after 填报说明, whatever the project is called
 DEADLINE = "2022年1月20日"  # the seed was filled on 2022年1月10日
 CONSOLIDATED_NAME = "汇总表.xlsx"
 ROUND_ONE_CONSOLIDATED = "汇总表-第一轮后.xlsx"
@@ -301,11 +303,7 @@ def _say_where(demo: DemoResult, step: int, say: Say) -> None:
 
 def overview_states(report: Path) -> UnitStates:
     """The unit part of a report.xlsx 概览: 单位编码 → (状态, 错误, 警告) (empty when the report has none)."""
-    book = openpyxl.load_workbook(report, read_only=True)
-    try:
-        rows = list(book["概览"].iter_rows(values_only=True))
-    finally:
-        book.close()
+    rows = list(ValueBook(report).rows_from_a1("概览"))
     if not rows or rows[0][0] != UNITS_TITLE:
         return {}
     states: UnitStates = {}
@@ -341,15 +339,14 @@ def _issued_file(workspace: Workspace, master: Master, code: str) -> Path:
 def _simulate_seed_return(workspace: Workspace, master: Master) -> Path:
     """435001 fills its form as people do: glued values, full-width digits, a spare row, the missing plan."""
     target = workspace.inbox / f"{SEED_UNIT}-绩效目标表-已填.xlsx"
-    wb = openpyxl.load_workbook(_issued_file(workspace, master, SEED_UNIT))
-    ws = wb[UNIFORM_SHEET]
-    ws["E7"] = 9
-    ws["B9"] = "完成窗口工作人员统一着装 50 套，提升政务服务形象"
-    ws["F12"] = "≤２%"
-    ws["A18"], ws["B18"], ws["C18"], ws["D18"] = "效益指标", "社会效益指标", "窗口形象满意度", "群众对窗口形象的评价"
-    ws["E18"], ws["F18"], ws["G18"], ws["H18"] = "≥", "９５", "％", "调查问卷"
-    ws["B21"], ws["E21"], ws["H21"] = "王芳", "0319-5321234", "2022年1月10日"
-    wb.save(target)
+    edit_workbook(_issued_file(workspace, master, SEED_UNIT), target, {UNIFORM_SHEET: {
+        "E7": 9,
+        "B9": "完成窗口工作人员统一着装 50 套，提升政务服务形象",
+        "F12": "≤２%",
+        "A18": "效益指标", "B18": "社会效益指标", "C18": "窗口形象满意度", "D18": "群众对窗口形象的评价",
+        "E18": "≥", "F18": "９５", "G18": "％", "H18": "调查问卷",
+        "B21": "王芳", "E21": "0319-5321234", "H21": "2022年1月10日",
+    }})
     _resave_with_libreoffice(target)
     return target
 
@@ -357,21 +354,14 @@ def _simulate_seed_return(workspace: Workspace, master: Master) -> Path:
 def _simulate_tampered_return(workspace: Workspace, master: Master) -> Path:
     """435002 unprotects a sheet and raises its budget, which reconciliation must catch."""
     target = workspace.inbox / workbook_name(master.unit(TAMPERED_UNIT))
-    wb = openpyxl.load_workbook(_issued_file(workspace, master, TAMPERED_UNIT))
-    ws = wb.worksheets[1]
-    ws.protection.sheet = False
-    ws["B4"] = 8
-    wb.save(target)
-    return target
+    return edit_workbook(_issued_file(workspace, master, TAMPERED_UNIT), target, {FIRST_PROJECT_SHEET: {"B4": 8}},
+                         unprotect=[FIRST_PROJECT_SHEET])
 
 
 def _simulate_corrected_return(workspace: Workspace, master: Master) -> Path:
     """435002 sends the issued form back with its budget untouched."""
     target = workspace.inbox / f"{TAMPERED_UNIT}-修改后.xlsx"
-    wb = openpyxl.load_workbook(_issued_file(workspace, master, TAMPERED_UNIT))
-    wb.worksheets[1]["B21"] = "李明"
-    wb.save(target)
-    return target
+    return edit_workbook(_issued_file(workspace, master, TAMPERED_UNIT), target, {FIRST_PROJECT_SHEET: {"B21": "李明"}})
 
 
 def _resave_with_libreoffice(path: Path) -> None:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
 from click.testing import CliRunner
 
-from jixiao_xl.cli import cli
+import jixiao_xl.commands as commands_package
+from jixiao_xl.cli import SUBCOMMANDS, cli
 
 
 def invoke(*args: str):
@@ -89,3 +97,44 @@ def test_master_check_runs_the_domain_rules_on_prefilled_indicators(tmp_path):
     assert "[错误] 项目!L4 M-PLAN-SHORT" in result.output
     structural = invoke("master", "check", "--no-rules", str(path))
     assert "R-C1" not in structural.output and "M-PLAN-SHORT" in structural.output
+
+
+def test_a_mistyped_command_gets_a_suggestion_from_the_whole_table():
+    result = invoke("stauts")
+    assert result.exit_code == 2
+    assert "用法错误：没有这个命令 'stauts'. 您是否想输入 'status'?" in result.output
+
+
+def test_help_lists_every_command_without_importing_one():
+    # The root group is lazy (cli.SUBCOMMANDS): `jixiao-xl --help` must not pay for every command module.
+    code = ("import sys; from click.testing import CliRunner; from jixiao_xl.cli import cli; "
+            "out = CliRunner().invoke(cli, ['--help']).output; "
+            "print(sorted(m for m in sys.modules if m.startswith('jixiao_xl.commands.') and not m.endswith('.common'))); "
+            "print(out)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded, _, help_text = done.stdout.partition("\n")
+    assert loaded == "[]"
+    listed = help_text.split("命令：\n", 1)[1].split("\n\n", 1)[0]
+    assert [line.split()[0] for line in listed.splitlines() if not line.startswith("    ")] == sorted(SUBCOMMANDS)
+    assert "  status       各单位的下发、报送和问题情况：谁已报送、谁还没有报送、还有多少错误。" in listed
+
+
+@pytest.mark.parametrize("name", sorted(SUBCOMMANDS))
+def test_the_table_names_each_command_and_its_summary(name):
+    command = SUBCOMMANDS[name].load()
+    assert command.name == name
+    for limit in (10, 33, 45, 78, 200):  # the listing shortens the summary to the terminal's width
+        shown = click.Command(name, help=SUBCOMMANDS[name].summary).get_short_help_str(limit)
+        assert shown == command.get_short_help_str(limit)
+
+
+def test_every_command_module_command_is_in_the_table():
+    tabled = {entry.target for entry in SUBCOMMANDS.values()}
+    folder = Path(commands_package.__file__).parent
+    for module_path in sorted(folder.glob("*_cmd.py")):
+        module = importlib.import_module(f"jixiao_xl.commands.{module_path.stem}")
+        found = {name: value for name, value in vars(module).items() if isinstance(value, click.Command)}
+        nested = {id(sub) for value in found.values() if isinstance(value, click.Group) for sub in value.commands.values()}
+        for name, value in found.items():
+            if id(value) not in nested:
+                assert f"{module_path.stem}:{name}" in tabled, f"{module_path.stem}.{name} is missing from cli.SUBCOMMANDS"

@@ -195,3 +195,24 @@ def test_the_demo_reruns_in_its_own_folder_and_refuses_anyone_elses(tmp_path):
     refused = invoke("demo", "--out", tmp_path / "mine")
     assert refused.exit_code == 2 and "演示不会覆盖它们" in refused.output
     assert [p.name for p in (tmp_path / "mine").iterdir()] == ["keep.txt"]
+
+
+def test_the_demo_reads_each_overview_through_the_reader_as_openpyxl_reads_it(demo):
+    from jixiao_xl.demo import overview_states as demo_overview_states
+
+    for run in run_folders(demo[0]):
+        assert demo_overview_states(run / "report.xlsx") == overview_states(run / "report.xlsx")
+
+
+def test_edit_workbook_types_into_a_copy_and_leaves_the_issued_form_alone(demo, tmp_path):
+    from jixiao_xl.template import edit_workbook
+
+    issued = demo[0] / "下发" / TAMPERED_FILE
+    before = issued.read_bytes()
+    target = edit_workbook(issued, tmp_path / "typed.xlsx", {1: {"B4": 8, "B21": "李明"}, "填报说明": {"A1": "已阅"}},
+                           unprotect=[1])
+    assert target == tmp_path / "typed.xlsx" and issued.read_bytes() == before
+    book = openpyxl.load_workbook(target)
+    assert book.worksheets[1]["B4"].value == 8 and book.worksheets[1]["B21"].value == "李明"
+    assert book["填报说明"]["A1"].value == "已阅"
+    assert not book.worksheets[1].protection.sheet and book.worksheets[2].protection.sheet

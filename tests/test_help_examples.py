@@ -1,6 +1,6 @@
 """Every command's --help ends with two or three real examples (issue 14, item 8).
 
-Each example is taken from the rendered --help of every command and group (walking ``cli.commands``) and parsed
+Each example is taken from the rendered --help of every command and group (walking the groups' commands) and parsed
 with click's own parser against the command it names: the command path exists and every option and argument
 in it is one that command takes, with a valid value. A few are run for real in a temporary folder, exactly as
 written: ``init``, ``generate``, ``status --json``, ``rules``.
@@ -17,7 +17,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from jixiao_xl.cli import CONTEXT, EXAMPLES_HEADING, cli
+from jixiao_xl.cli import cli
+from jixiao_xl.commands.common import CONTEXT, EXAMPLES_HEADING
 from jixiao_xl.xlsx.sheetwriter import display_width
 
 PROGRAM = "jixiao-xl"
@@ -31,8 +32,9 @@ def every_command(command: click.Command = cli, path: tuple[str, ...] = ()):
     """(path, command) of the root group and of every group and command below it."""
     yield path, command
     if isinstance(command, click.Group):
-        for name, sub in sorted(command.commands.items()):
-            yield from every_command(sub, (*path, name))
+        context = click.Context(command)
+        for name in command.list_commands(context):  # the root group imports its commands only when asked
+            yield from every_command(command.get_command(context, name), (*path, name))
 
 
 COMMANDS = list(every_command())

@@ -22,7 +22,7 @@ from jixiao_xl.cli import cli
 from jixiao_xl.master import load_sample, write_master
 from jixiao_xl.template import (DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, builtin_template, compiled_path,
                                 load_spec, read_compiled)
-from jixiao_xl.templateguard import MAX_CELL_CHARS, MAX_TEMPLATE_COLUMNS, MAX_TEMPLATE_ROWS, cell_syntax
+from jixiao_xl.template.guard import MAX_CELL_CHARS, MAX_TEMPLATE_COLUMNS, MAX_TEMPLATE_ROWS, cell_syntax
 
 # The title row of the shipped project template holds "{{ unit.code }} {{ unit.name }}" in A2 (merged A2:F2).
 TITLE_CELL = "A2"

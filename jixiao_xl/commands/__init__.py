@@ -1,4 +1,3 @@
-"""The CLI's subcommands, one module per command group; importing this package registers them all."""
-
-from . import (demo_cmd, generate_cmd, import_cmd, master_cmd, publish_cmd, read_cmd, report_cmd,  # noqa: F401
-               rules_cmd, serve_cmd, workspace_cmd)
+"""The CLI's subcommands, one module per stage; cli.py's table (:data:`jixiao_xl.cli.SUBCOMMANDS`) names the
+module and attribute of each, and the root group imports a module only when one of its commands is used.
+What the modules share (Chinese help, the 示例 epilog, the workspace, common options) is in :mod:`.common`."""

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from ..cli import cli, examples
 from ..errors import EXIT_FINDINGS, EXIT_OK
+from .common import chinese, examples
 
 
-@cli.command("demo", epilog=examples(
+@chinese.command("demo", epilog=examples(
     ("用自带示例建立一个演示工作区并走一遍一年的流程，输出到 output/演示", "jixiao-xl demo"),
     ("输出到指定的文件夹", "jixiao-xl demo --out 演示")))
 @click.option("--out", "out_dir", default=Path("output/演示"), show_default=True, type=click.Path(path_type=Path),

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Iterable
 
 import click
 
-from ..cli import cli, examples
 from ..console import echo_findings, progress, severity_summary
 from ..errors import EXIT_FINDINGS, EXIT_OK
 from ..findings import Finding, has_errors
 from ..parallel import default_jobs
+from .common import active_workspace, chinese, examples, master_or_default, pick
 
 if TYPE_CHECKING:
     from ..precheck import IssueCheck
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 SHOWN_ISSUED_FINDINGS = 200  # errors in the issued data printed one by one; `master check` lists them all
 
 
-@cli.command("generate", epilog=examples(
+@chinese.command("generate", epilog=examples(
     ("在工作区中：先检查主数据，再为全部单位生成表格，放到 下发/", "cd 2026年绩效目标 && jixiao-xl generate"),
     ("只为单位 435001 重新生成", "cd 2026年绩效目标 && jixiao-xl generate --unit 435001"),
     ("在工作区外：指定主数据、输出文件夹和报送截止日期",
@@ -57,7 +57,6 @@ def generate_command(master_path: Path | None, template: Path | None, dept_templ
     from ..generate import GenerateOptions, generate
     from ..master import load_master
     from ..precheck import check_before_issue
-    from .workspace_cmd import master_or_default, pick
 
     master_path = master_or_default(master_path)
     out_dir = pick(out_dir, lambda ws: ws.issued, Path("output/下发"))
@@ -113,7 +112,6 @@ def _rule_counts(findings: Iterable[Finding]) -> list[str]:
 def _notice_links(master, units: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """Each unit's upload link for its notice, when the workspace names its site (``[serve] base_url``)."""
     from ..serve.links import unit_links
-    from .workspace_cmd import active_workspace
 
     workspace = active_workspace()
     if workspace is None or not workspace.base_url:
@@ -122,7 +120,7 @@ def _notice_links(master, units: tuple[str, ...]) -> tuple[tuple[str, str], ...]
     return tuple(unit_links(workspace, [code for code in codes if code in {u.code for u in master.units}]).items())
 
 
-@cli.group("template", epilog=examples(
+@chinese.group("template", epilog=examples(
     ("检查自定义的项目支出绩效目标表模板", "jixiao-xl template check 项目表模板.xlsx"),
     ("检查自定义的部门整体支出绩效目标表模板", "jixiao-xl template check 部门整体表模板.xlsx")))
 @click.help_option("-h", "--help", help="显示本帮助并退出。")

@@ -7,36 +7,15 @@ from pathlib import Path
 
 import click
 
-from ..cli import cli, examples
 from ..console import echo_findings, progress
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
 from ..findings import has_errors
 from ..parallel import default_jobs
-
-DEFAULT_LEDGER = Path("output/ledger.sqlite")
-MASTER_OPTION = click.option("--master", "master_path", default=None, type=click.Path(path_type=Path),
-                             help="主数据文件（.xlsx、CSV 文件夹或 .json）。默认：工作区的主数据；"
-                                  "工作区外为当前文件夹的 主数据.xlsx 或 master.xlsx。")
-LEDGER_OPTION = click.option("--ledger", "ledger_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
-                             help=f"导入台账（SQLite 文件）。默认：工作区的台账；工作区外为 {DEFAULT_LEDGER}。")
+from .common import (DEFAULT_MANIFEST, LEDGER_OPTION, MASTER_OPTION, active_workspace, chinese, examples, existing_ledger,
+                     ledger_or_default, master_or_default, pick)
 
 
-def _ledger(ledger_path: Path | None) -> Path:
-    from .workspace_cmd import pick
-
-    return pick(ledger_path, lambda ws: ws.ledger, DEFAULT_LEDGER)
-
-
-def _existing_ledger(ledger_path: Path | None) -> Path:
-    """The ledger of a command that only reads state: it must exist (such a command never creates one)."""
-    from ..workspace import require_ledger
-    from .workspace_cmd import active_workspace
-
-    return require_ledger(_ledger(ledger_path), active_workspace() if ledger_path is None else None)
-DEFAULT_MANIFEST = Path("output/下发/manifest.csv")
-
-
-@cli.command("import", epilog=examples(
+@chinese.command("import", epilog=examples(
     ("在工作区中：导入 收件/ 中的全部报回，报告和退回修改表写到 核对/", "cd 2026年绩效目标 && jixiao-xl import"),
     ("只导入收到的一个文件", "cd 2026年绩效目标 && jixiao-xl import 收件/435001-巨鹿县行政审批局本级.xlsx"),
     ("在工作区外：指定报回文件夹、主数据、报告文件夹和台账",
@@ -75,7 +54,6 @@ def import_command(paths, master_path, out_dir, ledger_path, jobs, template, dep
     from ..importer import ImportOptions, run_import
     from ..intake import collect_files
     from ..master import load_master
-    from .workspace_cmd import active_workspace, master_or_default, pick
 
     workspace = active_workspace()
     if not paths:
@@ -84,7 +62,7 @@ def import_command(paths, master_path, out_dir, ledger_path, jobs, template, dep
         paths = (workspace.inbox,)
     explicit_out = out_dir
     out_dir = pick(out_dir, lambda ws: ws.checked, Path("output/核对"))
-    ledger_path = _ledger(ledger_path)
+    ledger_path = ledger_or_default(ledger_path)
     master = load_master(master_or_default(master_path))
     options = ImportOptions(paths=tuple(paths), out_dir=out_dir, ledger_path=ledger_path, jobs=jobs or default_jobs(),
                             project_template=pick(template, lambda ws: ws.project_template, None),
@@ -105,7 +83,7 @@ def import_command(paths, master_path, out_dir, ledger_path, jobs, template, dep
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
-@cli.command("status", epilog=examples(
+@chinese.command("status", epilog=examples(
     ("在工作区中：各单位的报送情况和填表人", "cd 2026年绩效目标 && jixiao-xl status"),
     ("以 JSON 输出，供脚本使用", "cd 2026年绩效目标 && jixiao-xl status --json"),
     ("在工作区外：指定主数据、台账和下发清单",
@@ -127,9 +105,8 @@ def status_command(master_path, ledger_path, manifest_path, as_json) -> int:
     from ..ledger import Ledger
     from ..master import load_master
     from ..status import render_status_table, status_json, unit_status
-    from .workspace_cmd import master_or_default, pick
 
-    ledger_path = _existing_ledger(ledger_path)
+    ledger_path = existing_ledger(ledger_path)
     manifest_path = pick(manifest_path, lambda ws: ws.manifest, Path("output/下发/manifest.csv"))
     master = load_master(master_or_default(master_path))
     with Ledger.open_readonly(ledger_path) as ledger:
@@ -143,7 +120,7 @@ def status_command(master_path, ledger_path, manifest_path, as_json) -> int:
     return EXIT_FINDINGS if has_errors(problems) else EXIT_OK
 
 
-@cli.command("consolidate", epilog=examples(
+@chinese.command("consolidate", epilog=examples(
     ("在工作区中：汇总到 汇总/汇总表.xlsx", "cd 2026年绩效目标 && jixiao-xl consolidate"),
     ("只汇总已报送的单位，输出为 CSV 文件夹", "cd 2026年绩效目标 && jixiao-xl consolidate --only-returned --format csv"),
     ("在工作区外：指定主数据、台账和汇总表文件",
@@ -166,9 +143,8 @@ def consolidate_command(master_path, ledger_path, out_path, fmt, only_returned) 
     from ..consolidate import consolidate, write_consolidation
     from ..ledger import Ledger
     from ..master import load_master
-    from .workspace_cmd import master_or_default, pick
 
-    ledger_path = _existing_ledger(ledger_path)
+    ledger_path = existing_ledger(ledger_path)
     out_path = pick(out_path, lambda ws: ws.consolidated / "汇总表.xlsx", Path("output/汇总/汇总表.xlsx"))
     master = load_master(master_or_default(master_path))
     if fmt != "xlsx" and out_path.suffix == ".xlsx":

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import cli, examples
+from .common import chinese as cli, examples
 from ..console import echo_findings, severity_summary
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
 from ..findings import has_errors, one_per_cell
@@ -63,7 +63,7 @@ def master_check(path: Path | None, no_rules: bool, errors_only: bool) -> int:
     """
     from .. import master as master_module
     from ..precheck import check_master_with_rules
-    from .workspace_cmd import master_or_default
+    from .common import master_or_default
 
     path = master_or_default(path)
 

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..cli import cli, examples
 from ..console import echo_findings
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
-from .import_cmd import DEFAULT_LEDGER, MASTER_OPTION
+from .common import DEFAULT_LEDGER, MASTER_OPTION, chinese, examples, master_or_default, pick
 
 DEFAULT_OUT = Path("output/公开")
 
@@ -25,7 +24,7 @@ def parse_formats(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(wanted))
 
 
-@cli.command("publish", epilog=examples(
+@chinese.command("publish", epilog=examples(
     ("在工作区中：按主数据和台账写出全部单位的公开文本，放到 公开/",
      "cd 2026年绩效目标 && jixiao-xl publish"),
     ("在工作区外：只公开单位 435001，只要 PDF，写到 output/公开",
@@ -55,7 +54,6 @@ def publish_command(units, master_path, ledger_path, out_dir, format_text, force
     from ..ledger import Ledger
     from ..master import load_master
     from ..publish import publish_units
-    from .workspace_cmd import master_or_default, pick
 
     formats = parse_formats(format_text)
     master = load_master(master_or_default(master_path))
@@ -97,7 +95,5 @@ def publish_command(units, master_path, ledger_path, out_dir, format_text, force
 def _ledger_to_read(explicit: Path | None) -> Path | None:
     """The ledger publish reads: ``--ledger``, else the workspace's, else ``output/ledger.sqlite`` outside one;
     None when that default does not exist (then every unit is published from the master)."""
-    from .workspace_cmd import pick
-
     chosen = pick(explicit, lambda ws: ws.ledger, DEFAULT_LEDGER)
     return chosen if explicit is not None or chosen.is_file() else None

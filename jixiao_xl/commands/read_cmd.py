@@ -8,14 +8,14 @@ from pathlib import Path
 
 import click
 
-from ..cli import cli, examples
 from ..console import progress
 from ..errors import EXIT_OK, InputError
 from ..findings import FOUND_BY_ZH, SEVERITIES, SEVERITY_ZH
 from ..safety import display_name, write_atomic
+from .common import active_workspace, chinese, examples, pick
 
 
-@cli.command("read", epilog=examples(
+@chinese.command("read", epilog=examples(
     ("在工作区中：读取 收件/ 中的全部文件，每个文件打印一段摘要", "cd 2026年绩效目标 && jixiao-xl read"),
     ("把一个文件的完整读取结果保存为 JSON", "cd 2026年绩效目标 && jixiao-xl read 收件/435001-巨鹿县行政审批局本级.xlsx --json 读取结果.json"),
     ("在工作区外：读取一个文件夹，完整结果打印到屏幕，金额换算为元", "jixiao-xl read 报回 --json - --money-unit 元")))
@@ -42,7 +42,6 @@ def read_command(paths: tuple[Path, ...], json_path: Path | None, money_unit: st
     from ..read import default_specs, read_intake, submission_report, unreadable
 
     from ..template import ledger_templates
-    from .workspace_cmd import active_workspace, pick
 
     if not paths:
         workspace = active_workspace()

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import click
 
-from ..cli import cli, examples
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
 from ..parallel import default_jobs
-from .import_cmd import DEFAULT_MANIFEST, LEDGER_OPTION, MASTER_OPTION
+from .common import DEFAULT_MANIFEST, LEDGER_OPTION, MASTER_OPTION, chinese, examples, existing_ledger, master_or_default, pick
 
 STATE_LABEL = "当前状态"
 
@@ -50,7 +49,7 @@ def _echo_one(result) -> bool:
     return result.has_errors
 
 
-@cli.command("report", epilog=examples(
+@chinese.command("report", epilog=examples(
     ("在工作区中：按台账生成当前状态的核对报告、退回修改表和催报名单，放到 核对/ 下的新文件夹", "cd 2026年绩效目标 && jixiao-xl report"),
     ("重新生成第 3 次导入的核对报告", "cd 2026年绩效目标 && jixiao-xl report --run 3"),
     ("在工作区外：指定主数据、台账和报告文件夹",
@@ -81,10 +80,8 @@ def report_command(run_id, out_dir, master_path, ledger_path, manifest_path, dea
     from ..importer import ImportOptions, open_report_pool, rebuild_run, report_state
     from ..ledger import Ledger
     from ..master import load_master
-    from .import_cmd import _existing_ledger
-    from .workspace_cmd import master_or_default, pick
 
-    ledger_path = _existing_ledger(ledger_path)
+    ledger_path = existing_ledger(ledger_path)
     master = load_master(master_or_default(master_path))
     checked = pick(None, lambda ws: ws.checked, Path("output/核对"))
     with Ledger.open(ledger_path) as ledger:

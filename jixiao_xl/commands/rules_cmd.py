@@ -7,11 +7,11 @@ import json
 import click
 
 from ..catalogue import Rule, all_rules
-from ..cli import cli, examples
 from ..findings import SEVERITY_ZH
+from .common import chinese, examples
 
 
-@cli.command("rules", epilog=examples(
+@chinese.command("rules", epilog=examples(
     ("列出全部检查规则（在工作区内外都一样）", "jixiao-xl rules"),
     ("保存为文本文件，供查阅或打印", "jixiao-xl rules > 检查规则.txt"),
     ("以 JSON 输出，供脚本使用", "jixiao-xl rules --json")))

@@ -7,15 +7,13 @@ import sys
 
 import click
 
-from ..cli import cli, examples
 from ..errors import EXIT_OK, InputError
 from ..workspace import Workspace
+from .common import active_workspace, chinese, examples
 
 
 def _workspace() -> Workspace:
     """The workspace these commands need (they have no meaning outside one)."""
-    from .workspace_cmd import active_workspace
-
     workspace = active_workspace()
     if workspace is None:
         raise InputError("该命令需要在工作区中运行：请进入 jixiao-xl init 建立的文件夹，或用 --workspace 指定。")
@@ -28,7 +26,7 @@ def _master_units(workspace: Workspace) -> list[str]:
     return [unit.code for unit in load_master(workspace.master).units]
 
 
-@cli.command("serve", epilog=examples(
+@chinese.command("serve", epilog=examples(
     ("在工作区中：启动填报网站（只在本机可访问，放在 HTTPS 反向代理之后）", "cd 2026年绩效目标 && jixiao-xl serve"),
     ("直接对局域网开放，端口 8080", "cd 2026年绩效目标 && jixiao-xl serve --host 0.0.0.0 --port 8080"),
     ("不进入工作区：用 --workspace 指定", "jixiao-xl --workspace 2026年绩效目标 serve --max-upload-mb 50")))
@@ -60,7 +58,7 @@ def serve_command(host: str, port: int, max_upload_mb: int) -> int:
     return EXIT_OK
 
 
-@cli.command("links", epilog=examples(
+@chinese.command("links", epilog=examples(
     ("在工作区中：列出各单位的填报链接", "cd 2026年绩效目标 && jixiao-xl links"),
     ("某单位的链接泄露：换发新链接，旧链接立即失效", "cd 2026年绩效目标 && jixiao-xl links --rotate 435001"),
     ("以 JSON 输出，供群发通知的脚本使用", "jixiao-xl --workspace 2026年绩效目标 links --json")))
@@ -98,7 +96,7 @@ def links_command(as_json: bool, rotate: tuple[str, ...], revoke: tuple[str, ...
     return EXIT_OK
 
 
-@cli.group("token", epilog=examples(
+@chinese.group("token", epilog=examples(
     ("在工作区中：生成一个 API 令牌（只显示这一次）", "cd 2026年绩效目标 && jixiao-xl token create"),
     ("不进入工作区，令牌保存到文件", "jixiao-xl --workspace 2026年绩效目标 token create > api令牌.txt")))
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
@@ -124,7 +122,7 @@ def token_create() -> int:
     return EXIT_OK
 
 
-@cli.group("user", epilog=examples(
+@chinese.group("user", epilog=examples(
     ("在工作区中：建立账号 张三，在提示符下输入两次密码", "cd 2026年绩效目标 && jixiao-xl user add 张三"),
     ("不进入工作区，从文件读入密码（文件第一行是密码）", "jixiao-xl --workspace 2026年绩效目标 user add 张三 < 密码.txt")))
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
@@ -157,7 +155,7 @@ def user_add(name: str) -> int:
     return EXIT_OK
 
 
-@cli.command("review", epilog=examples(
+@chinese.command("review", epilog=examples(
     ("在工作区中：审核通过单位 435001 当前有效的报送", "cd 2026年绩效目标 && jixiao-xl review 435001 --pass"),
     ("退回并写明原因（单位在填报页面可见）", "cd 2026年绩效目标 && jixiao-xl review 435001 --return \"支出计划未填写，请补充后重新上传\""),
     ("注明审核人", "jixiao-xl --workspace 2026年绩效目标 review 435001 --pass --by 李四")))

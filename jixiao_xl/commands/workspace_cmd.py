@@ -1,4 +1,4 @@
-"""`jixiao-xl init`, and the workspace every other command takes its default paths from (DESIGN §10)."""
+"""`jixiao-xl init`: a year's workspace, the folder every other command takes its default paths from (DESIGN §10)."""
 
 from __future__ import annotations
 
@@ -6,37 +6,11 @@ from pathlib import Path
 
 import click
 
-from ..cli import cli, examples
 from ..errors import EXIT_OK
-from ..workspace import Workspace, default_master, find_workspace
-
-_LOADED = "workspace_loaded"
+from .common import chinese, examples
 
 
-def active_workspace() -> Workspace | None:
-    """The workspace of this invocation (``--workspace``, ``JIXIAO_WORKSPACE`` or the current folder's), found
-    once per command line; None outside any workspace."""
-    root = click.get_current_context().find_root()
-    root.ensure_object(dict)
-    if _LOADED not in root.obj:
-        root.obj[_LOADED] = find_workspace(root.obj.get("workspace"))
-    return root.obj[_LOADED]
-
-
-def master_or_default(master_path: Path | None) -> Path:
-    """``--master`` when given, else the workspace's master, else ./主数据.xlsx or ./master.xlsx."""
-    return master_path if master_path is not None else default_master(active_workspace())
-
-
-def pick(explicit, from_workspace, outside):
-    """The value a command uses: the explicit flag, else the workspace's, else the old default outside one."""
-    if explicit is not None:
-        return explicit
-    workspace = active_workspace()
-    return from_workspace(workspace) if workspace is not None else outside
-
-
-@cli.command("init", epilog=examples(
+@chinese.command("init", epilog=examples(
     ("用自带示例数据建立工作区（巨鹿县行政审批局本级），先走一遍流程", "jixiao-xl init 2026年绩效目标 --sample"),
     ("建立 2026 年度的空白工作区，之后填写其中的 主数据.xlsx", "jixiao-xl init 2026年绩效目标 --year 2026"),
     ("补建已有工作区中缺少的文件夹（已有的配置和主数据不会被覆盖）", "jixiao-xl init 2026年绩效目标 --force")))

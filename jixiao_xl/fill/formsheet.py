@@ -9,7 +9,7 @@ import jinja2
 
 from ..xlsx.sheetwriter import FormatCache, SheetCanvas, cell_ref, quote_sheet
 from ..template import CellSpec, FormSpec, is_extra
-from ..templateguard import ALLOWED_ZH, MAX_CELL_CHARS, cell_environment, cell_syntax, clip
+from ..template.guard import ALLOWED_ZH, MAX_CELL_CHARS, cell_environment, cell_syntax, clip
 from .request import INPUT_FILL, MARK_FILL, Placement, RenderBudget, RenderRefused, RenderRequest
 
 

@@ -81,7 +81,7 @@ class RenderRefused(InputError):
 
 
 class RenderBudget:
-    """The time one workbook may take to render, checked between cells and rows (see templateguard)."""
+    """The time one workbook may take to render, checked between cells and rows (see template.guard)."""
 
     def __init__(self, unit: Unit, seconds: float) -> None:
         self.unit = unit

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .catalogue import define
-from .findings import Finding, has_errors
+from ..catalogue import define
+from ..findings import Finding, has_errors
+from ..workbook import col_letter
 
 # The area a form may use (A1:GR2000): real forms need about ten columns and a few dozen rows.
 MAX_TEMPLATE_ROWS = 2000
@@ -36,16 +37,7 @@ MAX_TEMPLATE_TOTAL_BYTES = 64 * 1024 * 1024
 _SOURCE = "本工具约定"
 
 
-def _column_letters(number: int) -> str:
-    """The column letters of a 1-based column number (200 → GR)."""
-    letters = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
-
-
-BOUNDS_REF = f"A1:{_column_letters(MAX_TEMPLATE_COLUMNS)}{MAX_TEMPLATE_ROWS}"
+BOUNDS_REF = f"A1:{col_letter(MAX_TEMPLATE_COLUMNS - 1)}{MAX_TEMPLATE_ROWS}"
 _BOUNDS_ZH = f"{BOUNDS_REF}（{MAX_TEMPLATE_COLUMNS} 列 × {MAX_TEMPLATE_ROWS} 行）"
 ALLOWED_ZH = "模板单元格只能写文字和 {{ 字段名 }} 占位符（如 {{ unit.name }}），不能写 {% %} 语句、{# #} 注释、函数调用、过滤器、下标或以下划线开头的名称"
 
@@ -215,7 +207,7 @@ def package_findings(path: Path) -> list[Finding]:
         return [Finding(T_UNSAFE.code, "error", f"模板文件有 {size / 1024 / 1024:.1f} MB，超过上限 "
                         f"{MAX_TEMPLATE_FILE_BYTES // 1024 // 1024} MB（正常的模板只有几十 KB），已拒绝打开。",
                         file=file, value=str(size))]
-    from .intake import Limits, check_zip
+    from ..intake import Limits, check_zip
 
     limits = Limits(max_file_bytes=MAX_TEMPLATE_FILE_BYTES, max_entries=MAX_TEMPLATE_ENTRIES,
                     max_entry_bytes=MAX_TEMPLATE_ENTRY_BYTES, max_total_bytes=MAX_TEMPLATE_TOTAL_BYTES)
