@@ -25,9 +25,9 @@ from jixiao_xl.cli import cli
 from jixiao_xl.master import check_master, load_master, load_sample, write_master
 from jixiao_xl.model import DeptGoal, DeptIndicator, DeptMeasure, Indicator, Master, PlanPoint, Project, Settings, Unit
 from jixiao_xl.publish import indicator_phrase, publication_data, value_text
-from jixiao_xl.publish_docx import default_template, render_docx
-from jixiao_xl.publish_html import render_html
-from jixiao_xl.publish_pdf import SHIPPED_FONT, FontChoice, pdf_font, render_pdf
+from jixiao_xl.publish.as_docx import default_template, render_docx
+from jixiao_xl.publish.as_html import render_html
+from jixiao_xl.publish.as_pdf import SHIPPED_FONT, FontChoice, pdf_font, render_pdf
 from test_import import _fix_everything, cycle, returned, run_import  # noqa: F401 (cycle is a fixture)
 from test_sample_seed import _seed_text
 
@@ -289,7 +289,7 @@ def test_the_shipped_font_renders_the_document(tmp_path):
 
 
 def test_without_system_fonts_the_shipped_font_is_chosen(monkeypatch):
-    import jixiao_xl.publish_pdf as publish_pdf
+    import jixiao_xl.publish.as_pdf as publish_pdf
 
     pdf_font.cache_clear()
     monkeypatch.setattr(publish_pdf, "KNOWN_FONTS", (("/nonexistent/font.ttc", 0),))
@@ -466,7 +466,7 @@ def test_duplicate_measure_numbers_are_found(tmp_path):
 
 
 def test_characters_the_pdf_font_lacks_are_reported(tmp_path, monkeypatch):
-    import jixiao_xl.publish_pdf as publish_pdf
+    import jixiao_xl.publish.as_pdf as publish_pdf
 
     monkeypatch.setattr(publish_pdf, "pdf_font", lambda: FontChoice(SHIPPED_FONT))
     sample = load_sample()

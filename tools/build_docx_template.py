@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from jixiao_xl.publish import GRID_HEADER  # noqa: E402
-from jixiao_xl.publish_docx import DOCX_TEMPLATE, fixed_zip  # noqa: E402
+from jixiao_xl.publish.as_docx import DOCX_TEMPLATE, fixed_zip  # noqa: E402
 
 TARGET = ROOT / "xltemplates" / DOCX_TEMPLATE
 WIDTHS_MM = (22, 27, 31, 40, 24, 36)

@@ -103,7 +103,7 @@ def create_app(workspace: Workspace, upload_limit: int = DEFAULT_UPLOAD_LIMIT, r
 # (openpyxl with numpy and PIL), the notebook frames (pandas) and publication (its PDF and Word libraries)
 # would add some 60 MB to the process every upload forks a worker from, and work to every collection.
 NOT_PRELOADED = ("jixiao_xl.__main__", "jixiao_xl.demo", "jixiao_xl.frames", "jixiao_xl.publish",
-                 "jixiao_xl.publish_docx", "jixiao_xl.publish_html", "jixiao_xl.publish_pdf")
+                 "jixiao_xl.publish.as_docx", "jixiao_xl.publish.as_html", "jixiao_xl.publish.as_pdf")
 
 
 def preload_modules() -> None:
@@ -113,14 +113,23 @@ def preload_modules() -> None:
     module's import lock would wait for it forever (until the worker's timeout). Modules of
     :data:`NOT_PRELOADED` are never imported by the site, so no thread can hold their lock.
     """
+    import jixiao_xl
+
+    _import_all(jixiao_xl.__path__, "jixiao_xl.")
+
+
+def _import_all(path: list[str], prefix: str) -> None:
+    """Import every module under ``path`` but those of :data:`NOT_PRELOADED` (whose packages are not even
+    entered: ``pkgutil.walk_packages`` would import a package to look inside it)."""
     import importlib
     import pkgutil
 
-    import jixiao_xl
-
-    for module in pkgutil.walk_packages(jixiao_xl.__path__, "jixiao_xl."):
-        if module.name not in NOT_PRELOADED:
-            importlib.import_module(module.name)
+    for info in pkgutil.iter_modules(path, prefix):
+        if info.name in NOT_PRELOADED:
+            continue
+        module = importlib.import_module(info.name)
+        if info.ispkg:
+            _import_all(module.__path__, info.name + ".")
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

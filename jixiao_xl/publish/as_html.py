@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import jinja2
 
-from .publish import GRID_HEADER, Publication
-from .resources import text_templates_dir
+from . import GRID_HEADER, Publication
+from ..resources import text_templates_dir
 
 HTML_TEMPLATE = "公开.html.j2"
 

@@ -20,7 +20,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .publish import COLUMNS, GRID_HEADER, Cell, ProjectTable, Publication
+from . import COLUMNS, GRID_HEADER, Cell, ProjectTable, Publication
 
 PAGE_MARGIN = 15.0  # mm
 COLUMN_WIDTHS = (22.0, 27.0, 31.0, 40.0, 24.0, 36.0)  # mm, sums to A4 width minus the margins
@@ -28,7 +28,7 @@ LINE = 5.0  # mm per text line in a table
 PAD_X, PAD_Y = 1.2, 1.4
 TABLE_SIZE, TEXT_SIZE, HEADING_SIZE, TITLE_SIZE = 10, 12, 13, 16
 FONT = "cjk"
-SHIPPED_FONT = Path(__file__).resolve().parent / "fonts" / "JixiaoKai-GB2312.ttf"
+SHIPPED_FONT = Path(__file__).resolve().parent.parent / "fonts" / "JixiaoKai-GB2312.ttf"
 PROBE = "预算绩效目标表单位万元≥≤％"
 KNOWN_FONTS = (
     ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),

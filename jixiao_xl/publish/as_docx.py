@@ -12,9 +12,9 @@ import io
 import zipfile
 from pathlib import Path
 
-from .errors import InputError
-from .publish import GRID_HEADER, Publication
-from .resources import form_templates_dir
+from ..errors import InputError
+from . import GRID_HEADER, Publication
+from ..resources import form_templates_dir
 
 DOCX_TEMPLATE = "预算公开.docx"
 

@@ -8,7 +8,7 @@ The data step (:func:`publication_data`) turns the unit's counted return (the va
 the issued locked values — codes, names, budgets, fund sources — taken from the master) or, where the unit
 did not return, the master itself into a :class:`Publication`: every number already formatted as the seed
 prints it (6.00; ≥30 个; ≤10%), every merged cell of the indicator grid already spanned. The renderers
-(:mod:`publish_html`, :mod:`publish_pdf`, :mod:`publish_docx`) only lay that out.
+(:mod:`.as_html`, :mod:`.as_pdf`, :mod:`.as_docx`) only lay that out.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
-from .findings import Finding
-from .model import DeptIndicator, Indicator, Master, Project
-from .safety import safe_file_stem
+from ..findings import Finding
+from ..model import DeptIndicator, Indicator, Master, Project
+from ..safety import safe_file_stem
 
 FORMATS = ("docx", "pdf", "html")
 OVERALL_SEQ = 0
@@ -208,7 +208,7 @@ def returned_data(master: Master, sub, unit_code: str) -> Master:
     a master project the return lacks keeps the master's values; returned projects unknown to the master
     are left out (reconciliation reports them).
     """
-    from .sendback import returned_master
+    from ..sendback import returned_master
 
     unit = master.unit(unit_code)
     merged = returned_master(master, unit, sub)
@@ -343,15 +343,15 @@ def document_stem(publication: Publication) -> str:
 def renderer(fmt: str, docx_template: Path | None = None) -> Callable[[Publication], bytes]:
     """The renderer of one format: a function from a publication to the document's bytes."""
     if fmt == "html":
-        from .publish_html import render_html
+        from .as_html import render_html
 
         return lambda pub: render_html(pub).encode("utf-8")
     if fmt == "pdf":
-        from .publish_pdf import render_pdf
+        from .as_pdf import render_pdf
 
         return render_pdf
     if fmt == "docx":
-        from .publish_docx import render_docx
+        from .as_docx import render_docx
 
         return lambda pub: render_docx(pub, docx_template)
     raise ValueError(fmt)
@@ -360,7 +360,7 @@ def renderer(fmt: str, docx_template: Path | None = None) -> Callable[[Publicati
 def write_documents(publication: Publication, out_dir: Path, formats: Sequence[str],
                     docx_template: Path | None = None) -> list[Path]:
     """Write the unit's document in every format into ``out_dir`` (atomically); the paths written."""
-    from .safety import write_atomic
+    from ..safety import write_atomic
 
     written = []
     for fmt in formats:
@@ -397,7 +397,7 @@ def publish_units(master: Master, ledger, unit_codes: Sequence[str], out_dir: Pa
         if publication.open_errors:
             result.forced[code] = publication
         if "pdf" in formats:
-            from .publish_pdf import missing_characters
+            from .as_pdf import missing_characters
 
             if missing := missing_characters(publication):
                 result.missing_characters[code] = missing
