@@ -3,7 +3,7 @@
 SIGTERM and SIGINT stop the command together with every worker process it started: the handler kills the
 workers first (a worker stuck in a template would otherwise keep the pools' shutdown waiting), then unwinds
 the command (exit 143 for SIGTERM, 130 for SIGINT). Workers also die with the main process when it is
-killed outright (see :func:`jixiao_xl.parallel.bind_to_parent`).
+killed outright (see :func:`jixiao_xl.runtime.bind_to_parent`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import click
 from . import __version__
 from .errors import (EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE, JixiaoError, Terminated,
                      clear_progress, os_fault_within)
-from .parallel import allow_workers, stop_workers
+from .runtime import allow_workers, stop_workers
 
 _HEADINGS = {"Options": "选项", "Commands": "命令", "Arguments": "参数"}
 _CLICK_MESSAGES = (

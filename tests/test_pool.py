@@ -5,7 +5,8 @@ from __future__ import annotations
 import multiprocessing
 import time
 
-from jixiao_xl.intake import IsolatedPool, Limits
+from jixiao_xl.intake import Limits
+from jixiao_xl.runtime import IsolatedPool
 
 _STATE: dict = {}
 
@@ -96,7 +97,7 @@ def test_in_window_keeps_few_results_alive_and_yields_every_item():
     import weakref
     from concurrent.futures import Future
 
-    from jixiao_xl.parallel import InlineExecutor, in_window
+    from jixiao_xl.runtime import InlineExecutor, in_window
 
     class Result:
         pass

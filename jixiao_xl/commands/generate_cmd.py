@@ -12,7 +12,7 @@ from ..cli import cli, examples
 from ..console import echo_findings, progress, severity_summary
 from ..errors import EXIT_FINDINGS, EXIT_OK
 from ..findings import Finding, has_errors
-from ..parallel import default_jobs
+from ..runtime import default_jobs
 
 if TYPE_CHECKING:
     from ..precheck import IssueCheck

@@ -11,7 +11,7 @@ from ..cli import cli, examples
 from ..console import echo_findings, progress
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
 from ..findings import has_errors
-from ..parallel import default_jobs
+from ..runtime import default_jobs
 
 DEFAULT_LEDGER = Path("output/ledger.sqlite")
 MASTER_OPTION = click.option("--master", "master_path", default=None, type=click.Path(path_type=Path),

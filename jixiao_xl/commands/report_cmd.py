@@ -9,7 +9,7 @@ import click
 
 from ..cli import cli, examples
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
-from ..parallel import default_jobs
+from ..runtime import default_jobs
 from .import_cmd import DEFAULT_MANIFEST, LEDGER_OPTION, MASTER_OPTION
 
 STATE_LABEL = "当前状态"
