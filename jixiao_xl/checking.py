@@ -35,12 +35,13 @@ class Checked:
     blank: bool = False
 
 
-WORKER: dict = {}
+_WORKER: dict = {}
 
 
 def init_worker(master: Master, templates: TemplateSet | tuple[FormSpec, FormSpec], config: RuleConfig,
-                 recognise_blanks: bool = False) -> None:
-    WORKER.update(master=master, templates=as_template_set(templates), config=config,
+                recognise_blanks: bool = False) -> None:
+    """Keep the batch's shared inputs in this worker (run once per worker, by the pool)."""
+    _WORKER.update(master=master, templates=as_template_set(templates), config=config,
                    recognise_blanks=recognise_blanks)
 
 
@@ -50,9 +51,9 @@ def check_one(intake: Intake) -> Checked:
     With ``recognise_blanks`` (the bureau said what it issued), a form in which no cell differs from what was
     issued is not checked: its only finding is X-BLANK, for the bureau.
     """
-    master, templates, config = WORKER["master"], WORKER["templates"], WORKER["config"]
+    master, templates, config = _WORKER["master"], _WORKER["templates"], _WORKER["config"]
     sub = read_intake(intake, master.settings.money_unit, templates)
-    if WORKER.get("recognise_blanks") and is_unfilled(sub, master):
+    if _WORKER.get("recognise_blanks") and is_unfilled(sub, master):
         return Checked(sub, (blank_finding(sub.file, sub.sha256, sub.unit_code, NO_INPUT_CHANGED),), blank=True)
     return Checked(sub, check(sub, master, templates, config))
 
@@ -68,7 +69,9 @@ def check_for_ledger(intake: Intake) -> Checked:
 
 
 def check(sub: Submission, master: Master, templates: TemplateSet | tuple[FormSpec, FormSpec],
-           config: RuleConfig) -> tuple[Finding, ...]:
+          config: RuleConfig) -> tuple[Finding, ...]:
+    """The findings of a read submission: its reading notes, the rules on its values as issued, and its
+    reconciliation with the master (one finding per cell)."""
     findings = list(sub.findings)
     if sub.readable:
         reconciled = reconcile_submission(sub, master, as_template_set(templates).expected(sub.unit_code))
@@ -92,7 +95,7 @@ class SendbackJob:
 
 def sendback_one(job: SendbackJob) -> list[Path]:
     """Render one unit's 退回修改 workbook (inside a worker)."""
-    master, templates = WORKER["master"], WORKER["templates"]
+    master, templates = _WORKER["master"], _WORKER["templates"]
     if job.failure:
         raise LookupError(f"台账中该报送的内容无法读取：{job.failure}")
     submission = submission_from_dict(json.loads(job.submission_json))

@@ -39,7 +39,7 @@ class ImportResult:
 
     files: int = 0
     duplicates: int = 0
-    submissions: list[Submission] = field(default_factory=list)  # light copies (see _light)
+    submissions: list[Submission] = field(default_factory=list)  # light copies (see checking.light)
     findings: list[Finding] = field(default_factory=list)
     import_ids: dict[str, int] = field(default_factory=dict)
     reports: ReportPaths | None = None
@@ -76,7 +76,7 @@ class ReceiveContext:
 
 
 def receive_files(ledger: Ledger, files: Sequence[Path], result: ImportResult, on_file: Callable[[Path], None],
-             limits: Limits, context: ReceiveContext) -> list[Task]:
+                  limits: Limits, context: ReceiveContext) -> list[Task]:
     """Intake, keep and record every file as received (sha256 first); duplicates of finished imports are
     skipped, unless no run ever completed their report (then this run reports them from the ledger).
 
@@ -106,7 +106,7 @@ def unread(intake: Intake, context: ReceiveContext) -> Checked:
         unit_code = context.issued_units.get(intake.sha256) or _issued_unit(intake)
         sub = replace(unreadable(intake), findings=())
         return Checked(replace(sub, unit_code=unit_code),
-                        (blank_finding(intake.file, intake.sha256, unit_code, SAME_BYTES),), blank=True)
+                       (blank_finding(intake.file, intake.sha256, unit_code, SAME_BYTES),), blank=True)
     return Checked(unreadable(intake), tuple(intake.findings))
 
 
@@ -221,5 +221,6 @@ def add_from_ledger(ledger: Ledger, row: ImportRow, result: ImportResult) -> Non
 
 
 def duplicate_finding(path: Path, row: ImportRow) -> Finding:
+    """L-DUPLICATE: the file's bytes were imported before (as ``row``); it is not imported again."""
     return Finding("L-DUPLICATE", "info", f"与 {row.received_at} 导入的“{row.file_name}”内容完全相同，本次不重复导入。",
                    file=str(path), sha256=row.sha256, unit_code=row.unit_code)

@@ -37,6 +37,7 @@ class IsolatedPool(Executor):
     def __init__(self, workers: int, limits: Limits = Limits(), initializer: Callable[..., None] | None = None,
                  initargs: tuple[Any, ...] = ()) -> None:
         self._limits = limits
+        self._context = mp_context()  # here, so that a start method this system lacks is the caller's error
         self._initializer, self._initargs = initializer, initargs
         self._queue: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
         self._threads = [threading.Thread(target=self._supervise, daemon=True) for _ in range(max(1, workers))]
@@ -61,10 +62,9 @@ class IsolatedPool(Executor):
     def _spawn(self) -> tuple[Any, Any]:
         if workers_stopped():
             raise WorkersStopped
-        context = mp_context()
         with START_LOCK:
-            parent_end, child_end = context.Pipe(duplex=True)
-            process = context.Process(target=_pool_worker_main, daemon=True,
+            parent_end, child_end = self._context.Pipe(duplex=True)
+            process = self._context.Process(target=_pool_worker_main, daemon=True,
                                       args=(child_end, self._initializer, self._initargs, self._limits.memory_bytes,
                                             os.getpid()))
             try:
@@ -152,7 +152,7 @@ class _Feeder:
         if self.worker is None:
             try:
                 self.worker = self.pool._spawn()
-            except WorkerStartError as exc:
+            except (WorkerStartError, OSError) as exc:  # OSError: no pipe (out of file descriptors)
                 item[0].set_exception(exc)
                 return False
         return True

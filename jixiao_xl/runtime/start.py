@@ -6,7 +6,8 @@ batch's shared inputs are there already. ``spawn`` (the default on macOS and Win
 with threads is unsafe or impossible) starts a fresh interpreter that imports the package and receives the
 shared inputs pickled. ``JIXIAO_START_METHOD=spawn`` (or ``fork``, ``forkserver``) chooses for every pool of
 the package, so that the spawn path can be run and tested on Linux too. Under a method other than ``fork``
-nothing in this process ever forks.
+nothing in this process calls ``os.fork``: spawn runs a new interpreter (fork and exec in one step inside
+the C runtime on POSIX, ``CreateProcess`` on Windows), which copies nothing of this process.
 """
 
 from __future__ import annotations
