@@ -214,8 +214,11 @@ def _check_inline(path: Path):
 
 
 def _read_and_check(path: Path, isolate: bool):
-    """read_file, then the rules and reconciliation exactly as the importer runs them (importer._check)."""
-    from jixiao_xl.importer import _check
+    """read_file, then the rules and reconciliation exactly as the importer runs them (checking.check)."""
+    try:
+        from jixiao_xl.checking import check as _check  # the import's worker side since issue 15
+    except ImportError:
+        from jixiao_xl.importer import _check
     from jixiao_xl.read import read_file
 
     master, specs, config = _CHECK["master"], _CHECK["specs"], _CHECK["config"]
@@ -228,7 +231,7 @@ def check(shape: dict, files: str, jobs: int, isolate: bool, fingerprint: bool =
           limit: int | None = None) -> dict:
     """Import without ledger, reports and 退回修改: intake + read + rules + reconcile per file.
 
-    ``isolate``: the way run_import reads — intake in this process, then importer._check_one (read, rules,
+    ``isolate``: the way run_import reads — intake in this process, then checking.check_one (read, rules,
     reconcile) in importer's isolated workers (IsolatedPool: long-lived workers under memory and time
     limits; older trees: read_file's isolated child per file). Otherwise read_file(isolate=False) +
     check_submission + reconcile_submission in this process (``jobs`` > 1: a plain fork pool).
@@ -259,18 +262,23 @@ def check(shape: dict, files: str, jobs: int, isolate: bool, fingerprint: bool =
 
 def _check_isolated(paths: list[Path], jobs: int, master, specs, config) -> list:
     from jixiao_xl import importer, intake
+    try:  # since issue 15: the pools in runtime, the workers' side in checking, receiving's hashed
+        from jixiao_xl import checking, receiving, runtime
+        hashed, init_worker, check_one = receiving.hashed, checking.init_worker, checking.check_one
+    except ImportError:
+        runtime, hashed = intake, getattr(importer, "_hashed", lambda i: i)
+        init_worker, check_one = getattr(importer, "_init_worker", None), getattr(importer, "_check_one", None)
 
-    if not hasattr(intake, "IsolatedPool"):  # trees before IsolatedPool: one isolated child per file
+    if not hasattr(runtime, "IsolatedPool"):  # trees before IsolatedPool: one isolated child per file
         if jobs <= 1:
             return [_check_read_file(p) for p in paths]
         with _fork_pool(jobs) as pool:
             return list(pool.map(_check_read_file, paths))
     limits = intake.Limits()
-    hashed = getattr(importer, "_hashed", lambda i: i)
-    pool = intake.IsolatedPool(jobs, limits, importer._init_worker, (master, specs, config))
+    pool = runtime.IsolatedPool(jobs, limits, init_worker, (master, specs, config))
     try:
         intakes = [hashed(intake.inspect_file(p, limits)) for p in paths]
-        futures = [pool.submit(importer._check_one, i) for i in intakes if i.readable]
+        futures = [pool.submit(check_one, i) for i in intakes if i.readable]
         outcomes = [f.result() for f in futures]
     finally:
         pool.shutdown()

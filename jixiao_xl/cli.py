@@ -8,7 +8,7 @@ never this module.
 SIGTERM and SIGINT stop the command together with every worker process it started: the handler kills the
 workers first (a worker stuck in a template would otherwise keep the pools' shutdown waiting), then unwinds
 the command (exit 143 for SIGTERM, 130 for SIGINT). Workers also die with the main process when it is
-killed outright (see :func:`jixiao_xl.parallel.bind_to_parent`).
+killed outright (see :func:`jixiao_xl.runtime.bind_to_parent`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from . import __version__
 from .commands.common import CONTEXT, ChineseGroup, examples
 from .errors import (EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE, JixiaoError, Terminated,
                      clear_progress, os_fault_within)
-from .parallel import allow_workers, stop_workers
+from .runtime import allow_workers, stop_workers
 
 _CLICK_MESSAGES = (
     ("No such option", "没有这个选项"),

@@ -16,7 +16,7 @@ from .errors import InputError, note_progress
 from .fill import DEFAULT_PASSWORD, RenderRequest, render_text, render_unit
 from .ledger import IssuedRow, Ledger, TemplateBlob
 from .model import Master, Unit
-from .parallel import freeze_shared_objects, make_executor, run_all
+from .runtime import freeze_shared_objects, make_executor, run_all
 from .safety import flush_to_disk, neutralise_formula, restore_formula_text, safe_file_stem, write_atomic
 from .template import DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, builtin_template, load_spec
 

@@ -12,42 +12,44 @@ run holds plus the ledger's state of every unit (:func:`.status.unit_status`), s
 reported in full by the next run that meets it, and every such run's own folder is rebuilt from the ledger
 (:func:`rebuild_run`, also used by ``jixiao-xl report``). A failure while rendering one unit's part is a
 finding for that unit; the run goes on.
+
+Rooms: :mod:`.receiving` takes the files in and records them (and each file's completion); :mod:`.checking`
+is what the workers run; this module orders the stages and writes the run's outputs. Files are completed in
+the order they were received, whichever worker finishes first, so the ledger's supersessions and every
+report are the same from run to run.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import re
 import socket
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable
 
 from .catalogue import define
+from .checking import Checked, SendbackJob, check_for_ledger, init_worker, sendback_one
 from .errors import InputError, note_progress
-from .findings import Finding, has_errors, one_per_cell
-from .intake import Intake, Isolated, IsolatedPool, Limits, collect_files, inspect_file, sha256_file
+from .findings import Finding
+from .intake import Limits, collect_files
 from .followup import write_followups
 from .generate import read_manifest
-from .ledger import Encoded, ImportRow, Ledger, RunRow, encode
+from .ledger import Ledger, RunRow
 from .model import Master
-from .parallel import freeze_shared_objects, in_window
-from .read import read_intake, unreadable
-from .reconcile import (issued_view, one_finding_per_edit, outstanding_findings, reconcile_batch, reconcile_submission,
-                        same_file_finding)
-from .report import CSV_NAME, HTML_NAME, JSON_NAME, XLSX_NAME, ReportPaths, write_reports
-from .rules import RuleConfig, check_submission
-from .safety import display_name, display_names, flush_to_disk, sweep_stale_temporaries, write_atomic
+from .read import unreadable
+from .receiving import ImportResult, ReceiveContext, Task, add_from_ledger, complete, duplicate_finding, receive_files
+from .reconcile import outstanding_findings, reconcile_batch
+from .report import CSV_NAME, HTML_NAME, JSON_NAME, XLSX_NAME, write_reports
+from .rules import RuleConfig
+from .runtime import Isolated, IsolatedPool, freeze_shared_objects, in_window
+from .safety import display_name, display_names, flush_to_disk, sweep_stale_temporaries
 from .sendback import findings_of as sendback_findings_of
-from .sendback import needs_sendback, write_sendbacks
+from .sendback import needs_sendback
 from .status import unit_status
-from .submission import Submission, submission_from_dict
-from .template import (DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, TemplateSet, as_template_set, builtin_template,
-                       load_spec, template_set)
-from .unfilled import NO_INPUT_CHANGED, RULE_BLANK, SAME_BYTES, blank_finding, is_unfilled, manifest_units
+from .submission import Submission
+from .template import DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, TemplateSet, builtin_template, load_spec, template_set
+from .unfilled import RULE_BLANK, manifest_units
 from .workspace import Workspace
 
 
@@ -57,11 +59,6 @@ G_SENDBACK = define("G-SENDBACK", "warning", "退回修改表未能生成", "按
 G_REPORT = define("G-REPORT", "warning", "该单位的核对报告部分未能生成",
                   "其余单位的报告不受影响；请用 jixiao-xl report 重新生成，如反复出现，请把报回文件和 --debug 输出发给维护人员。",
                   "本工具约定", audience="bureau")
-L_NOT_KEPT = define("L-NOT-KEPT", "info", "原件未存入“原件”文件夹",
-                    "该文件超过接收大小上限（或读取时发生变化），未复制到 原件/；请另行保存这份文件。", "本工具约定",
-                    audience="bureau")
-L_UNFINISHED = define("L-UNFINISHED", "warning", "该文件的导入未完成",
-                      "上次导入在解析这份文件时中断；请重新导入该文件。", "本工具约定", audience="bureau")
 REPORT_FILES = (JSON_NAME, CSV_NAME, XLSX_NAME, HTML_NAME)
 X_OTHER_UNIT = define("X-OTHER-UNIT", "error", "上传的文件属于其他单位", "请通过本单位的填报链接上传下发给本单位的工作簿；"
                       "其他单位的表格请由该单位自行报送。", "本工具约定")
@@ -99,90 +96,6 @@ class ImportOptions:
     # False: earlier runs left unreported are not rebuilt by this run. serve imports uploads in threads of one
     # process, where another thread's run still in progress would look like a dead one.
     rebuild_unreported: bool = True
-
-
-@dataclass
-class ImportResult:
-    """What one run of `import` did."""
-
-    files: int = 0
-    duplicates: int = 0
-    submissions: list[Submission] = field(default_factory=list)  # light copies (see _light)
-    findings: list[Finding] = field(default_factory=list)
-    import_ids: dict[str, int] = field(default_factory=dict)
-    reports: ReportPaths | None = None
-    sendbacks: list[Path] = field(default_factory=list)
-    run_id: int | None = None
-    out_dir: Path | None = None
-    blanks: int = 0
-    followups: list[Path] = field(default_factory=list)
-    rebuilt: list["ImportResult"] = field(default_factory=list)  # earlier runs whose reports this run completed
-    rebuild_error: str = ""  # why an earlier run's reports could not be rebuilt (then it stays unreported)
-
-    @property
-    def has_errors(self) -> bool:
-        return has_errors(self.findings)
-
-
-@dataclass(frozen=True)
-class _Checked:
-    """A worker's answer for one file (``encoded``: the ledger's JSON of the submission, made in the worker)."""
-
-    submission: Submission
-    findings: tuple[Finding, ...]
-    encoded: Encoded | None = None
-    blank: bool = False
-
-
-@dataclass(frozen=True)
-class _Task:
-    """A received file waiting to be read: its intake and its ledger row."""
-
-    intake: Intake
-    import_id: int
-
-
-_WORKER: dict = {}
-
-
-def _init_worker(master: Master, templates: TemplateSet | tuple[FormSpec, FormSpec], config: RuleConfig,
-                 recognise_blanks: bool = False) -> None:
-    _WORKER.update(master=master, templates=as_template_set(templates), config=config,
-                   recognise_blanks=recognise_blanks)
-
-
-def _check_one(intake: Intake) -> _Checked:
-    """Read one accepted file, run the rules and reconcile it with the master (inside an isolated worker).
-
-    With ``recognise_blanks`` (the bureau said what it issued), a form in which no cell differs from what was
-    issued is not checked: its only finding is X-BLANK, for the bureau.
-    """
-    master, templates, config = _WORKER["master"], _WORKER["templates"], _WORKER["config"]
-    sub = read_intake(intake, master.settings.money_unit, templates)
-    if _WORKER.get("recognise_blanks") and is_unfilled(sub, master):
-        return _Checked(sub, (blank_finding(sub.file, sub.sha256, sub.unit_code, NO_INPUT_CHANGED),), blank=True)
-    return _Checked(sub, _check(sub, master, templates, config))
-
-
-def _check_for_ledger(intake: Intake) -> _Checked:
-    """:func:`_check_one`, plus the ledger's JSON of the submission, made here rather than in the parent.
-
-    Only the light submission travels back with it: a JSON text crosses the process boundary far more
-    cheaply than the object tree it describes, and the parent needs nothing else.
-    """
-    checked = _check_one(intake)
-    return _Checked(_light(checked.submission), checked.findings, encode(checked.submission), checked.blank)
-
-
-def _check(sub: Submission, master: Master, templates: TemplateSet | tuple[FormSpec, FormSpec],
-           config: RuleConfig) -> tuple[Finding, ...]:
-    findings = list(sub.findings)
-    if sub.readable:
-        reconciled = reconcile_submission(sub, master, as_template_set(templates).expected(sub.unit_code))
-        findings = one_finding_per_edit(findings, reconciled)
-        findings += check_submission(issued_view(sub, master), config)  # locked values as issued
-        findings += reconciled
-    return tuple(one_per_cell(findings))
 
 
 def guard_output(options: ImportOptions) -> None:
@@ -223,18 +136,18 @@ def run_import(master: Master, options: ImportOptions,
         result.run_id, result.out_dir = run.id, run_folder(ledger, options.out_dir, run, options.run_folders)
         # Absolute (a later rebuild may run elsewhere) and resolved: _holds_outputs looks folders up by it.
         ledger.set_run_folder(run.id, _resolved(result.out_dir))
-        context = _Intake(run.id, issued, options.originals_dir, issued_units)
+        context = ReceiveContext(run.id, issued, options.originals_dir, issued_units)
         note_progress("已记入台账的文件都是完整的（台账按批提交）", "其余文件的核对和记录，以及核对报告",
                       options.ledger_path)
-        tasks = _receive(ledger, files, result, on_file, limits, context)
+        tasks = receive_files(ledger, files, result, on_file, limits, context)
         freeze_shared_objects()
-        pool = IsolatedPool(min(options.jobs, max(len(tasks), 1)), limits, _init_worker,
+        pool = IsolatedPool(min(options.jobs, max(len(tasks), 1)), limits, init_worker,
                             (master, templates, config, bool(issued)))
         try:
             with ledger.batch() as batch:
-                for task, future in in_window(pool, _check_for_ledger, tasks, 4 * max(1, options.jobs),
-                                          argument=lambda task: task.intake):
-                    _complete(ledger, task, _for_unit(_outcome(task, future.result()), options.expected_unit), result)
+                for task, future in in_window(pool, check_for_ledger, tasks, 4 * max(1, options.jobs),
+                                              argument=lambda task: task.intake, ordered=True):
+                    complete(ledger, task, _for_unit(_outcome(task, future.result()), options.expected_unit), result)
                     batch.done()
                     on_file(Path(task.intake.path))
             ledger.finish_run(run.id)
@@ -372,9 +285,9 @@ def rebuild_run(pool: IsolatedPool, ledger: Ledger, master: Master, options: Imp
             continue
         if met.duplicate:
             result.duplicates += 1
-            result.findings.append(_duplicate_finding(Path(met.path), row))
+            result.findings.append(duplicate_finding(Path(met.path), row))
         else:
-            _add_from_ledger(ledger, row, result)
+            add_from_ledger(ledger, row, result)
     _report(pool, ledger, master, options, result)
     return result
 
@@ -386,48 +299,26 @@ def report_state(pool: IsolatedPool, ledger: Ledger, master: Master, options: Im
         row = ledger.get(import_id)
         if row is not None:
             result.files += 1
-            _add_from_ledger(ledger, row, result)
+            add_from_ledger(ledger, row, result)
     _report(pool, ledger, master, options, result)
     return result
 
 
 def open_report_pool(master: Master, options: ImportOptions, ledger: Ledger) -> IsolatedPool:
     """The worker pool :func:`rebuild_run` and :func:`report_state` render 退回修改 with."""
-    return IsolatedPool(max(1, options.jobs), Limits(), _init_worker,
+    return IsolatedPool(max(1, options.jobs), Limits(), init_worker,
                         (master, _templates(options, ledger), RuleConfig.from_settings(master.settings, options.rules_path)))
 
 
-def _add_from_ledger(ledger: Ledger, row: ImportRow, result: ImportResult) -> None:
-    """Add a recorded import to a run's result as the run had it: light submission and stored findings."""
-    if row.status == "received":
-        sub = Submission(file=row.original_path, sha256=row.sha256, kind=row.kind)
-        findings = [Finding(L_UNFINISHED.code, L_UNFINISHED.severity,
-                            f"上次导入在解析这份文件时中断（第 {row.id} 号导入），没有核对结果；请重新导入该文件。",
-                            file=row.original_path, sha256=row.sha256)]
-    else:
-        sub = _light(ledger.submission_of(row.id, indicator_locations=False))
-        findings = ledger.findings_of(row.id)
-    result.submissions.append(sub)
-    result.findings += findings
-    result.import_ids[sub.file] = row.id
-    if ledger.is_blank(row.id):
-        result.blanks += 1
-
-
-def _duplicate_finding(path: Path, row: ImportRow) -> Finding:
-    return Finding("L-DUPLICATE", "info", f"与 {row.received_at} 导入的“{row.file_name}”内容完全相同，本次不重复导入。",
-                   file=str(path), sha256=row.sha256, unit_code=row.unit_code)
-
-
-def _outcome(task: _Task, isolated: Isolated) -> _Checked:
+def _outcome(task: Task, isolated: Isolated) -> Checked:
     """The worker's answer, or — when the file killed, hung or crashed its worker — an unreadable one."""
     if isolated.ok:
         return isolated.value
     sub = unreadable(task.intake, isolated.finding)
-    return _Checked(sub, sub.findings)
+    return Checked(sub, sub.findings)
 
 
-def _for_unit(checked: _Checked, expected_unit: str) -> _Checked:
+def _for_unit(checked: Checked, expected_unit: str) -> Checked:
     """``checked`` unchanged when it is for ``expected_unit`` (or any unit is allowed); otherwise a refused,
     unreadable submission (no unit code, so it is nobody's return) with one finding that says why."""
     sub = checked.submission
@@ -439,7 +330,7 @@ def _for_unit(checked: _Checked, expected_unit: str) -> _Checked:
                       "请上传下发给本单位的工作簿。", file=sub.file, sha256=sub.sha256, unit_code=expected_unit,
                       value=sub.unit_code, expected=expected_unit)
     refused = replace(sub, unit_code="", unit_name="", projects=(), dept=None, findings=(refusal,))
-    return _Checked(refused, (refusal,))
+    return Checked(refused, (refusal,))
 
 
 def _write_sendbacks(pool: IsolatedPool, ledger: Ledger, options: ImportOptions, result: ImportResult,
@@ -465,15 +356,15 @@ def _write_sendbacks(pool: IsolatedPool, ledger: Ledger, options: ImportOptions,
     assert result.out_dir is not None
     out_dir = result.out_dir / SENDBACK_FOLDER
 
-    def job(item: tuple) -> _SendbackJob:
+    def job(item: tuple) -> SendbackJob:
         _light_sub, import_id, problems = item
         try:
-            return _SendbackJob(ledger.submission_json_of(import_id), problems, out_dir, options.password)
+            return SendbackJob(ledger.submission_json_of(import_id), problems, out_dir, options.password)
         except Exception as exc:  # noqa: BLE001 - one unit's stored return must not end the run
-            return _SendbackJob("", problems, out_dir, options.password, failure=f"{type(exc).__name__}: {exc}")
+            return SendbackJob("", problems, out_dir, options.password, failure=f"{type(exc).__name__}: {exc}")
 
     written: list[Path] = []
-    for (light, _import_id, _problems), future in in_window(pool, _sendback_one, todo, 2 * max(1, options.jobs), job):
+    for (light, _import_id, _problems), future in in_window(pool, sendback_one, todo, 2 * max(1, options.jobs), job):
         outcome = future.result()
         if outcome.ok:
             written.extend(outcome.value)
@@ -489,173 +380,3 @@ def sendback_failure(light: Submission, reason: str) -> Finding:
     return Finding(G_SENDBACK.code, G_SENDBACK.severity,
                    f"未能为该单位生成退回修改表（{reason}）；请根据核对报告中的问题清单通知单位修改。",
                    file=light.file, sha256=light.sha256, unit_code=light.unit_code)
-
-
-@dataclass(frozen=True)
-class _SendbackJob:
-    """What a worker needs to render one unit's 退回修改 workbook (the full submission's ledger JSON, read by
-    the parent)."""
-
-    submission_json: str
-    problems: tuple[Finding, ...]
-    out_dir: Path
-    password: str
-    failure: str = ""  # the stored submission could not be read: the worker reports this instead
-
-
-def _sendback_one(job: _SendbackJob) -> list[Path]:
-    """Render one unit's 退回修改 workbook (inside a worker)."""
-    master, templates = _WORKER["master"], _WORKER["templates"]
-    if job.failure:
-        raise LookupError(f"台账中该报送的内容无法读取：{job.failure}")
-    submission = submission_from_dict(json.loads(job.submission_json))
-    specs = templates.for_sendback(submission.unit_code, (submission.template_id, submission.template_version))
-    return write_sendbacks(job.out_dir, master, [submission], job.problems, *specs, password=job.password,
-                           durable=False)
-
-
-@dataclass(frozen=True)
-class _Intake:
-    """What receiving a file needs beyond the file: the run it belongs to, the sha256 of every issued
-    workbook, and where originals are kept."""
-
-    run_id: int
-    issued: frozenset[str]
-    originals_dir: Path | None
-    issued_units: dict[str, str] = field(default_factory=dict)  # sha256 → 单位编码, from the ledger and manifest
-
-
-def _receive(ledger: Ledger, files: Sequence[Path], result: ImportResult, on_file: Callable[[Path], None],
-             limits: Limits, context: _Intake) -> list[_Task]:
-    """Intake, keep and record every file as received (sha256 first); duplicates of finished imports are
-    skipped, unless no run ever completed their report (then this run reports them from the ledger).
-
-    A file that intake refuses (encrypted, a bomb, not a workbook …) and an issued workbook returned with
-    the same bytes are completed at once, unread.
-    """
-    tasks = []
-    seen: dict[str, str] = {}
-    shown = display_names(files)
-    # Every "received" row is committed before any file is parsed: the workers start after this returns.
-    with ledger.batch(max_records=256) as group:
-        for path in files:
-            task = _receive_one(ledger, path, shown[str(path)], seen, result, limits, context)
-            if task is not None and task.intake.readable and task.intake.sha256 not in context.issued:
-                tasks.append(task)
-            else:
-                if task is not None:
-                    _complete(ledger, task, _unread(task.intake, context), result)
-                on_file(path)
-            group.done()
-    return tasks
-
-
-def _unread(intake: Intake, context: _Intake) -> _Checked:
-    """The outcome of a file completed without being read: refused by intake, or the issued bytes."""
-    if intake.sha256 in context.issued:
-        unit_code = context.issued_units.get(intake.sha256) or _issued_unit(intake)
-        sub = replace(unreadable(intake), findings=())
-        return _Checked(replace(sub, unit_code=unit_code),
-                        (blank_finding(intake.file, intake.sha256, unit_code, SAME_BYTES),), blank=True)
-    return _Checked(unreadable(intake), tuple(intake.findings))
-
-
-def _issued_unit(intake: Intake) -> str:
-    """The unit an issued workbook was made for, from its file name (``<单位编码>-<单位名称>.xlsx``), when no
-    manifest row names it."""
-    match = re.match(r"([0-9A-Za-z]+)-", Path(intake.path).name)
-    return match.group(1) if match else ""
-
-
-def _receive_one(ledger: Ledger, path: Path, shown: str, seen: dict[str, str], result: ImportResult, limits: Limits,
-                 context: _Intake) -> _Task | None:
-    """Intake one file (``shown``: its path as reports show it), keep its bytes and record it as received; None
-    when there is nothing to read."""
-    intake = _hashed(inspect_file(path, limits, shown))
-    digest = intake.sha256
-    if not digest:
-        # Not even readable byte by byte (vanished, no permission): reported, nothing to record.
-        result.submissions.append(_light(unreadable(intake)))
-        result.findings += intake.findings
-        return None
-    if digest in seen:
-        # The same bytes twice in one batch: read once, so the ledger row, its findings and its
-        # submission all name the first file (otherwise whichever worker finished first would).
-        result.duplicates += 1
-        result.findings.append(same_file_finding(shown, seen[digest], digest))
-        return None
-    seen[digest] = shown
-    received = ledger.record_received(digest, path, intake.size, intake.kind.value, shown=shown)
-    if context.originals_dir is not None:
-        kept = keep_original(context.originals_dir, path, digest, intake.size, limits)
-        ledger.record_original(received.import_id, kept)
-        if not kept and not received.duplicate:
-            result.findings.append(Finding(L_NOT_KEPT.code, L_NOT_KEPT.severity,
-                                           f"文件大小 {intake.size} 字节，超过接收上限或读取时发生变化，原件未存入 {context.originals_dir}；请另行保存这份文件。",
-                                           file=shown, sha256=digest))
-    if received.duplicate:
-        row = ledger.get(received.import_id)
-        if row is not None and not ledger.reported(row.id):
-            # An earlier run recorded this file but never finished its report: this run reports it.
-            ledger.add_run_file(context.run_id, shown, row.id, duplicate=False)
-            _add_from_ledger(ledger, row, result)
-            return None
-        ledger.add_run_file(context.run_id, shown, received.import_id, duplicate=True)
-        result.duplicates += 1
-        if row is not None:
-            result.findings.append(_duplicate_finding(Path(shown), row))
-        return None
-    ledger.add_run_file(context.run_id, shown, received.import_id, duplicate=False)
-    return _Task(intake, received.import_id)
-
-
-def keep_original(originals_dir: Path, path: Path, digest: str, size: int, limits: Limits) -> str:
-    """Copy a received file's bytes to ``originals_dir/ab/<sha256><ext>`` (atomically, once per content) and
-    return that path relative to ``originals_dir``; "" when the file is over the intake limit or its bytes
-    no longer match ``digest`` (it changed while being received)."""
-    suffix = Path(path).suffix.lower()
-    relative = Path(digest[:2]) / f"{digest}{suffix if re.fullmatch(r'[.][a-z0-9]{1,8}', suffix) else ''}"
-    target = Path(originals_dir) / relative
-    if target.exists():
-        return relative.as_posix()
-    if size > limits.max_file_bytes:
-        return ""
-    try:
-        data = Path(path).read_bytes()
-    except OSError:
-        return ""
-    if len(data) > limits.max_file_bytes or hashlib.sha256(data).hexdigest() != digest:
-        return ""
-    write_atomic(target, data)
-    return relative.as_posix()
-
-
-def _hashed(intake: Intake) -> Intake:
-    """The intake with its sha256 even when intake skipped hashing (a file over the size limit is still
-    recorded in the ledger under its hash, so re-importing it is recognised)."""
-    if intake.sha256:
-        return intake
-    try:
-        digest = sha256_file(Path(intake.path))
-    except OSError:
-        return intake
-    return replace(intake, sha256=digest, findings=tuple(replace(f, sha256=digest) for f in intake.findings))
-
-
-def _complete(ledger: Ledger, task: _Task, checked: _Checked, result: ImportResult) -> None:
-    """Write the file's submission and findings to the ledger (one transaction) and keep a light copy."""
-    sub = checked.submission
-    status = "parsed" if sub.readable or checked.blank else "failed"
-    recorded = ledger.complete(task.import_id, sub, checked.findings, status, checked.encoded, blank=checked.blank)
-    result.import_ids[sub.file] = task.import_id
-    result.blanks += checked.blank
-    result.submissions.append(sub if checked.encoded is not None else _light(sub))  # workers send light ones
-    result.findings += list(checked.findings) + list(recorded.notes)
-
-
-def _light(sub: Submission) -> Submission:
-    """The submission without its indicators and cell locations: what reports need, a fraction of the memory."""
-    projects = tuple(replace(rp, project=replace(rp.project, indicators=(), plan=()), locations={}, notes={})
-                     for rp in sub.projects)
-    dept = replace(sub.dept, goals=(), indicators=(), locations={}, notes={}) if sub.dept is not None else None
-    return replace(sub, projects=projects, dept=dept)

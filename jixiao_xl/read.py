@@ -18,9 +18,10 @@ from pathlib import Path
 from . import taxonomy, values
 from .catalogue import define
 from .findings import Finding
-from .intake import Intake, Limits, inspect_file, run_isolated
+from .intake import Intake, Limits, inspect_file
 from .measures import parse_measures
 from .model import DeptGoal, DeptIndicator, Indicator, PlanPoint, Project
+from .runtime import run_isolated
 from .submission import Footer, Location, ReturnedDept, ReturnedProject, Submission
 from .template import (DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, TemplateKey, TemplateSet, as_template_set,
                        builtin_template, defined_name, is_extra, load_spec)

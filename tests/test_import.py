@@ -188,12 +188,12 @@ def test_status_and_consolidate_after_import(cycle):
 def test_a_sendback_that_cannot_be_rendered_becomes_a_finding(cycle, monkeypatch):
     # The 退回修改 workbooks are rendered in the isolated workers (forked, so they see this patch); a render
     # that fails must not take the import down, and must be reported against the unit's file.
-    import jixiao_xl.importer as importer
+    import jixiao_xl.checking as checking
 
     def broken(*args, **kwargs):
         raise RuntimeError("render failed")
 
-    monkeypatch.setattr(importer, "write_sendbacks", broken)
+    monkeypatch.setattr(checking, "write_sendbacks", broken)
     result = run_import(cycle, returned(cycle, "unchanged-broken-sendback"), "r-broken")
     assert result.exit_code == 1, result.output
     notes = [f for f in findings_of(cycle, "r-broken") if f["rule"] == "G-SENDBACK"]

@@ -26,15 +26,14 @@ from jixiao_xl.intake import (
     MiB,
     FileKind,
     Intake,
-    Isolated,
     Limits,
     check_zip,
     detect_kind,
     inspect_file,
-    run_isolated,
     sha256_file,
     sniff,
 )
+from jixiao_xl.runtime import Isolated, run_isolated
 
 # --------------------------------------------------------------------------------------------------
 # Builders: workbooks and look-alikes made in code
@@ -554,7 +553,7 @@ def test_permission_denied(tmp_path):
 def test_too_big_is_refused_without_hashing(tmp_path, monkeypatch):
     path = tmp_path / "big.xlsx"
     path.write_bytes(xlsx_bytes())
-    monkeypatch.setattr("jixiao_xl.intake.sha256_file", lambda *a, **k: pytest.fail("hashed an oversized file"))
+    monkeypatch.setattr("jixiao_xl.intake.inspection.sha256_file", lambda *a, **k: pytest.fail("hashed an oversized file"))
     result = inspect_file(path, Limits(max_file_bytes=1000))
     assert [f.rule for f in result.findings] == ["I-TOOBIG"]
     assert result.sha256 == "" and result.kind is FileKind.XLSX and not result.readable
@@ -585,7 +584,7 @@ def test_permission_error_while_reading_is_a_finding(tmp_path, monkeypatch):
         """Fail like a file locked by another program."""
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("jixiao_xl.intake._file_bytes", denied)
+    monkeypatch.setattr("jixiao_xl.intake.inspection._file_bytes", denied)
     result = inspect_file(path)
     assert [f.rule for f in result.findings] == ["I-UNREADABLE"] and not result.readable
     assert "Permission denied" in result.findings[0].message
@@ -595,10 +594,10 @@ def test_ole_directory_matches_olefile(tmp_path):
     """White-box: the minimal compound-file reader lists the same streams as olefile."""
     import olefile
 
-    from jixiao_xl.intake import _Cfb
+    from jixiao_xl.intake.ole import Cfb
 
     for data in (xls_bytes(), xls_bytes(pad_to=6000), encrypted_xlsx(), build_cfb({"WordDocument": b"\0" * 5000})):
-        mine = {e.name for e in _Cfb(io.BytesIO(data), len(data)).entries() if e.kind == 2}
+        mine = {e.name for e in Cfb(io.BytesIO(data), len(data)).entries() if e.kind == 2}
         theirs = {"/".join(p) for p in olefile.OleFileIO(io.BytesIO(data)).listdir()}
         assert {n.split("/")[-1] for n in theirs} == mine
 

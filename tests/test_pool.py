@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.process
 import time
 
-from jixiao_xl.intake import IsolatedPool, Limits
+import pytest
+
+from jixiao_xl.intake import Limits
+from jixiao_xl.runtime import IsolatedPool, WorkerStartError
 
 _STATE: dict = {}
 
@@ -96,7 +100,7 @@ def test_in_window_keeps_few_results_alive_and_yields_every_item():
     import weakref
     from concurrent.futures import Future
 
-    from jixiao_xl.parallel import InlineExecutor, in_window
+    from jixiao_xl.runtime import InlineExecutor, in_window
 
     class Result:
         pass
@@ -120,5 +124,20 @@ def test_in_window_keeps_few_results_alive_and_yields_every_item():
     pool = IsolatedPool(2, initializer=remember, initargs=(1,))
     try:
         assert sorted(f.result().value for _, f in in_window(pool, add_base, range(30), 3)) == list(range(1, 31))
+    finally:
+        pool.shutdown()
+
+
+def test_a_worker_that_cannot_start_fails_its_tasks_instead_of_hanging(monkeypatch):
+    def refuse(self):
+        raise OSError(38, "fork is not available here")
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refuse)
+    pool = IsolatedPool(2, initializer=remember, initargs=(1,))
+    try:
+        futures = [pool.submit(add_base, i) for i in range(3)]
+        for future in futures:
+            with pytest.raises(WorkerStartError, match="JIXIAO_START_METHOD=spawn"):
+                future.result(timeout=10)
     finally:
         pool.shutdown()

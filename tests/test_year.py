@@ -24,7 +24,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from jixiao_xl import importer
+from jixiao_xl import checking, importer
 from jixiao_xl.cli import cli
 from jixiao_xl.ledger import Ledger
 from jixiao_xl.master import load_sample, write_master
@@ -424,14 +424,14 @@ def test_a_failing_sendback_is_a_finding_and_the_run_goes_on(bureau, tmp_path, m
     inbox = tmp_path / "inbox"
     filled(bureau, A, inbox, "甲局报送.xlsx", "甲局填写")
     filled(bureau, B, inbox, "乙中心报送.xlsx", "乙中心填写")
-    real = importer.write_sendbacks
+    real = checking.write_sendbacks
 
     def broken_for_b(out_dir, master, submissions, *args, **kwargs):
         if submissions[0].unit_code == B:
             raise ValueError("模拟的渲染失败")
         return real(out_dir, master, submissions, *args, **kwargs)
 
-    monkeypatch.setattr(importer, "write_sendbacks", broken_for_b)  # the forked workers inherit it
+    monkeypatch.setattr(checking, "write_sendbacks", broken_for_b)  # the forked workers inherit it
     out = tmp_path / "out"
     result = invoke("import", inbox, "--master", bureau / "master.xlsx", "--out", out, "--ledger",
                     tmp_path / "ledger.sqlite", "--jobs", 1)

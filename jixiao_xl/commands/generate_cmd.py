@@ -11,7 +11,7 @@ import click
 from ..console import echo_findings, progress, severity_summary
 from ..errors import EXIT_FINDINGS, EXIT_OK
 from ..findings import Finding, has_errors
-from ..parallel import default_jobs
+from ..runtime import default_jobs
 from .common import active_workspace, chinese, examples, master_or_default, pick
 
 if TYPE_CHECKING:

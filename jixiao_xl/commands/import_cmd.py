@@ -10,7 +10,7 @@ import click
 from ..console import echo_findings, progress
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
 from ..findings import has_errors
-from ..parallel import default_jobs
+from ..runtime import default_jobs
 from .common import (DEFAULT_MANIFEST, LEDGER_OPTION, MASTER_OPTION, active_workspace, chinese, examples, existing_ledger,
                      ledger_or_default, master_or_default, pick)
 

@@ -37,8 +37,8 @@ def read_command(paths: tuple[Path, ...], json_path: Path | None, money_unit: st
     下发给各单位时所用的模板读取。只读取台账，从不新建台账。
     """
     from .. import __version__
-    from ..intake import IsolatedPool, collect_files, inspect_file
-    from ..parallel import default_jobs
+    from ..intake import collect_files, inspect_file
+    from ..runtime import IsolatedPool, default_jobs
     from ..read import default_specs, read_intake, submission_report, unreadable
 
     from ..template import ledger_templates

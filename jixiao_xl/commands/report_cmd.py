@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
-from ..parallel import default_jobs
+from ..runtime import default_jobs
 from .common import DEFAULT_MANIFEST, LEDGER_OPTION, MASTER_OPTION, chinese, examples, existing_ledger, master_or_default, pick
 
 STATE_LABEL = "当前状态"
