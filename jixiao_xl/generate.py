@@ -16,7 +16,7 @@ from .errors import InputError, note_progress
 from .fill import DEFAULT_PASSWORD, RenderRequest, render_text, render_unit
 from .ledger import IssuedRow, Ledger, TemplateBlob
 from .model import Master, Unit
-from .runtime import freeze_shared_objects, make_executor, run_all
+from .runtime import shared_objects_frozen, make_executor, run_all
 from .safety import flush_to_disk, neutralise_formula, restore_formula_text, safe_file_stem, write_atomic
 from .template import DEPARTMENT_TEMPLATE, PROJECT_TEMPLATE, FormSpec, builtin_template, load_spec
 
@@ -145,9 +145,7 @@ def generate(master: Master, master_path: Path | None, options: GenerateOptions,
     _check_file_names(units)
     options.out_dir.mkdir(parents=True, exist_ok=True)
     generated_at = generation_time(master_path)
-    freeze_shared_objects()
     initargs = (master, project_spec, dept_spec, options, generated_at)
-    executor = make_executor(options.jobs, _init_worker, initargs)
     written: list[Issued] = []
 
     def finished(item: Issued) -> None:
@@ -157,10 +155,12 @@ def generate(master: Master, master_path: Path | None, options: GenerateOptions,
         on_done(item)
 
     note_progress("尚未写完任何单位的工作簿", f"全部 {len(units)} 个单位的工作簿和下发清单", options.out_dir)
-    try:
-        issued = list(run_all(executor, _generate_one, units, finished))
-    finally:
-        executor.shutdown()
+    with shared_objects_frozen():
+        executor = make_executor(options.jobs, _init_worker, initargs)
+        try:
+            issued = list(run_all(executor, _generate_one, units, finished))
+        finally:
+            executor.shutdown()
     order = {unit.code: n for n, unit in enumerate(units)}
     issued.sort(key=lambda i: order[i.unit_code])
     # The workbooks and notices were written without a per-file fsync; flush them all before the

@@ -42,7 +42,7 @@ from .receiving import ImportResult, ReceiveContext, Task, add_from_ledger, comp
 from .reconcile import outstanding_findings, reconcile_batch
 from .report import CSV_NAME, HTML_NAME, JSON_NAME, XLSX_NAME, write_reports
 from .rules import RuleConfig
-from .runtime import Isolated, IsolatedPool, freeze_shared_objects, in_window
+from .runtime import Isolated, IsolatedPool, shared_objects_frozen, in_window
 from .safety import display_name, display_names, flush_to_disk, sweep_stale_temporaries
 from .sendback import findings_of as sendback_findings_of
 from .sendback import needs_sendback
@@ -140,27 +140,28 @@ def run_import(master: Master, options: ImportOptions,
         note_progress("已记入台账的文件都是完整的（台账按批提交）", "其余文件的核对和记录，以及核对报告",
                       options.ledger_path)
         tasks = receive_files(ledger, files, result, on_file, limits, context)
-        freeze_shared_objects()
-        pool = IsolatedPool(min(options.jobs, max(len(tasks), 1)), limits, init_worker,
-                            (master, templates, config, bool(issued)))
-        try:
-            with ledger.batch() as batch:
-                for task, future in in_window(pool, check_for_ledger, tasks, 4 * max(1, options.jobs),
-                                              argument=lambda task: task.intake, ordered=True):
-                    complete(ledger, task, _for_unit(_outcome(task, future.result()), options.expected_unit), result)
-                    batch.done()
-                    on_file(Path(task.intake.path))
-            ledger.finish_run(run.id)
-            order = {shown: n for n, shown in enumerate(display_names(files).values())}
-            result.submissions.sort(key=lambda s: order.get(s.file, len(order)))
-            note_progress(f"全部 {len(files)} 个文件已核对并记入台账（台账完好）", "核对报告和退回修改表",
-                          result.out_dir)
-            _report(pool, ledger, master, options, result)
-            ledger.mark_reported(run.id)
-            if options.rebuild_unreported:
-                result.rebuilt = _rebuild_unreported(pool, ledger, master, options, run.id)
-        finally:
-            pool.shutdown()
+        with shared_objects_frozen():
+            pool = IsolatedPool(min(options.jobs, max(len(tasks), 1)), limits, init_worker,
+                                (master, templates, config, bool(issued)))
+            try:
+                with ledger.batch() as batch:
+                    for task, future in in_window(pool, check_for_ledger, tasks, 4 * max(1, options.jobs),
+                                                  argument=lambda task: task.intake, ordered=True):
+                        outcome = _for_unit(_outcome(task, future.result()), options.expected_unit)
+                        complete(ledger, task, outcome, result)
+                        batch.done()
+                        on_file(Path(task.intake.path))
+                ledger.finish_run(run.id)
+                order = {shown: n for n, shown in enumerate(display_names(files).values())}
+                result.submissions.sort(key=lambda s: order.get(s.file, len(order)))
+                note_progress(f"全部 {len(files)} 个文件已核对并记入台账（台账完好）", "核对报告和退回修改表",
+                              result.out_dir)
+                _report(pool, ledger, master, options, result)
+                ledger.mark_reported(run.id)
+                if options.rebuild_unreported:
+                    result.rebuilt = _rebuild_unreported(pool, ledger, master, options, run.id)
+            finally:
+                pool.shutdown()
     return result
 
 

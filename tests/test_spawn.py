@@ -9,6 +9,7 @@ workbooks member by member.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -151,3 +152,26 @@ def test_an_unknown_start_method_is_a_usage_error(years):
     done = jixiao(years["fork"], "read", "--jobs", "2", method="vfork", timeout=60)
     assert done.returncode == 2
     assert "JIXIAO_START_METHOD" in done.stderr and "spawn" in done.stderr
+
+
+def test_what_a_batch_froze_is_given_back_for_a_long_running_process(tmp_path, monkeypatch):
+    """The site imports every upload in one process: a batch that left the collector's frozen generation
+    growing would keep each upload's garbage for ever (gc.freeze is for the length of a batch only)."""
+    from click.testing import CliRunner
+
+    from jixiao_xl.cli import cli
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.delenv("JIXIAO_START_METHOD", raising=False)
+    ws = tmp_path / "ws"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", str(ws), "--sample"]).exit_code == 0
+    monkeypatch.chdir(ws)
+    frozen_before = gc.get_freeze_count()
+    assert runner.invoke(cli, ["generate", "--jobs", "2"]).exit_code == 0
+    assert gc.get_freeze_count() == frozen_before
+    fill_returns(ws)
+    imported = runner.invoke(cli, ["import", "--jobs", "2"])
+    assert imported.exit_code in (0, 1), imported.output
+    assert "核对文件" in imported.output
+    assert gc.get_freeze_count() == frozen_before

@@ -15,9 +15,9 @@ from .isolated import Isolated, WorkerStartError, run_isolated
 from .lifetime import EXIT_ORPHANED, WorkersStopped, allow_workers, bind_to_parent, stop_workers, stopping
 from .memory import EXIT_MEMORY, MEMORY_WATCH_ENV
 from .pool import IsolatedPool
-from .start import START_METHOD_ENV, default_jobs, freeze_shared_objects, mp_context, start_method
+from .start import START_METHOD_ENV, default_jobs, shared_objects_frozen, mp_context, start_method
 
 __all__ = ["EXIT_MEMORY", "EXIT_ORPHANED", "MEMORY_WATCH_ENV", "START_METHOD_ENV", "InlineExecutor", "Isolated",
            "IsolatedPool", "WorkerStartError", "WorkersStopped", "allow_workers", "bind_to_parent", "default_jobs",
-           "freeze_shared_objects", "in_window", "make_executor", "mp_context", "run_all", "run_isolated",
+           "shared_objects_frozen", "in_window", "make_executor", "mp_context", "run_all", "run_isolated",
            "start_method", "stop_workers", "stopping"]

@@ -13,10 +13,12 @@ the C runtime on POSIX, ``CreateProcess`` on Windows), which copies nothing of t
 from __future__ import annotations
 
 import gc
+from contextlib import contextmanager
 import multiprocessing
 import os
 import sys
 from multiprocessing.context import BaseContext
+from typing import Iterator
 
 from ..errors import InputError
 
@@ -56,15 +58,23 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def freeze_shared_objects() -> None:
-    """Move everything allocated so far (the master, compiled templates) out of the garbage collector's reach,
-    when workers are forked.
+@contextmanager
+def shared_objects_frozen() -> Iterator[None]:
+    """For the length of a batch, keep everything allocated so far (the master, compiled templates) out of the
+    garbage collector's reach, when workers are forked; afterwards give it back.
 
-    Those objects live as long as the process; scanning them again on every collection is wasted time, and
-    in forked workers it would also copy their pages. Call it once the batch's shared inputs are loaded.
-    Spawned workers receive their own copies, so then nothing is frozen.
+    Those objects live as long as the batch; scanning them again on every collection is wasted time, and
+    in forked workers it would also copy their pages. Enter it once the batch's shared inputs are loaded.
+    Giving them back matters in a long-running process (the site imports every upload in one): what a
+    batch frees only after it ends would otherwise never be collected. Spawned workers receive their own
+    copies, so then nothing is frozen.
     """
     if not forks():
+        yield
         return
     gc.collect()
     gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
