@@ -1,0 +1,1 @@
+"""Everything that writes xlsx: the only importer of xlsxwriter."""
