@@ -24,7 +24,7 @@ from ..model import DeptGoal, DeptIndicator, DeptMeasure, Indicator, Master, Pla
 from ..values import parse_number
 from .fingerprint import compute_fingerprint
 from .format import COLUMNS, MasterError, project_columns
-from .settings import _money, _seq_of, _settings, canonical_operator
+from .settings import _money, _settings, canonical_operator, seq_of
 from .sources import _open_source
 from .tables import Tables, _data_rows, _missing_sheets_message, _read_table, _split_header
 
@@ -154,7 +154,7 @@ class _Builder:
         self.plan_nodes = settings.plan_nodes
         self.money = _Memo(_money).__getitem__
         self.operator = _Memo(canonical_operator).__getitem__
-        self.seq = _Memo(_seq_of).__getitem__
+        self.seq = _Memo(seq_of).__getitem__
         self.number = _Memo(_number_or_text).__getitem__
         money = self.money  # not self: a memo holding its builder would be a reference cycle
         self.plan_point = _Memo(lambda key: PlanPoint(key[0], money(key[1]))).__getitem__

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -24,7 +23,6 @@ from .settings import _SETTING_SPECS, _money, _seq, _setting_rows, _setting_valu
 from .tables import Row, Table, Tables, read_tables
 
 _SOURCE = catalogue.SOURCE_TOOL  # the master's layout is the tool's own
-_LEVELS_SOURCE = f"{catalogue.SOURCE_88}、{catalogue.SOURCE_101}：绩效指标体系的一级、二级指标名称"
 _RULES = {
     rule.code: rule
     for rule in (
@@ -46,24 +44,6 @@ _RULES = {
         catalogue.define("M-REQUIRED", "error", "必填项为空", "填写该项", _SOURCE),
         catalogue.define("M-NUMBER", "error", "数值无法识别或为负数",
                          "只填写数字（不带单位和符号），金额不能为负数", _SOURCE),
-        catalogue.define("M-FUNDS", "error", "财政资金与其他资金之和不等于预算数",
-                         "改正预算数、财政资金或其他资金，使 财政资金 + 其他资金 = 预算数",
-                         f"{catalogue.SOURCE_88} 附件 项目支出绩效目标申报表：资金总额 = 财政拨款 + 其他资金"),
-        catalogue.define("M-PLAN-SHORT", "error", "支出计划最后节点不等于预算数",
-                         "最后一个支出计划节点填写累计数，等于预算数", _SOURCE),
-        catalogue.define("M-PLAN-DECREASE", "error", "累计支出计划比前一节点小",
-                         "支出计划填写累计数，后一节点不小于前一节点", _SOURCE),
-        catalogue.define("M-PLAN-OVER", "error", "支出计划节点超过预算数",
-                         "各节点的累计支出计划不得超过预算数", _SOURCE),
-        catalogue.define("M-LEVEL1", "error", "一级指标不在指标体系中",
-                         "从下拉列表选择一级指标，或在“设置”中改正指标体系", _LEVELS_SOURCE),
-        catalogue.define("M-LEVEL2", "error", "二级指标不属于其一级指标",
-                         "从该一级指标下的二级指标中选择", _LEVELS_SOURCE),
-        catalogue.define("M-LEVEL-ALIAS", "info", "一级/二级指标写的是简称或旧称，已按指标体系的标准名称读取",
-                         "无需处理；生成的表格中写标准名称，建议在主数据中也改为标准名称（如“产出”改为“产出指标”）",
-                         _LEVELS_SOURCE),
-        catalogue.define("M-OPERATOR", "error", "指标性质无效",
-                         "从下拉列表选择 ≥ ＞ ＝ ＜ ≤ 或 定性", _SOURCE),
         catalogue.define("M-GOAL-SEQ", "error", "部门整体目标序号无效",
                          "部门整体指标的序号应对应本单位“部门整体目标”中的一个序号，目标序号不要重复", _SOURCE),
         catalogue.define("M-MEASURE-SEQ", "error", "保障措施序号重复",
@@ -273,117 +253,19 @@ def _check_projects(out: _Findings, table: Table | None, context: _Context) -> N
 
 
 def _check_project_money(out: _Findings, table: Table, row: Row, settings: Settings, who: dict[str, str]) -> None:
-    unit = settings.money_unit
-    budget = _checked_amount(out, table, row, "预算数", unit, who, required=True)
-    fiscal = _checked_amount(out, table, row, "财政资金", unit, who)
-    other = _checked_amount(out, table, row, "其他资金", unit, who)
-    if budget is not None:
-        _check_funds(out, table, row, budget, fiscal, other, unit, who)
-    plan = [(node, _checked_amount(out, table, row, plan_header(node), unit, who)) for node in settings.plan_nodes]
-    if budget is not None and plan and table.has(plan_header(plan[-1][0])):
-        _check_plan(out, table, row, budget, plan, unit, who)
-
-
-def _checked_amount(out: _Findings, table: Table, row: Row, header: str, unit: str, who: dict[str, str],
-                    required: bool = False) -> Decimal | None:
-    """The amount under ``header`` when it is a valid number ≥ 0; reports it and gives None otherwise."""
-    text = row.get(header)
-    if not text:
-        if required and table.has(header):
-            out.at(table, row, header, "M-REQUIRED", f"{_project_label(row)}的{header}为空；请填写金额（{unit}）。", **who)
-        return None
-    amount = _money(text)
-    if amount is None:
-        out.at(table, row, header, "M-NUMBER",
-               f"{_project_label(row)}的{header}“{text}”不是数字；请只填写数字，金额单位为{unit}，不要带单位或文字。",
-               expected=f"数字（{unit}）", **who)
-        return None
-    if amount < 0:
-        out.at(table, row, header, "M-NUMBER", f"{_project_label(row)}的{header}为负数；金额不能为负数，请改正。",
-               expected="≥ 0", **who)
-        return None
-    return amount
+    """M-NUMBER for an amount that is not a number; whether the amounts are filled, ≥ 0 and add up is R-F1's
+    and R-F5's (:mod:`jixiao_xl.precheck` runs them on the master)."""
+    for header in ("预算数", "财政资金", "其他资金", *map(plan_header, settings.plan_nodes)):
+        text = row.get(header)
+        if text and _money(text) is None:
+            out.at(table, row, header, "M-NUMBER",
+                   f"{_project_label(row)}的{header}“{text}”不是数字；请只填写数字，金额单位为{settings.money_unit}，"
+                   "不要带单位或文字。", expected=f"数字（{settings.money_unit}）", **who)
 
 
 def _project_label(row: Row) -> str:
     name = row.get("项目名称") or row.get("项目编码")
     return f"项目“{name}”" if name else f"第 {row.number} 行项目"
-
-
-def _amount_text(amount: Decimal) -> str:
-    """Money as shown to users: at least two decimals (6 → '6.00', 0.125 → '0.125')."""
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:
-        return format(amount.normalize(), "f")
-    return f"{amount:.2f}"
-
-
-def _check_funds(out: _Findings, table: Table, row: Row, budget: Decimal, fiscal: Decimal | None,
-                 other: Decimal | None, unit: str, who: dict[str, str]) -> None:
-    texts = (row.get("财政资金"), row.get("其他资金"))
-    if not any(texts) or (texts[0] and fiscal is None) or (texts[1] and other is None):
-        return
-    total = (fiscal or Decimal(0)) + (other or Decimal(0))
-    if total == budget:
-        return
-    header = "财政资金" if table.has("财政资金") else "其他资金"
-    out.at(table, row, header, "M-FUNDS",
-           f"{_project_label(row)}的财政资金 {_amount_text(fiscal or Decimal(0))} + 其他资金 "
-           f"{_amount_text(other or Decimal(0))} = {_amount_text(total)} {unit}，不等于预算数 {_amount_text(budget)} {unit}；"
-           "请改正，使两者之和等于预算数。",
-           value=_amount_text(total), expected=_amount_text(budget), **who)
-
-
-def _check_plan(out: _Findings, table: Table, row: Row, budget: Decimal,
-                plan: list[tuple[str, Decimal | None]], unit: str, who: dict[str, str]) -> None:
-    label = _project_label(row)
-    highest: tuple[str, Decimal] | None = None
-    for index, (node, amount) in enumerate(plan):
-        header = plan_header(node)
-        if amount is None:
-            continue
-        if highest and amount < highest[1]:
-            out.at(table, row, header, "M-PLAN-DECREASE",
-                   f"{label}{node}累计支出计划 {_amount_text(amount)} {unit}，小于{highest[0]}的 {_amount_text(highest[1])} {unit}；"
-                   f"支出计划是累计数，请改为不小于 {_amount_text(highest[1])} 的金额。",
-                   expected=f"≥ {_amount_text(highest[1])}", **who)
-        if index < len(plan) - 1 and amount > budget:
-            out.at(table, row, header, "M-PLAN-OVER",
-                   f"{label}{node}累计支出计划 {_amount_text(amount)} {unit}，超过预算数 {_amount_text(budget)} {unit}；"
-                   "请改为不超过预算数的累计金额。",
-                   expected=f"≤ {_amount_text(budget)}", **who)
-        if highest is None or amount >= highest[1]:
-            highest = (node, amount)
-    _check_plan_end(out, table, row, budget, plan, unit, who)
-
-
-def _check_plan_end(out: _Findings, table: Table, row: Row, budget: Decimal,
-                    plan: list[tuple[str, Decimal | None]], unit: str, who: dict[str, str]) -> None:
-    node, amount = plan[-1]
-    header = plan_header(node)
-    label = _project_label(row)
-    if amount is None and row.get(header):
-        return  # not a number: already reported as M-NUMBER
-    if amount is None:
-        message = f"{label}最后一个支出计划节点{node}为空，累计支出计划应等于预算数 {_amount_text(budget)} {unit}；" \
-                  f"{_planned_so_far(plan[:-1], budget, unit)}请在{node}填写 {_amount_text(budget)}。"
-    elif amount != budget:
-        gap = f"少 {_amount_text(budget - amount)}" if amount < budget else f"多 {_amount_text(amount - budget)}"
-        message = (f"{label}{node}累计支出计划 {_amount_text(amount)} {unit}，比预算数 {_amount_text(budget)} {unit} "
-                   f"{gap} {unit}；请把{node}的累计金额改为 {_amount_text(budget)}。")
-    else:
-        return
-    out.at(table, row, header, "M-PLAN-SHORT", message, expected=_amount_text(budget), **who)
-
-
-def _planned_so_far(earlier: list[tuple[str, Decimal | None]], budget: Decimal, unit: str) -> str:
-    filled = [(node, amount) for node, amount in earlier if amount is not None]
-    if not filled:
-        return f"目前各节点均未安排，差 {_amount_text(budget)} {unit}；"
-    node, amount = filled[-1]
-    if amount >= budget:
-        return ""
-    return f"截至{node}已安排 {_amount_text(amount)} {unit}，还差 {_amount_text(budget - amount)} {unit}；"
 
 
 def _check_indicators(out: _Findings, table: Table | None, context: _Context) -> None:
@@ -410,18 +292,9 @@ def _check_weight(out: _Findings, table: Table, row: Row, who: dict[str, str]) -
 
 
 def _check_grid_row(out: _Findings, table: Table, row: Row, context: _Context, who: dict[str, str]) -> None:
-    """The checks shared by 绩效指标 and 部门整体指标: required fields, levels, operator, value."""
-    _check_required(out, table, row, ("一级指标", "二级指标", "三级指标", "指标性质"), **who)
-    _check_levels(out, table, row, context.settings.framework, who)
-    operator_text = row.get("指标性质")
-    if not operator_text:
-        return
-    operator = canonical_operator(operator_text)
-    if operator not in taxonomy.OPERATORS:
-        out.at(table, row, "指标性质", "M-OPERATOR",
-               f"指标性质“{operator_text}”无效；请从 {' '.join(taxonomy.OPERATORS)} 中选择。",
-               expected="、".join(taxonomy.OPERATORS), **who)
-    elif operator in taxonomy.QUANTITATIVE_OPERATORS and not context.values_by_rules:
+    """M-NUMBER for a quantitative 指标值 that is not a number (on 绩效指标 and 部门整体指标), unless the rules
+    judge the values (R-V1, R-V3). The levels, the operator and the required cells are R-S1's and R-S2's."""
+    if not context.values_by_rules and canonical_operator(row.get("指标性质")) in taxonomy.QUANTITATIVE_OPERATORS:
         _check_quantity(out, table, row, who)
 
 
@@ -432,40 +305,6 @@ def _check_quantity(out: _Findings, table: Table, row: Row, who: dict[str, str])
                f"定量指标“{row.get('三级指标')}”的指标值“{text}”不是数字；请只填写数字，"
                "符号填在“指标性质”列、单位填在“度量单位”列（如“≥30 个”拆为 ≥、30、个）。",
                expected="数字", **who)
-
-
-def _check_levels(out: _Findings, table: Table, row: Row, framework: str, who: dict[str, str]) -> None:
-    level1_text, level2_text = row.get("一级指标"), row.get("二级指标")
-    if not level1_text:
-        return
-    level1 = taxonomy.canonical_level1(level1_text)
-    names = taxonomy.level1_names(framework)
-    if level1 not in names:
-        out.at(table, row, "一级指标", "M-LEVEL1",
-               f"一级指标“{level1_text}”不在{framework}指标体系中；请从 {'、'.join(names)} 中选择。",
-               expected="、".join(names), **who)
-        return
-    _note_alias(out, table, row, "一级指标", level1_text, level1, who)
-    level2 = taxonomy.canonical_level2(level2_text)
-    children = taxonomy.level2_names(framework, level1)
-    if level2_text and level2 not in children:
-        owner = taxonomy.parent_of(framework, level2)
-        hint = f"“{level2}”属于“{owner}”；" if owner else ""
-        out.at(table, row, "二级指标", "M-LEVEL2",
-               f"二级指标“{level2_text}”不属于一级指标“{level1}”；{hint}请从 {'、'.join(children)} 中选择，或改正一级指标。",
-               expected="、".join(children), **who)
-    elif level2_text:
-        _note_alias(out, table, row, "二级指标", level2_text, level2, who)
-
-
-def _note_alias(out: _Findings, table: Table, row: Row, header: str, text: str, standard: str,
-                who: dict[str, str]) -> None:
-    """M-LEVEL-ALIAS (info): a 一级/二级 written as a variant ('产出') that forms will show as ``standard``."""
-    if taxonomy.compact(text) == standard:
-        return
-    out.at(table, row, header, "M-LEVEL-ALIAS",
-           f"{header}“{text}”是“{standard}”的简称或旧称，已按“{standard}”读取；生成的表格中写作“{standard}”，"
-           f"下拉列表才能找到其下的二级指标。建议在主数据中改为“{standard}”。", expected=standard, **who)
 
 
 def _checked_seq(out: _Findings, table: Table, row: Row, who: dict[str, str]) -> int | None:

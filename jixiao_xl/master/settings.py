@@ -167,10 +167,10 @@ def _settings(table: Table | None) -> Settings:
 
 
 def _seq(row: Row) -> int | None:
-    return _seq_of(row.get("序号"))
+    return seq_of(row.get("序号"))
 
 
-def _seq_of(text: str) -> int | None:
+def seq_of(text: str) -> int | None:
     try:
         return _to_int(text)
     except ValueError:
