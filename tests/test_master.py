@@ -549,6 +549,18 @@ def test_funds_block_issuing_as_before_and_a_missing_fund_split_does_not(clean_x
     assert ("R-F1", "E4") in [(f.rule, f.cell) for f in check.for_units]
 
 
+def test_a_department_indicator_after_a_row_with_a_bad_seq_is_located_at_its_own_row(clean_xlsx: Path) -> None:
+    def add_a_row_below_a_bad_seq(book) -> None:
+        sheet = book["部门整体指标"]
+        sheet.append([U1, 1, "投入指标", "数量指标", "办件数量", "≥", 100, "件", "计划标准"])
+        sheet["B2"] = "一"  # not an integer: the model leaves this row out
+
+    findings = check_master_with_rules(_edited(clean_xlsx, add_a_row_below_a_bad_seq))
+    where = {(f.rule, f.cell) for f in findings if f.sheet == "部门整体指标"}
+    assert ("M-NUMBER", "B2") in where and ("R-S1", "C3") in where
+    assert not [cell for rule, cell in where if rule.startswith("R-") and cell.endswith("2")]
+
+
 def test_finding_details_for_a_plan_defect(clean_xlsx: Path) -> None:
     path = _edited(clean_xlsx, _set("项目", "L2", 5))
     [finding] = [f for f in check_master_with_rules(path) if f.rule == "R-F5" and f.project_code == P1]

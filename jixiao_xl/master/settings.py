@@ -121,6 +121,11 @@ _SETTING_SPECS: dict[str, _SettingSpec] = {
 _BLANK_IS_DEFAULT = ("金额单位", "指标体系", "支出计划节点", "权重合计", "备用指标行数", "主管部门名称")
 
 
+def setting_hint(key: str) -> str:
+    """What a valid value of setting ``key`` looks like, as a finding and the master's dropdown say it."""
+    return _SETTING_SPECS[key].hint
+
+
 def _setting_key(text: str) -> str:
     key = taxonomy.compact(text)
     return _SETTING_KEY_SYNONYMS.get(key, key)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .. import taxonomy
 from ..master.format import PLAN_PREFIX, SETTING_KEYS, SHEETS, MasterError, column_letter, columns_for
-from ..master.settings import _SETTING_SPECS, default_year
+from ..master.settings import default_year, setting_hint
 from ..model import Indicator, Master, Project, Settings
 from ..safety import atomic_target, commit_atomic
 
@@ -166,7 +166,7 @@ class _Writer:
     def _settings_validations(self, sheet) -> None:
         row_of = {key: index for index, key in enumerate(SETTING_KEYS, start=1)}
         for key in ("金额单位", "指标体系"):
-            self._dropdown(sheet, row_of[key], row_of[key], 1, key, False, _SETTING_SPECS[key].hint + "。")
+            self._dropdown(sheet, row_of[key], row_of[key], 1, key, False, setting_hint(key) + "。")
         sheet.data_validation(row_of["预算年度"], 1, row_of["预算年度"], 1, {
             "validate": "integer", "criteria": "between", "minimum": 2000, "maximum": 2100,
             "error_title": "预算年度", "error_message": "请填写 4 位年份，例如 2026。",
