@@ -24,9 +24,9 @@ from ..model import DeptGoal, DeptIndicator, DeptMeasure, Indicator, Master, Pla
 from ..values import parse_number
 from .fingerprint import compute_fingerprint
 from .format import COLUMNS, MasterError, project_columns
-from .settings import _money, _settings, canonical_operator, seq_of
-from .sources import _open_source
-from .tables import Tables, _data_rows, _missing_sheets_message, _read_table, _split_header
+from .settings import canonical_operator, money_of, seq_of, settings_of
+from .sources import open_source
+from .tables import Tables, data_rows, missing_sheets_message, read_table, split_header
 
 
 def build_master(tables: Tables) -> Master:
@@ -45,7 +45,7 @@ def build_master(tables: Tables) -> Master:
         table = tables.table(sheet)
         return ([row.get(f) for f in fields] for row in table.rows) if table else iter(())
 
-    return _assemble(_settings(tables.table("设置")), rows_of)
+    return _assemble(settings_of(tables.table("设置")), rows_of)
 
 
 def load_master(path: str | Path) -> Master:
@@ -55,14 +55,14 @@ def load_master(path: str | Path) -> Master:
     so that neither every grid nor every row's cells are held at once.
     """
     path = Path(path)
-    source = _open_source(path)
+    source = open_source(path)
     if source.missing():
-        raise MasterError(_missing_sheets_message(path, source.missing()))
-    settings = _settings(_read_table("设置", source.rows("设置"), source.texts))
+        raise MasterError(missing_sheets_message(path, source.missing()))
+    settings = settings_of(read_table("设置", source.rows("设置"), source.texts))
 
     def rows_of(sheet: str, fields: tuple[str, ...]) -> Iterator[list[str]]:
-        _, layout, below = _split_header(sheet, source.rows(sheet))
-        return map(operator.itemgetter(1), _data_rows(layout, below, fields, source.texts))
+        _, layout, below = split_header(sheet, source.rows(sheet))
+        return map(operator.itemgetter(1), data_rows(layout, below, fields, source.texts))
 
     with _collector_paused():
         master = _assemble(settings, rows_of)
@@ -152,7 +152,7 @@ class _Builder:
 
     def __init__(self, settings: Settings) -> None:
         self.plan_nodes = settings.plan_nodes
-        self.money = _Memo(_money).__getitem__
+        self.money = _Memo(money_of).__getitem__
         self.operator = _Memo(canonical_operator).__getitem__
         self.seq = _Memo(seq_of).__getitem__
         self.number = _Memo(_number_or_text).__getitem__

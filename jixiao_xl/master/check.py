@@ -18,8 +18,8 @@ from .. import catalogue, taxonomy
 from ..findings import Finding
 from ..model import Settings
 from .format import REQUIRED_COLUMNS, SHEETS, MasterError, plan_header
-from .settings import _SETTING_SPECS, _money, _seq, _setting_rows, _setting_value, _settings, _split_nodes, \
-    canonical_operator
+from .settings import (SETTING_SPECS, canonical_operator, money_of, row_seq, setting_rows, setting_value, settings_of,
+                       split_nodes)
 from .tables import Row, Table, Tables, read_tables
 
 _SOURCE = catalogue.SOURCE_TOOL  # the master's layout is the tool's own
@@ -118,7 +118,7 @@ def check_tables(tables: Tables, file: str = "", values_by_rules: bool = False) 
     R-V3 say more than M-NUMBER could: a placeholder, more than 3 decimals, or 定性 as the other fix).
     """
     out = _Findings(file)
-    settings = _settings(tables.table("设置"))
+    settings = settings_of(tables.table("设置"))
     _check_structure(out, tables, settings)
     _check_settings(out, tables.table("设置"))
     context = dataclasses.replace(_context(tables, settings), values_by_rules=values_by_rules)
@@ -135,7 +135,7 @@ def _context(tables: Tables, settings: Settings) -> _Context:
     units, projects, goals = tables.table("单位"), tables.table("项目"), tables.table("部门整体目标")
     goal_keys = None
     if goals is not None:
-        goal_keys = frozenset((r.get("单位编码"), s) for r in goals.rows if (s := _seq(r)) is not None)
+        goal_keys = frozenset((r.get("单位编码"), s) for r in goals.rows if (s := row_seq(r)) is not None)
     return _Context(
         settings=settings,
         unit_codes=frozenset(r.get("单位编码") for r in units.rows) if units else None,
@@ -171,7 +171,7 @@ def _required_columns(sheet: str, settings: Settings) -> tuple[str, ...]:
 def _check_settings(out: _Findings, table: Table | None) -> None:
     if table is None:
         return
-    rows = _setting_rows(table)
+    rows = setting_rows(table)
     if "预算年度" not in rows:
         out.add("M-SETTING", "“设置”表缺少“预算年度”一行；请添加一行：项目 填 预算年度，值 填 4 位年份（如 2026）。",
                 sheet="设置", field="预算年度", expected="4 位年份")
@@ -184,15 +184,15 @@ def _check_settings(out: _Findings, table: Table | None) -> None:
 
 def _check_setting_value(out: _Findings, table: Table, key: str, row: Row) -> None:
     text = row.get("值")
-    spec = _SETTING_SPECS[key]
+    spec = SETTING_SPECS[key]
     try:
-        _setting_value(key, text)
+        setting_value(key, text)
     except ValueError:
         shown = f"“{text}”无法识别" if text else "为空"
         out.at(table, row, "值", "M-SETTING", f"设置“{key}”的值{shown}；{spec.hint}。", field=key, expected=spec.hint)
         return
     if key == "支出计划节点":
-        nodes = _split_nodes(text)
+        nodes = split_nodes(text)
         if len(set(nodes)) != len(nodes):
             out.at(table, row, "值", "M-SETTING", f"设置“支出计划节点”中有重复的节点；{spec.hint}。",
                    field=key, expected=spec.hint)
@@ -257,7 +257,7 @@ def _check_project_money(out: _Findings, table: Table, row: Row, settings: Setti
     and R-F5's (:mod:`jixiao_xl.precheck` runs them on the master)."""
     for header in ("预算数", "财政资金", "其他资金", *map(plan_header, settings.plan_nodes)):
         text = row.get(header)
-        if text and _money(text) is None:
+        if text and money_of(text) is None:
             out.at(table, row, header, "M-NUMBER",
                    f"{_project_label(row)}的{header}“{text}”不是数字；请只填写数字，金额单位为{settings.money_unit}，"
                    "不要带单位或文字。", expected=f"数字（{settings.money_unit}）", **who)
@@ -286,7 +286,7 @@ def _check_indicators(out: _Findings, table: Table | None, context: _Context) ->
 def _check_weight(out: _Findings, table: Table, row: Row, who: dict[str, str]) -> None:
     """M-NUMBER for a weight that is not a number; whether it is > 0 is R-W1's (when the batch uses weights)."""
     text = row.get("权重")
-    if text and _money(text) is None:
+    if text and money_of(text) is None:
         out.at(table, row, "权重", "M-NUMBER", f"权重“{text}”不是数字；请填写大于 0 的数字，不要带“分”“%”等文字。",
                expected="大于 0 的数字", **who)
 
@@ -300,7 +300,7 @@ def _check_grid_row(out: _Findings, table: Table, row: Row, context: _Context, w
 
 def _check_quantity(out: _Findings, table: Table, row: Row, who: dict[str, str]) -> None:
     text = row.get("指标值")
-    if text and _money(text) is None:
+    if text and money_of(text) is None:
         out.at(table, row, "指标值", "M-NUMBER",
                f"定量指标“{row.get('三级指标')}”的指标值“{text}”不是数字；请只填写数字，"
                "符号填在“指标性质”列、单位填在“度量单位”列（如“≥30 个”拆为 ≥、30、个）。",
@@ -312,7 +312,7 @@ def _checked_seq(out: _Findings, table: Table, row: Row, who: dict[str, str]) ->
     if not text:
         _check_required(out, table, row, ("序号",), **who)
         return None
-    seq = _seq(row)
+    seq = row_seq(row)
     if seq is None or seq < 0:
         out.at(table, row, "序号", "M-NUMBER", f"序号“{text}”不是整数；请填写 0、1、2 …（0 为总体绩效目标）。",
                expected="不小于 0 的整数", **who)

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, Callable, Iterator
 
 from ..model import Master, to_plain
-from .tables import _getter
+from .tables import tuple_getter
 
 _FINGERPRINT_PREFIX = "jixiao-xl master 1\n"
 # Master fields added after the fingerprint was first specified: left out of it while empty, so that a
@@ -195,10 +195,10 @@ def _shape(cls: type) -> _Shape:
     position = {name: k for k, name in enumerate(plain + nested)}
     return _Shape(
         plain_keys=tuple(_encode_str(name) + ":" for name in plain),
-        plain=_getter(operator.attrgetter, plain),
+        plain=tuple_getter(operator.attrgetter, plain),
         nested_keys=tuple(_encode_str(name) + ":" for name in nested),
-        nested=_getter(operator.attrgetter, nested) if nested else None,
-        in_key_order=_getter(operator.itemgetter, [position[f.name] for f in fields]),
+        nested=tuple_getter(operator.attrgetter, nested) if nested else None,
+        in_key_order=tuple_getter(operator.itemgetter, [position[f.name] for f in fields]),
     )
 
 

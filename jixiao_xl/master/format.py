@@ -79,7 +79,7 @@ def field_columns(sheet: str) -> dict[str, str]:
     return dict(zip(MODEL_FIELDS[sheet], COLUMNS[sheet]))
 
 # Header variants seen in local forms → the master's header; applied only where the target belongs.
-_HEADER_SYNONYMS = {
+HEADER_SYNONYMS = {
     "项目代码": "项目编码", "项目编号": "项目编码",
     "单位代码": "单位编码", "单位编号": "单位编码", "预算单位编码": "单位编码", "预算单位代码": "单位编码",
     "预算单位": "单位名称", "预算单位名称": "单位名称",
@@ -100,8 +100,8 @@ _HEADER_SYNONYMS = {
     "目标名称": "分项名称", "分项目标名称": "分项名称",
     "分项绩效目标": "绩效目标", "目标内容": "绩效目标",
 }
-_SETTINGS_HEADER_SYNONYMS = {"设置项": "项目", "参数": "项目", "名称": "项目", "取值": "值", "设置值": "值", "内容": "值"}
-_SETTING_KEY_SYNONYMS = {
+SETTINGS_HEADER_SYNONYMS = {"设置项": "项目", "参数": "项目", "名称": "项目", "取值": "值", "设置值": "值", "内容": "值"}
+SETTING_KEY_SYNONYMS = {
     "年度": "预算年度", "预算年份": "预算年度",
     "单位": "金额单位", "金额": "金额单位",
     "框架": "指标体系", "指标框架": "指标体系",
@@ -117,7 +117,7 @@ class MasterError(InputError):
     """A master that cannot be loaded at all; ``str()`` is one Chinese sentence with the fix."""
 
 
-def _canonical_header(sheet: str, text: str) -> str:
+def canonical_header(sheet: str, text: str) -> str:
     """The master's header for a header cell of ``sheet`` (synonyms mapped); other text comes back stripped."""
     key = taxonomy.compact(text)
     if not key:
@@ -129,7 +129,7 @@ def _canonical_header(sheet: str, text: str) -> str:
     expected = COLUMNS[sheet]
     if key in expected:
         return key
-    synonyms = _SETTINGS_HEADER_SYNONYMS if sheet == "设置" else _HEADER_SYNONYMS
+    synonyms = SETTINGS_HEADER_SYNONYMS if sheet == "设置" else HEADER_SYNONYMS
     target = synonyms.get(key)
     return target if target in expected else text.strip()
 

@@ -15,7 +15,7 @@ from typing import Callable
 from .. import taxonomy
 from ..model import DEFAULT_PLAN_NODES, DEFAULT_SPARE_ROWS, Settings
 from ..values import as_money, parse_number
-from .format import _SETTING_KEY_SYNONYMS
+from .format import SETTING_KEY_SYNONYMS
 from .tables import Row, Table
 
 _NODE_SEPARATORS = re.compile(r"[,，、;；]")
@@ -39,7 +39,7 @@ def _to_int(text: str) -> int:
     return int(number)
 
 
-def _money(text: str) -> Decimal | None:
+def money_of(text: str) -> Decimal | None:
     """A money cell as Decimal; None when blank or not a number (the checks report it)."""
     try:
         return as_money(parse_number(text))
@@ -69,12 +69,13 @@ def _parse_framework(text: str) -> str:
     return matches.pop()
 
 
-def _split_nodes(text: str) -> list[str]:
+def split_nodes(text: str) -> list[str]:
+    """The 支出计划节点 written in one cell, split at commas, 、 or semicolons (duplicates kept)."""
     return [node for node in (taxonomy.compact(p) for p in _NODE_SEPARATORS.split(text)) if node]
 
 
 def _parse_nodes(text: str) -> tuple[str, ...]:
-    nodes = _split_nodes(text)
+    nodes = split_nodes(text)
     if not nodes:
         raise ValueError("no plan nodes")
     return tuple(dict.fromkeys(nodes))
@@ -106,7 +107,7 @@ class _SettingSpec:
     hint: str
 
 
-_SETTING_SPECS: dict[str, _SettingSpec] = {
+SETTING_SPECS: dict[str, _SettingSpec] = {
     "预算年度": _SettingSpec(_parse_year, default_year, "请填写 4 位年份，例如 2026"),
     "金额单位": _SettingSpec(_parse_money_unit, lambda: "万元", "请填写 万元 或 元"),
     "指标体系": _SettingSpec(_parse_framework, lambda: "2015",
@@ -123,27 +124,27 @@ _BLANK_IS_DEFAULT = ("金额单位", "指标体系", "支出计划节点", "权�
 
 def setting_hint(key: str) -> str:
     """What a valid value of setting ``key`` looks like, as a finding and the master's dropdown say it."""
-    return _SETTING_SPECS[key].hint
+    return SETTING_SPECS[key].hint
 
 
 def _setting_key(text: str) -> str:
     key = taxonomy.compact(text)
-    return _SETTING_KEY_SYNONYMS.get(key, key)
+    return SETTING_KEY_SYNONYMS.get(key, key)
 
 
-def _setting_rows(table: Table | None) -> dict[str, list[Row]]:
+def setting_rows(table: Table | None) -> dict[str, list[Row]]:
     """The rows of 设置 by canonical key (a list, so that duplicates can be reported)."""
     found: dict[str, list[Row]] = {}
     for row in table.rows if table else ():
         key = _setting_key(row.get("项目"))
-        if key in _SETTING_SPECS:
+        if key in SETTING_SPECS:
             found.setdefault(key, []).append(row)
     return found
 
 
-def _setting_value(key: str, text: str) -> object:
+def setting_value(key: str, text: str) -> object:
     """The parsed value of one setting; raises ValueError when it cannot be understood."""
-    spec = _SETTING_SPECS[key]
+    spec = SETTING_SPECS[key]
     if not text and key in _BLANK_IS_DEFAULT:
         return spec.default()
     if not text:
@@ -151,13 +152,14 @@ def _setting_value(key: str, text: str) -> object:
     return spec.parse(text)
 
 
-def _settings(table: Table | None) -> Settings:
+def settings_of(table: Table | None) -> Settings:
+    """The settings of a 设置 table; a missing or unreadable value gives its default (the check reports it)."""
     values = {}
-    rows = _setting_rows(table)
-    for key, spec in _SETTING_SPECS.items():
+    rows = setting_rows(table)
+    for key, spec in SETTING_SPECS.items():
         text = rows[key][0].get("值") if key in rows else ""
         try:
-            values[key] = _setting_value(key, text) if key in rows else spec.default()
+            values[key] = setting_value(key, text) if key in rows else spec.default()
         except ValueError:
             values[key] = spec.default()
     return Settings(
@@ -171,11 +173,13 @@ def _settings(table: Table | None) -> Settings:
     )
 
 
-def _seq(row: Row) -> int | None:
+def row_seq(row: Row) -> int | None:
+    """The 序号 of a department row, or None when it is not an integer."""
     return seq_of(row.get("序号"))
 
 
 def seq_of(text: str) -> int | None:
+    """A 序号 cell as an integer, or None when it is not one."""
     try:
         return _to_int(text)
     except ValueError:

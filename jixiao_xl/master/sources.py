@@ -22,17 +22,17 @@ from .format import REQUIRED_SHEETS, SHEETS, MasterError
 _WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 
 
-class _Source:
+class Source:
     """The sheets of one master file, each handed out once as a stream of rows of raw cell values.
 
     A workbook sheet is parsed only when its rows are asked for and released once they have been read:
     at province scale the 绩效指标 grid alone is hundreds of MB, so only one grid may be alive at a time.
-    ``texts`` (:class:`_CellTexts`) is shared by every sheet of the file, so equal texts are one object.
+    ``texts`` (:class:`CellTexts`) is shared by every sheet of the file, so equal texts are one object.
     """
 
     def __init__(self, sheets: Mapping[str, Callable[[], Iterator[list]]]) -> None:
         self._sheets = dict(sheets)
-        self.texts = _CellTexts()
+        self.texts = CellTexts()
 
     @property
     def sheets(self) -> tuple[str, ...]:
@@ -49,7 +49,8 @@ class _Source:
         return opener() if opener else iter(())
 
 
-def _open_source(path: Path) -> _Source:
+def open_source(path: Path) -> Source:
+    """The source at ``path``: a CSV folder, a workbook or a JSON file; :class:`MasterError` when it is none."""
     if not path.exists():
         raise MasterError(
             f"找不到主数据文件 {path}；请检查路径，或先运行 jixiao-xl master init {path} 生成空白主数据。"
@@ -95,7 +96,7 @@ def _sheet_name(text: str) -> str | None:
     return next((s for s in SHEETS if s == key), None)
 
 
-def _workbook_source(path: Path) -> _Source:
+def _workbook_source(path: Path) -> Source:
     try:
         workbook = ValueBook(path)
         names: dict[str, str] = {}
@@ -105,7 +106,7 @@ def _workbook_source(path: Path) -> _Source:
                 names[sheet] = name
     except Exception as exc:  # noqa: BLE001 - any reader failure on user input is a user error
         raise MasterError(_unreadable_workbook(path, exc)) from exc
-    return _Source({sheet: functools.partial(_workbook_rows, path, workbook, name) for sheet, name in names.items()})
+    return Source({sheet: functools.partial(_workbook_rows, path, workbook, name) for sheet, name in names.items()})
 
 
 def _workbook_rows(path: Path, workbook: ValueBook, name: str) -> Iterator[list]:
@@ -125,7 +126,7 @@ def _unreadable_workbook(path: Path, exc: Exception) -> str:
     )
 
 
-def _cell_text(value: object) -> str:
+def cell_text(value: object) -> str:
     """A calamine cell value as the text a user sees: 6.0 → '6', 1.5 → '1.5', dates as ISO."""
     if value is None:
         return ""
@@ -143,8 +144,8 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-class _CellTexts(dict):
-    """Raw cell value → its :func:`_cell_text`, one ``str`` object per distinct text.
+class CellTexts(dict):
+    """Raw cell value → its :func:`cell_text`, one ``str`` object per distinct text.
 
     A master repeats its codes, indicator names, units and amounts hundreds of thousands of times; this
     turns every repeat into the same object (so it is stored once) and, for a ``str`` cell seen before,
@@ -161,7 +162,7 @@ class _CellTexts(dict):
             known = self._floats.get(value)  # type: ignore[arg-type]
             if known is not None:
                 return known
-        text = _cell_text(value)
+        text = cell_text(value)
         text = self.setdefault(text, text)
         if value.__class__ is str:
             self[value] = text  # the spelling with its surrounding space, if any
@@ -170,7 +171,7 @@ class _CellTexts(dict):
         return text
 
 
-def _csv_folder_source(folder: Path) -> _Source:
+def _csv_folder_source(folder: Path) -> Source:
     files: dict[str, Path] = {}
     try:
         entries = sorted(folder.iterdir())
@@ -186,7 +187,7 @@ def _csv_folder_source(folder: Path) -> _Source:
             f"文件夹 {folder} 中没有主数据 CSV 文件（设置.csv、单位.csv、项目.csv、绩效指标.csv 等）；"
             "请放入这些文件，或改为指定 .xlsx 主数据工作簿。"
         )
-    return _Source({sheet: functools.partial(_csv_rows, path) for sheet, path in files.items()})
+    return Source({sheet: functools.partial(_csv_rows, path) for sheet, path in files.items()})
 
 
 def _decode(data: bytes, path: Path) -> str:
@@ -215,7 +216,7 @@ def _csv_rows(path: Path) -> Iterator[list]:
         raise MasterError(f"CSV 文件 {path} 格式有误（{exc}）；请用 Excel/WPS 打开后另存为 CSV UTF-8 再试。") from exc
 
 
-def _json_source(path: Path) -> _Source:
+def _json_source(path: Path) -> Source:
     text = _decode(_read_bytes(path), path)
     try:
         # Numbers stay the text that was written, exactly like cells of a CSV file.
@@ -229,7 +230,7 @@ def _json_source(path: Path) -> _Source:
         sheet = _sheet_name(str(key))
         if sheet and sheet not in grids:
             grids[sheet] = _json_grid(path, sheet, records)
-    return _Source({sheet: functools.partial(iter, grid) for sheet, grid in grids.items()})
+    return Source({sheet: functools.partial(iter, grid) for sheet, grid in grids.items()})
 
 
 def _json_grid(path: Path, sheet: str, records: object) -> list[list[str]]:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from .format import COLUMNS, REQUIRED_SHEETS, MasterError, _canonical_header, column_letter
-from .sources import _CellTexts, _cell_text, _open_source
+from .format import COLUMNS, REQUIRED_SHEETS, MasterError, canonical_header, column_letter
+from .sources import CellTexts, cell_text, open_source
 
 _HEADER_SEARCH_ROWS = 10
 
@@ -79,26 +79,28 @@ def read_tables(path: str | Path, *, require_sheets: bool = True, only: Iterable
     missing and ``require_sheets`` is true.
     """
     path = Path(path)
-    source = _open_source(path)
+    source = open_source(path)
     wanted = set(source.sheets if only is None else only)
-    sheets = {name: _read_table(name, source.rows(name), source.texts) for name in source.sheets if name in wanted}
+    sheets = {name: read_table(name, source.rows(name), source.texts) for name in source.sheets if name in wanted}
     tables = Tables(source=str(path), sheets=sheets, skipped=frozenset(source.sheets) - frozenset(sheets))
     if require_sheets and tables.missing():
-        raise MasterError(_missing_sheets_message(path, tables.missing()))
+        raise MasterError(missing_sheets_message(path, tables.missing()))
     return tables
 
 
-def _missing_sheets_message(path: Path, missing: tuple[str, ...]) -> str:
+def missing_sheets_message(path: Path, missing: tuple[str, ...]) -> str:
+    """What to tell the user when required sheets are missing."""
     return (
         f"主数据 {path} 缺少工作表：{'、'.join(missing)}；"
         "请按 jixiao-xl master init 生成的模板补齐（CSV 文件夹则补上同名 .csv 文件）。"
     )
 
 
-def _read_table(sheet: str, rows: Iterable[list], texts: _CellTexts) -> Table:
-    header_index, layout, below = _split_header(sheet, rows)
+def read_table(sheet: str, rows: Iterable[list], texts: CellTexts) -> Table:
+    """One sheet's rows as a :class:`Table`: canonical headers with their letters, the non-blank rows as text."""
+    header_index, layout, below = split_header(sheet, rows)
     headers = tuple(layout.columns)
-    data = tuple(Row(number, dict(zip(headers, cells))) for number, cells in _data_rows(layout, below, headers, texts))
+    data = tuple(Row(number, dict(zip(headers, cells))) for number, cells in data_rows(layout, below, headers, texts))
     return Table(
         sheet=sheet,
         headers=headers,
@@ -121,14 +123,14 @@ def _layout(sheet: str, header: list[str]) -> _Layout:
     columns: dict[str, int] = {}
     raw_headers: dict[str, str] = {}
     for col, text in enumerate(header):
-        name = _canonical_header(sheet, text)
+        name = canonical_header(sheet, text)
         if name and name not in columns:
             columns[name] = col
             raw_headers[name] = text
     return _Layout(columns, raw_headers)
 
 
-def _split_header(sheet: str, rows: Iterable[list]) -> tuple[int, _Layout, Iterator[tuple[int, list]]]:
+def split_header(sheet: str, rows: Iterable[list]) -> tuple[int, _Layout, Iterator[tuple[int, list]]]:
     """Find the header row of a sheet read as a stream.
 
     Row 1 by contract; a title row or two above the headers is tolerated: the first of the top
@@ -140,15 +142,15 @@ def _split_header(sheet: str, rows: Iterable[list]) -> tuple[int, _Layout, Itera
     rows = iter(rows)
     top: list[tuple[list, list[str]]] = []
     for raw in itertools.islice(rows, _HEADER_SEARCH_ROWS):
-        texts = [_cell_text(v) for v in raw]
+        texts = [cell_text(v) for v in raw]
         top.append((raw, texts))
-        if sum(1 for text in texts if _canonical_header(sheet, text) in known) >= need:
+        if sum(1 for text in texts if canonical_header(sheet, text) in known) >= need:
             return _header_at(sheet, len(top) - 1, top, rows)
     first = next((i for i, (_, texts) in enumerate(top) if any(texts)), None)
     if first is not None:
         return _header_at(sheet, first, top, rows)
     for index, raw in enumerate(rows, len(top)):
-        texts = [_cell_text(v) for v in raw]
+        texts = [cell_text(v) for v in raw]
         if any(texts):
             return index, _layout(sheet, texts), enumerate(rows, index + 1)
     # Nothing but blank rows: no headers and no data.
@@ -161,8 +163,8 @@ def _header_at(sheet: str, index: int, top: list[tuple[list, list[str]]],
     return index, _layout(sheet, top[index][1]), itertools.chain(below, enumerate(rest, len(top)))
 
 
-def _data_rows(layout: _Layout, rows: Iterable[tuple[int, list]], fields: tuple[str, ...],
-               texts: _CellTexts) -> Iterator[tuple[int, list[str]]]:
+def data_rows(layout: _Layout, rows: Iterable[tuple[int, list]], fields: tuple[str, ...],
+              texts: CellTexts) -> Iterator[tuple[int, list[str]]]:
     """The non-blank data rows as (1-based row number, the texts under ``fields``).
 
     A row is blank when every named column is blank, whether or not it is one of ``fields``. A field
@@ -171,7 +173,7 @@ def _data_rows(layout: _Layout, rows: Iterable[tuple[int, list]], fields: tuple[
     columns = [layout.columns.get(field, -1) for field in fields]
     others = [col for name, col in layout.columns.items() if name not in fields]
     width = max(layout.columns.values(), default=-1) + 1
-    pick = _getter(operator.itemgetter, columns) if all(col >= 0 for col in columns) else None
+    pick = tuple_getter(operator.itemgetter, columns) if all(col >= 0 for col in columns) else None
     text_of = texts.__getitem__
     for index, raw in rows:
         if pick is not None and len(raw) >= width:
@@ -179,11 +181,11 @@ def _data_rows(layout: _Layout, rows: Iterable[tuple[int, list]], fields: tuple[
         else:
             values = [raw[col] if 0 <= col < len(raw) else "" for col in columns]
         cells = list(map(text_of, values))
-        if any(cells) or any(_cell_text(raw[col]) for col in others if col < len(raw)):
+        if any(cells) or any(cell_text(raw[col]) for col in others if col < len(raw)):
             yield index + 1, cells
 
 
-def _getter(make: Callable, keys: list) -> Callable[[Any], tuple]:
+def tuple_getter(make: Callable, keys: list) -> Callable[[Any], tuple]:
     """``make(*keys)`` (attrgetter or itemgetter), always giving a tuple, even for no key or one key."""
     if not keys:
         return lambda value: ()
