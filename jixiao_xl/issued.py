@@ -18,11 +18,13 @@ from dataclasses import replace
 from typing import Mapping
 
 from .findings import Finding
+from .master.format import field_columns
 from .model import Project
 
-# The locked fields of a project sheet: model field → the Chinese name (also the master's 项目 column).
+_UNIT_COLUMNS, _PROJECT_COLUMNS = field_columns("单位"), field_columns("项目")
+# The locked fields of a project sheet: model field → the Chinese name (the master's 项目 column).
 LOCKED_PROJECT_FIELDS: Mapping[str, str] = {
-    "code": "项目编码", "name": "项目名称", "budget": "预算数", "fiscal": "财政资金", "other": "其他资金",
+    name: _PROJECT_COLUMNS[name] for name in ("code", "name", "budget", "fiscal", "other")
 }
 LOCKED_TEXT_FIELDS = ("code", "name")
 LOCKED_MONEY_FIELDS = ("budget", "fiscal", "other")
@@ -33,9 +35,14 @@ LOCKED_DEPT_TOTALS = (("unit.budget", "budget"), ("unit.fiscal", "fiscal"), ("un
 # money unit, framework and plan nodes every form is built with).
 ISSUED_MASTER_COLUMNS: Mapping[str, frozenset[str] | None] = {
     "设置": None,
-    "单位": frozenset({"单位编码", "单位名称"}),
-    "项目": frozenset({"单位编码", *LOCKED_PROJECT_FIELDS.values()}),
+    "单位": frozenset({_UNIT_COLUMNS["code"], _UNIT_COLUMNS["name"]}),
+    "项目": frozenset({_PROJECT_COLUMNS["unit_code"], *LOCKED_PROJECT_FIELDS.values()}),
 }
+
+
+# The fund split a master may leave blank (older masters did; the 说明 sheet now asks for 0): a blank one locks
+# nothing, so a finding at it (R-F1: neither is filled in) is reported but does not stop the forms.
+OPTIONAL_ISSUED_FIELDS = frozenset({_PROJECT_COLUMNS["fiscal"], _PROJECT_COLUMNS["other"]})
 
 
 def is_issued_data(finding: Finding) -> bool:
@@ -45,6 +52,8 @@ def is_issued_data(finding: Finding) -> bool:
     if not finding.sheet:
         return True
     if finding.sheet not in ISSUED_MASTER_COLUMNS:
+        return False
+    if finding.field in OPTIONAL_ISSUED_FIELDS and not finding.value:
         return False
     columns = ISSUED_MASTER_COLUMNS[finding.sheet]
     return columns is None or not finding.field or finding.field in columns

@@ -3,7 +3,9 @@
 A cost indicator above its budget or a "≥" on a damage rate is as wrong in the master as in a return, and
 cheaper to fix there: every unit's form would otherwise be pre-filled with it. This stage presents the
 master's projects to :mod:`rules` as if they had been returned, with each value located at its cell of
-the master workbook, and leaves out the rules that ``master check`` already covers with its own M- codes.
+the master workbook. The master check (M- codes) says whether the master is well formed; the rules say
+whether its values are right, each problem once: a funds or plan problem is an R-F1 or R-F5 at the
+master's 预算数/财政资金/其他资金/支出计划 cell, as it would be in a return.
 
 :func:`check_before_issue` is what ``generate`` runs first: the master check and these rules together,
 split by :func:`jixiao_xl.issued.is_issued_data` into the bureau's own issued data (an error there stops
@@ -19,31 +21,29 @@ from typing import Iterable
 from .findings import Finding, has_errors
 from .issued import ISSUED_MASTER_COLUMNS, is_issued_data
 from .master import MasterError, Table, Tables, build_master, check_tables, read_tables, unreadable_finding
+from .master.format import field_columns, plan_header
+from .master.settings import seq_of
 from .model import Master
-from .rules import RuleConfig, catalogue_rules, check_dept, check_project
+from .rules import FROM_MASTER, RuleConfig, check_dept, check_project
 from .submission import Location, ReturnedDept, ReturnedProject
 
-# Rules whose ground the master check already covers (M-LEVEL*, M-REQUIRED, M-OPERATOR, M-FUNDS, M-PLAN-*).
-COVERED_BY_MASTER_CHECK = frozenset({"R-S1", "R-S2", "R-F1", "R-F5"})
-# ... when the master check ran on the 项目 sheet only (M-FUNDS, M-PLAN-*): see check_before_issue.
-_COVERED_BY_SHEETS = frozenset({"R-F1", "R-F5"})
-
-PROJECT_COLUMNS = {"code": "项目编码", "name": "项目名称", "budget": "预算数", "fiscal": "财政资金", "other": "其他资金",
-                   "purpose": "预算规模及资金用途", "annual_goal": "年度绩效目标"}
-INDICATOR_COLUMNS = {"level1": "一级指标", "level2": "二级指标", "name": "三级指标", "description": "绩效指标描述",
-                     "operator": "指标性质", "value": "指标值", "unit": "度量单位", "basis": "指标值确定依据",
-                     "weight": "权重"}
-DEPT_INDICATOR_COLUMNS = {k: v for k, v in INDICATOR_COLUMNS.items() if k not in ("description", "weight")}
+# Model field → master column, for the location paths of a returned sheet (``budget``, ``ind3.value`` …);
+# the key columns (unit, owner, 序号) are how rows are found, not values the rules judge.
+_KEYS = ("unit_code", "project_code", "seq")
+PROJECT_COLUMNS = {k: v for k, v in field_columns("项目").items() if k not in _KEYS}
+INDICATOR_COLUMNS = {k: v for k, v in field_columns("绩效指标").items() if k not in _KEYS}
+DEPT_INDICATOR_COLUMNS = {k: v for k, v in field_columns("部门整体指标").items() if k not in _KEYS}
+_GOAL_COLUMNS = field_columns("部门整体目标")
+_OWNER = field_columns("绩效指标")["project_code"]  # the 项目编码 of an indicator row
+_UNIT, _SEQ = _GOAL_COLUMNS["unit_code"], _GOAL_COLUMNS["seq"]  # a department row's 单位编码 and 序号
 
 
 def check_master_with_rules(path: str | Path) -> list[Finding]:
     """What ``jixiao-xl master check`` reports: the master check and the domain rules, each problem once.
 
-    The workbook is read once. Where both passes would judge the same cell, one of them does: the levels,
-    operators, required fields, funds and plan are the master check's (M- codes, see
-    :data:`COVERED_BY_MASTER_CHECK`), the indicator values the rules' (R-V1, R-V3: see
-    :func:`~jixiao_xl.master.check_tables`). A master the rules cannot run on (its structure is broken)
-    gets the master check alone, which says why.
+    The workbook is read once. The master check judges the structure, the rules the values (the indicator
+    values too: R-V1, R-V3, see :func:`~jixiao_xl.master.check_tables`). A master the rules cannot run on
+    (its structure is broken) gets the master check alone, which says why.
     """
     try:
         tables = read_tables(path, require_sheets=False)
@@ -53,7 +53,8 @@ def check_master_with_rules(path: str | Path) -> list[Finding]:
         master = build_master(tables)
     except MasterError:
         return check_tables(tables, file=str(path))
-    return check_tables(tables, file=str(path), values_by_rules=True) + rule_findings(master, tables, str(path))
+    structure = check_tables(tables, file=str(path), values_by_rules=True)
+    return _together(structure, rule_findings(master, tables, str(path)))
 
 
 @dataclass(frozen=True)
@@ -80,13 +81,12 @@ def check_before_issue(path: str | Path, master: Master, unit_codes: Iterable[st
 
     The sheets the forms lock from (:data:`~jixiao_xl.issued.ISSUED_MASTER_COLUMNS`) get the whole master
     check, located at their cells. The pre-filled indicators and goals get the domain rules on ``master``
-    (already loaded), R-S1/R-S2 standing in for the master check's M-LEVEL*/M-OPERATOR: their sheets are not
-    held as tables, which at province scale would cost more memory than the forms themselves. ``jixiao-xl
-    master check`` lists every finding with its cell. Raises :class:`~jixiao_xl.master.MasterError` when the
-    master cannot be read at all.
+    (already loaded), without cells: their sheets are not held as tables, which at province scale would cost
+    more memory than the forms themselves. ``jixiao-xl master check`` lists every finding with its cell.
+    Raises :class:`~jixiao_xl.master.MasterError` when the master cannot be read at all.
     """
     tables = read_tables(path, require_sheets=False, only=ISSUED_MASTER_COLUMNS)
-    findings = check_tables(tables, file=str(path)) + rule_findings(master, tables, str(path), covered=_COVERED_BY_SHEETS)
+    findings = _together(check_tables(tables, file=str(path)), rule_findings(master, tables, str(path)))
     wanted = frozenset(unit_codes)
     if wanted:
         findings = [f for f in findings if not f.unit_code or f.unit_code in wanted]
@@ -94,12 +94,20 @@ def check_before_issue(path: str | Path, master: Master, unit_codes: Iterable[st
                       tuple(f for f in findings if not is_issued_data(f)))
 
 
-def rule_findings(master: Master, tables: Tables, file: str = "",
-                  covered: frozenset[str] = COVERED_BY_MASTER_CHECK) -> list[Finding]:
+def _together(structure: list[Finding], rules: list[Finding]) -> list[Finding]:
+    """The master check's findings, then the rules', less the rules' findings where the master check already
+    says why there is no value: at a cell it could not read (M-NUMBER) and in a column the sheet lacks
+    (M-MISSING-COLUMN). The rules saw a blank there, and "为空" would be wrong or said once per row."""
+    unreadable = {(f.sheet, f.cell) for f in structure if f.rule == "M-NUMBER" and f.cell}
+    missing = {(f.sheet, f.field) for f in structure if f.rule == "M-MISSING-COLUMN"}
+    return structure + [f for f in rules if (f.sheet, f.cell) not in unreadable
+                        and (f.cell or (f.sheet, f.field) not in missing)]
+
+
+def rule_findings(master: Master, tables: Tables, file: str = "") -> list[Finding]:
     """Run the rules on every project and department sheet of ``master``, located in ``tables`` (where a
-    sheet was not read, without a cell); the ``covered`` rules are left to the master check."""
-    enabled = frozenset(r.code for r in catalogue_rules()) - covered
-    config = replace(RuleConfig.from_settings(master.settings), enabled=enabled)
+    sheet was not read, without a cell)."""
+    config = replace(RuleConfig.from_settings(master.settings), origin=FROM_MASTER)  # the bureau's own data
     rows = _RowIndex(tables)
     findings: list[Finding] = []
     # A unit or project code listed twice (M-DUP-UNIT, M-DUP-PROJECT) is checked once: its rows are the
@@ -148,14 +156,14 @@ def _at(table: Table, row, header: str) -> Location | None:
 def _as_returned(project, index: _RowIndex) -> ReturnedProject:
     locations: dict[str, Location] = {}
     projects = index.table("项目")
-    rows = index.rows_of("项目", "项目编码", project.code)
+    rows = index.rows_of("项目", PROJECT_COLUMNS["code"], project.code)
     if rows:
         for path, header in PROJECT_COLUMNS.items():
             _put(locations, path, _at(projects, rows[0], header))
         for point in project.plan:
-            _put(locations, f"plan.{point.node}", _at(projects, rows[0], f"支出计划-{point.node}"))
+            _put(locations, f"plan.{point.node}", _at(projects, rows[0], plan_header(point.node)))
     indicators = index.table("绩效指标")
-    for k, row in enumerate(index.rows_of("绩效指标", "项目编码", project.code)):
+    for k, row in enumerate(index.rows_of("绩效指标", _OWNER, project.code)):
         for part, header in INDICATOR_COLUMNS.items():
             _put(locations, f"ind{k}.{part}", _at(indicators, row, header))
     return ReturnedProject(project.code, "项目", project, locations)
@@ -168,13 +176,16 @@ def _dept_as_returned(master: Master, unit_code: str, index: _RowIndex) -> Retur
         return None
     locations: dict[str, Location] = {}
     goal_table = index.table("部门整体目标")
-    for row in index.rows_of("部门整体目标", "单位编码", unit_code):
-        seq = (row.get("序号") or "").strip()
-        _put(locations, "overall_goal" if seq == "0" else f"goal{seq}.goal", _at(goal_table, row, "绩效目标"))
+    for row in index.rows_of("部门整体目标", _UNIT, unit_code):
+        seq = (row.get(_SEQ) or "").strip()
+        goal = _at(goal_table, row, _GOAL_COLUMNS["goal"])
+        _put(locations, "overall_goal" if seq == "0" else f"goal{seq}.goal", goal)
         if seq != "0":
-            _put(locations, f"goal{seq}.name", _at(goal_table, row, "分项名称"))
+            _put(locations, f"goal{seq}.name", _at(goal_table, row, _GOAL_COLUMNS["name"]))
     indicator_table = index.table("部门整体指标")
-    for k, row in enumerate(index.rows_of("部门整体指标", "单位编码", unit_code)):
+    # The model holds the rows with an integer 序号 only (the others are M-NUMBER): the k-th of those is dind{k}.
+    numbered = [row for row in index.rows_of("部门整体指标", _UNIT, unit_code) if seq_of(row.get(_SEQ)) is not None]
+    for k, row in enumerate(numbered):
         for part, header in DEPT_INDICATOR_COLUMNS.items():
             _put(locations, f"dind{k}.{part}", _at(indicator_table, row, header))
     overall = next((g.goal for g in goals if g.seq == 0), "")

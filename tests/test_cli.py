@@ -41,8 +41,7 @@ def test_master_init_and_check_sample(tmp_path):
     assert result.exit_code == 0 and "已写出示例主数据" in result.output
     check = invoke("master", "check", str(path))
     assert check.exit_code == 1
-    assert "[错误] 项目!L4 M-PLAN-SHORT" in check.output
-    assert "统一着装经费" in check.output
+    assert "[错误] 项目!L4 R-F5：支出计划“12月底”没有填写" in check.output  # 统一着装经费
 
 
 def test_master_init_refuses_to_overwrite(tmp_path):
@@ -70,7 +69,7 @@ def test_missing_master_exits_2(tmp_path):
 def test_rules_lists_codes_with_chinese_titles():
     result = invoke("rules")
     assert result.exit_code == 0
-    assert "M-PLAN-SHORT" in result.output and "T-UNKNOWN-FIELD" in result.output
+    assert "M-DUP-PROJECT" in result.output and "T-UNKNOWN-FIELD" in result.output
     assert "【主数据检查】" in result.output
 
 
@@ -94,9 +93,9 @@ def test_master_check_runs_the_domain_rules_on_prefilled_indicators(tmp_path):
     assert result.exit_code == 1
     assert "[错误] 绩效指标!G33 R-C1" in result.output      # 政务外网费用: 7.9 万元 above its 5.00 budget
     assert "[警告] 绩效指标!F17 R-R3" in result.output      # ≥ on 服装质量破损率
-    assert "[错误] 项目!L4 M-PLAN-SHORT" in result.output
+    assert "[错误] 项目!L4 R-F5" in result.output           # 统一着装经费: 12月底 blank
     structural = invoke("master", "check", "--no-rules", str(path))
-    assert "R-C1" not in structural.output and "M-PLAN-SHORT" in structural.output
+    assert structural.exit_code == 0 and "检查通过" in structural.output  # its structure is sound
 
 
 def test_a_mistyped_command_gets_a_suggestion_from_the_whole_table():

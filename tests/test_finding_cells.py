@@ -114,7 +114,7 @@ def test_errors_only_lists_only_errors_and_keeps_the_exit_code(tmp_path):
 
 def test_errors_only_on_a_master_without_errors_exits_0(tmp_path):
     def fixed(wb):
-        wb["项目"]["L4"] = 9                                   # M-PLAN-SHORT
+        wb["项目"]["L4"] = 9                                   # R-F5 on the master
         grid = wb["绩效指标"]
         grid["F33"], grid["G33"] = "≤", 5                    # R-C1
 

@@ -435,8 +435,8 @@ def test_level_aliases_are_noted_by_master_check_and_written_as_the_standard_nam
     wb["部门整体指标"]["C2"] = "产出"
     wb.save(master)
     checked = runner.invoke(cli, ["master", "check", str(master)])
-    notes = [line for line in checked.output.splitlines() if "M-LEVEL-ALIAS" in line]
-    assert notes[0].startswith("[提示] 绩效指标!B2 M-LEVEL-ALIAS：一级指标“产出”是“产出指标”的简称或旧称")
+    notes = [line for line in checked.output.splitlines() if line.startswith("[提示]") and " R-S1：" in line]
+    assert notes[0].startswith("[提示] 绩效指标!B2 R-S1：") and "一级指标“产出”已按指标体系的标准名称读作“产出指标”" in notes[0]
     assert "绩效指标!C3" in notes[1] and "“质量指标”" in notes[1]
     assert any("部门整体指标!C2" in line for line in notes)
     result = runner.invoke(cli, ["generate", "--master", str(master), "--out", str(tmp_path / "out"), "--jobs", "1"])

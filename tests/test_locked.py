@@ -159,7 +159,7 @@ def manifest_rows(folder: Path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-@pytest.mark.parametrize("edit, place, rule", [(blank_budget, "项目!D3", "M-REQUIRED"),
+@pytest.mark.parametrize("edit, place, rule", [(blank_budget, "项目!D3", "R-F1"),
                                                (duplicated_code, "项目!B5", "M-DUP-PROJECT")])
 def test_a_master_with_errors_in_issued_data_is_not_issued(tmp_path, edit, place, rule):
     master = sample_master(tmp_path, edit)
@@ -180,7 +180,7 @@ def test_force_issues_a_bad_master_and_the_manifest_says_so(tmp_path):
     ledger = tmp_path / "ledger.sqlite"
     result = invoke("generate", "--master", master, "--out", out, "--ledger", ledger, "--jobs", "1", "--force")
     assert result.exit_code == 0, result.output
-    assert "[错误] 项目!D3 M-REQUIRED：" in result.output
+    assert "[错误] 项目!D3 R-F1：" in result.output
     assert "已按 --force 强制下发" in result.output.splitlines()[-1]
     [row] = manifest_rows(out)
     assert row["强制下发"] == "是" and row["单位编码"] == "435001"
@@ -196,7 +196,7 @@ def test_the_sample_is_issued_and_what_units_will_fix_is_summarised(tmp_path):
     assert result.exit_code == 0, result.output
     assert "单位填报部分" in result.output and "不影响下发" in result.output
     assert "R-C1 成本指标高于项目预算数（元与万元换算后比较）：1 处" in result.output
-    assert "M-PLAN-SHORT 支出计划最后节点不等于预算数：1 处" in result.output
+    assert "R-F5 资金支出计划为空、为负、比上一节点少、超过预算数，或最后节点不等于预算数：1 处" in result.output
     assert "[错误]" not in result.output and "--force" not in result.output
     assert len(result.output.splitlines()) < 20  # counts by rule, not every finding
     with open(out / "manifest.csv", encoding="utf-8-sig", newline="") as handle:

@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 
 from jixiao_xl import catalogue
+from jixiao_xl.issued import is_issued_data
 from jixiao_xl.master import (
     COLUMNS,
     SHEETS,
@@ -36,6 +37,7 @@ from jixiao_xl.model import (
     Settings,
     Unit,
 )
+from jixiao_xl.precheck import check_before_issue, check_master_with_rules
 
 U1, U2 = "435001", "435002"
 P1, P2, P3 = "13052922P00584010723X", "13052922P005840107255", "0013052922P0058401071"
@@ -457,42 +459,51 @@ DEFECTS = {
     "duplicate project": (_set("项目", "B3", P1), ("M-DUP-PROJECT", "项目", "B3")),
     "empty project code": (_set("项目", "B4", None), ("M-MISSING-CODE", "项目", "B4")),
     "empty project name": (_set("项目", "C2", None), ("M-REQUIRED", "项目", "C2")),
-    "empty budget": (_set("项目", "D2", None), ("M-REQUIRED", "项目", "D2")),
     "budget not a number": (_set("项目", "D2", "六万"), ("M-NUMBER", "项目", "D2")),
-    "negative money": (_set("项目", "F2", -1), ("M-NUMBER", "项目", "F2")),
-    "funds do not add up": (_set("项目", "E3", 0.2), ("M-FUNDS", "项目", "E3")),
-    "last node blank": (_set("项目", "L4", None), ("M-PLAN-SHORT", "项目", "L4")),
-    "last node short": (_set("项目", "L2", 5), ("M-PLAN-SHORT", "项目", "L2")),
-    "last node over": (_set("项目", "L2", 7), ("M-PLAN-SHORT", "项目", "L2")),
-    "plan decreases": (_set("项目", "J2", 1), ("M-PLAN-DECREASE", "项目", "J2")),
-    "node over budget": (_set("项目", "K4", 10), ("M-PLAN-OVER", "项目", "K4")),
     "plan not a number": (_set("项目", "I2", "一半"), ("M-NUMBER", "项目", "I2")),
     "unknown project": (_set("绩效指标", "A2", "NOPE"), ("M-UNKNOWN-PROJECT", "绩效指标", "A2")),
     "empty indicator code": (_set("绩效指标", "A3", None), ("M-MISSING-CODE", "绩效指标", "A3")),
-    "level1 not in framework": (_set("绩效指标", "B2", "投入指标"), ("M-LEVEL1", "绩效指标", "B2")),
-    "level2 not under level1": (_set("绩效指标", "C2", "经济效益指标"), ("M-LEVEL2", "绩效指标", "C2")),
-    "empty level3": (_set("绩效指标", "D2", None), ("M-REQUIRED", "绩效指标", "D2")),
-    "empty operator": (_set("绩效指标", "F3", None), ("M-REQUIRED", "绩效指标", "F3")),
-    "bad operator": (_set("绩效指标", "F2", "大约"), ("M-OPERATOR", "绩效指标", "F2")),
     "glued value": (_set("绩效指标", "G2", "≥30个"), ("M-NUMBER", "绩效指标", "G2")),
     "bad weight": (_set("绩效指标", "J2", "四十分"), ("M-NUMBER", "绩效指标", "J2")),
     "goal of unknown unit": (_set("部门整体目标", "A3", "999999"), ("M-UNKNOWN-UNIT", "部门整体目标", "A3")),
     "duplicate goal seq": (_set("部门整体目标", "B3", 0), ("M-GOAL-SEQ", "部门整体目标", "B3")),
     "goal seq not int": (_set("部门整体目标", "B3", "一"), ("M-NUMBER", "部门整体目标", "B3")),
     "indicator seq without goal": (_set("部门整体指标", "B2", 7), ("M-GOAL-SEQ", "部门整体指标", "B2")),
+}
+# What the domain rules judge on the master (jixiao-xl master check runs them through the precheck): the
+# funds (R-F1), the plan (R-F5), the levels (R-S1) and the required indicator cells (R-S2).
+VALUE_DEFECTS = {
+    "empty budget": (_set("项目", "D2", None), ("R-F1", "项目", "D2")),
+    "negative money": (_set("项目", "F2", -1), ("R-F1", "项目", "F2")),
+    "funds do not add up": (_set("项目", "E3", 0.2), ("R-F1", "项目", "D3")),
+    "last node blank": (_set("项目", "L4", None), ("R-F5", "项目", "L4")),
+    "last node short": (_set("项目", "L2", 5), ("R-F5", "项目", "L2")),
+    "last node over": (_set("项目", "L2", 7), ("R-F5", "项目", "L2")),
+    "plan decreases": (_set("项目", "J2", 1), ("R-F5", "项目", "J2")),
+    "node over budget": (_set("项目", "K4", 10), ("R-F5", "项目", "K4")),
+    "negative plan": (_set("项目", "I3", -1), ("R-F5", "项目", "I3")),
+    "level1 not in framework": (_set("绩效指标", "B2", "投入指标"), ("R-S1", "绩效指标", "B2")),
+    "level2 not under level1": (_set("绩效指标", "C2", "经济效益指标"), ("R-S1", "绩效指标", "C2")),
+    "empty level3": (_set("绩效指标", "D2", None), ("R-S2", "绩效指标", "D2")),
+    "empty operator": (_set("绩效指标", "F3", None), ("R-S2", "绩效指标", "F3")),
+    "bad operator": (_set("绩效指标", "F2", "大约"), ("R-S2", "绩效指标", "F2")),
     "dept level2 wrong": (_both(_set("部门整体指标", "C2", "效益指标"), _set("部门整体指标", "D2", "数量")),
-                          ("M-LEVEL2", "部门整体指标", "D2")),
+                          ("R-S1", "部门整体指标", "D2")),
 }
 # Cells above: 项目 D=预算数 E=财政资金 F=其他资金 I..L=3月底..12月底; rows 2, 3, 4 = P1, P2, P3.
+
+
+def _edited(path: Path, edit) -> Path:
+    book = openpyxl.load_workbook(path)
+    edit(book)
+    book.save(path)
+    return path
 
 
 @pytest.mark.parametrize("defect", sorted(DEFECTS))
 def test_each_defect_is_found_at_its_cell(clean_xlsx: Path, defect: str) -> None:
     edit, expected = DEFECTS[defect]
-    book = openpyxl.load_workbook(clean_xlsx)
-    edit(book)
-    book.save(clean_xlsx)
-    findings = check_master(clean_xlsx)
+    findings = check_master(_edited(clean_xlsx, edit))
     assert expected in _where(findings), [(f.rule, f.sheet, f.cell, f.message) for f in findings]
     hit = next(f for f in findings if (f.rule, f.sheet, f.cell) == expected)
     assert hit.file == str(clean_xlsx)
@@ -500,40 +511,89 @@ def test_each_defect_is_found_at_its_cell(clean_xlsx: Path, defect: str) -> None
     assert any("\u4e00" <= ch <= "\u9fff" for ch in hit.message) and "；" in hit.message
 
 
+@pytest.mark.parametrize("defect", sorted(VALUE_DEFECTS))
+def test_each_value_defect_is_found_by_the_rules_at_its_master_cell(clean_xlsx: Path, defect: str) -> None:
+    edit, expected = VALUE_DEFECTS[defect]
+    path = _edited(clean_xlsx, edit)
+    assert check_master(path) == []  # the master is well formed: its structure check finds nothing
+    findings = check_master_with_rules(path)
+    assert expected in _where(findings), [(f.rule, f.sheet, f.cell, f.message) for f in findings]
+    hit = next(f for f in findings if (f.rule, f.sheet, f.cell) == expected)
+    assert hit.file == str(clean_xlsx) and hit.severity == "error"
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in hit.message) and "；" in hit.message
+    assert is_issued_data(hit) == (expected[1] == "项目" and expected[2][0] in "DEF")  # money locks, plan not
+
+
+def test_an_unreadable_amount_is_one_m_number_and_no_rule_finding_at_its_cell(clean_xlsx: Path) -> None:
+    path = _edited(clean_xlsx, _both(_set("项目", "D2", "六万"), _set("项目", "L3", "十")))
+    at = {(f.cell, f.rule) for f in check_master_with_rules(path) if f.sheet == "项目"}
+    assert {("D2", "M-NUMBER"), ("L3", "M-NUMBER")} <= at
+    assert not {cell for cell, rule in at if rule.startswith("R-")} & {"D2", "L3"}
+
+
+def test_a_missing_column_is_one_m_missing_column_and_no_rule_finding_per_row(clean_xlsx: Path) -> None:
+    path = _edited(clean_xlsx, _delete_column("项目", 12))
+    findings = check_master_with_rules(path)
+    assert ("M-MISSING-COLUMN", "支出计划-12月底") in {(f.rule, f.field) for f in findings}
+    assert not [f for f in findings if f.rule.startswith("R-") and f.field == "支出计划-12月底"]
+
+
+def test_funds_block_issuing_as_before_and_a_missing_fund_split_does_not(clean_xlsx: Path) -> None:
+    # P3 has a 预算数 and neither 财政资金 nor 其他资金: the master may leave the split out (its 说明 says so).
+    [split] = [f for f in check_master_with_rules(clean_xlsx) if f.rule == "R-F1"]
+    assert (split.sheet, split.cell, split.field, split.value) == ("项目", "E4", "财政资金", "")
+    assert not check_before_issue(clean_xlsx, load_master(clean_xlsx)).blocks
+    path = _edited(clean_xlsx, _set("项目", "E3", 0.2))  # 财政资金 + 其他资金 ≠ 预算数 on P2
+    check = check_before_issue(path, load_master(path))
+    assert check.blocks and [(f.rule, f.cell) for f in check.issued] == [("R-F1", "D3")]
+    assert ("R-F1", "E4") in [(f.rule, f.cell) for f in check.for_units]
+
+
+def test_a_department_indicator_after_a_row_with_a_bad_seq_is_located_at_its_own_row(clean_xlsx: Path) -> None:
+    def add_a_row_below_a_bad_seq(book) -> None:
+        sheet = book["部门整体指标"]
+        sheet.append([U1, 1, "投入指标", "数量指标", "办件数量", "≥", 100, "件", "计划标准"])
+        sheet["B2"] = "一"  # not an integer: the model leaves this row out
+
+    findings = check_master_with_rules(_edited(clean_xlsx, add_a_row_below_a_bad_seq))
+    where = {(f.rule, f.cell) for f in findings if f.sheet == "部门整体指标"}
+    assert ("M-NUMBER", "B2") in where and ("R-S1", "C3") in where
+    assert not [cell for rule, cell in where if rule.startswith("R-") and cell.endswith("2")]
+
+
 def test_finding_details_for_a_plan_defect(clean_xlsx: Path) -> None:
-    book = openpyxl.load_workbook(clean_xlsx)
-    book["项目"]["L2"] = 5
-    book.save(clean_xlsx)
-    [finding] = check_master(clean_xlsx)
+    path = _edited(clean_xlsx, _set("项目", "L2", 5))
+    [finding] = [f for f in check_master_with_rules(path) if f.rule == "R-F5" and f.project_code == P1]
     assert (finding.unit_code, finding.project_code, finding.field) == (U1, P1, "支出计划-12月底")
-    assert (finding.value, finding.expected) == ("5", "6.00")
-    assert "少 1.00 万元" in finding.message
+    assert (finding.sheet, finding.cell, finding.value) == ("项目", "L2", "5")
+    assert "12月底" in finding.message and "应等于预算数" in finding.message
 
 
-def test_tolerated_spellings_give_only_notes_on_the_level_aliases(clean_xlsx: Path) -> None:
+def test_tolerated_spellings_are_read_and_the_level_aliases_noted_by_r_s1(clean_xlsx: Path) -> None:
     book = openpyxl.load_workbook(clean_xlsx)
     book["绩效指标"]["F2"] = ">="      # operator synonym
     book["绩效指标"]["B3"] = "产出"     # 一级 variant
     book["绩效指标"]["C5"] = "满意度"   # 二级 variant
     book["设置"]["B5"] = "3月底，6月底、10月底,12月底"
     book.save(clean_xlsx)
-    findings = check_master(clean_xlsx)
-    assert [(f.rule, f.severity, f.sheet, f.cell, f.expected) for f in findings] == [
-        ("M-LEVEL-ALIAS", "info", "绩效指标", "B3", "产出指标"),
-        ("M-LEVEL-ALIAS", "info", "绩效指标", "C5", "服务对象满意度指标"),
+    assert check_master(clean_xlsx) == []
+    notes = [f for f in check_master_with_rules(clean_xlsx) if f.rule == "R-S1"]
+    assert [(f.severity, f.sheet, f.cell, f.expected) for f in notes] == [
+        ("info", "绩效指标", "B3", "产出指标"),
+        ("info", "绩效指标", "C5", "服务对象满意度指标"),
     ]
 
 
 def test_findings_are_ordered_by_sheet_then_row(clean_xlsx: Path) -> None:
     book = openpyxl.load_workbook(clean_xlsx)
     book["部门整体指标"]["B2"] = 7
-    book["绩效指标"]["B3"] = "投入指标"
-    book["项目"]["L4"] = None
+    book["绩效指标"]["A3"] = "NOPE"
+    book["项目"]["L4"] = "x"
     book["项目"]["C2"] = None
     book["设置"]["B3"] = "千元"
     book.save(clean_xlsx)
     order = [(f.sheet, f.cell) for f in check_master(clean_xlsx)]
-    assert order == [("设置", "B3"), ("项目", "C2"), ("项目", "L4"), ("绩效指标", "B3"), ("部门整体指标", "B2")]
+    assert order == [("设置", "B3"), ("项目", "C2"), ("项目", "L4"), ("绩效指标", "A3"), ("部门整体指标", "B2")]
 
 
 def test_csv_and_json_findings_name_their_cells(tmp_path: Path) -> None:
@@ -558,9 +618,12 @@ def test_check_tables_never_raises_on_garbage() -> None:
 def test_rule_codes_are_registered() -> None:
     codes = {r.code for r in catalogue.all_rules()}
     expected = {"M-MISSING-SHEET", "M-MISSING-COLUMN", "M-SETTING", "M-DUP-UNIT", "M-DUP-PROJECT", "M-MISSING-CODE",
-                "M-UNKNOWN-UNIT", "M-UNKNOWN-PROJECT", "M-REQUIRED", "M-NUMBER", "M-FUNDS", "M-PLAN-SHORT",
-                "M-PLAN-DECREASE", "M-PLAN-OVER", "M-LEVEL1", "M-LEVEL2", "M-OPERATOR", "M-GOAL-SEQ", "M-UNREADABLE"}
+                "M-UNKNOWN-UNIT", "M-UNKNOWN-PROJECT", "M-REQUIRED", "M-NUMBER", "M-GOAL-SEQ", "M-MEASURE-SEQ",
+                "M-UNREADABLE"}
     assert expected <= codes
+    # What the domain rules judge has no M- code of its own: funds and plan are R-F1/R-F5, levels R-S1/R-S2.
+    assert not {"M-FUNDS", "M-PLAN-SHORT", "M-PLAN-DECREASE", "M-PLAN-OVER", "M-LEVEL1", "M-LEVEL2",
+                "M-LEVEL-ALIAS", "M-OPERATOR"} & codes
     assert all(catalogue.get(c).title and catalogue.get(c).fix for c in expected)
 
 
@@ -575,10 +638,13 @@ def test_sample_loads_and_has_the_blank_december_plan() -> None:
     row = next(r for r in projects.rows if r.get("项目编码") == "13052922P005840107184")
     assert row.get("项目名称") == "统一着装经费"
     cell = projects.cell(row, "支出计划-12月底")
-    findings = check_master(folder)
-    assert ("M-PLAN-SHORT", "项目", cell) in _where(findings)
-    short = next(f for f in findings if f.rule == "M-PLAN-SHORT")
+    findings = check_master_with_rules(folder)
+    assert ("R-F5", "项目", cell) in _where(findings)
+    short = next(f for f in findings if f.rule == "R-F5")
     assert short.project_code == "13052922P005840107184" and short.unit_code == "435001"
+    # On the master the blank last node also says how much is planned so far and how much is missing.
+    assert short.message == ("支出计划“12月底”没有填写；请填写截至12月底的累计支出金额（万元），最后一个节点应等于预算数 "
+                             "9.00 万元（截至10月底已安排 6.75 万元，还差 2.25 万元）。")
     assert load_sample().projects[2].plan[-1].amount is None
 
 

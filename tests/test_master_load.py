@@ -22,8 +22,6 @@ from python_calamine import CalamineWorkbook
 
 from jixiao_xl.workbook import ValueBook
 from jixiao_xl.master import (
-    _canonical_json,
-    _workbook_rows,
     build_master,
     check_master,
     LATER_FIELDS,
@@ -33,6 +31,8 @@ from jixiao_xl.master import (
     read_tables,
     write_master,
 )
+from jixiao_xl.master.fingerprint import _canonical_json
+from jixiao_xl.master.sources import _workbook_rows
 from jixiao_xl.model import DeptGoal, DeptIndicator, Indicator, Master, PlanPoint, Project, Settings, Unit, to_plain
 from test_master import small_master
 

@@ -74,7 +74,7 @@ def test_init_sample_writes_the_sample_master(tmp_path):
     units = openpyxl.load_workbook(root / "主数据.xlsx")["单位"]
     assert any(UNIT in [str(v) for v in row] for row in units.iter_rows(values_only=True))
     check = invoke("master", "check", str(root / "主数据.xlsx"))
-    assert check.exit_code == 1 and "M-PLAN-SHORT" in check.output
+    assert check.exit_code == 1 and "R-F5" in check.output
 
 
 def test_init_refuses_a_non_empty_folder_and_force_only_adds_what_is_missing(tmp_path):
@@ -142,19 +142,19 @@ def test_discovery_from_a_subfolder_option_and_environment(tmp_path, inside):
     inside(root / "核对")
     assert find_workspace().root == root.resolve()
     found = invoke("master", "check")
-    assert str(root.resolve() / "主数据.xlsx") in found.output and "M-PLAN-SHORT" in found.output
+    assert str(root.resolve() / "主数据.xlsx") in found.output and "R-F5" in found.output
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     inside(elsewhere)
     assert find_workspace() is None
     by_option = invoke("--workspace", str(root), "master", "check")
-    assert "M-PLAN-SHORT" in by_option.output
+    assert "R-F5" in by_option.output
     by_env = invoke("master", "check", env={"JIXIAO_WORKSPACE": str(root)})
-    assert "M-PLAN-SHORT" in by_env.output
+    assert "R-F5" in by_env.output
     wrong = invoke("--workspace", str(elsewhere), "master", "check")
     assert wrong.exit_code == 2 and "不是 jixiao-xl 工作区" in wrong.output
     option_over_env = invoke("--workspace", str(root), "master", "check", env={"JIXIAO_WORKSPACE": str(elsewhere)})
-    assert "M-PLAN-SHORT" in option_over_env.output
+    assert "R-F5" in option_over_env.output
     inside(root)
     env_over_cwd = invoke("master", "check", env={"JIXIAO_WORKSPACE": str(elsewhere)})
     assert env_over_cwd.exit_code == 2 and f"环境变量 JIXIAO_WORKSPACE 指定的 {elsewhere}" in env_over_cwd.output
@@ -186,7 +186,7 @@ def test_outside_a_workspace_the_master_is_found_by_its_chinese_name(tmp_path, i
     assert result.exit_code == 0, result.output
     assert (tmp_path / "output" / "下发" / UNIT_FILE).is_file()
     assert (tmp_path / "output" / "ledger.sqlite").is_file()  # beside output/下发, where import looks by default
-    assert "M-PLAN-SHORT" in invoke("master", "check").output
+    assert "R-F5" in invoke("master", "check").output
 
 
 def test_status_and_consolidate_outside_a_workspace_never_create_a_ledger(tmp_path, inside):

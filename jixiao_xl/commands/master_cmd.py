@@ -50,7 +50,7 @@ def master_init(path: Path, sample: bool, force: bool) -> int:
     ("只检查主数据结构，不运行填报规则", "cd 2026年绩效目标 && jixiao-xl master check --no-rules"),
     ("在工作区外：检查指定的主数据文件", "jixiao-xl master check 主数据.xlsx")))
 @click.argument("path", required=False, default=None, type=click.Path(path_type=Path))
-@click.option("--no-rules", is_flag=True, help="只检查主数据结构，不对预填的绩效指标运行填报规则。")
+@click.option("--no-rules", is_flag=True, help="只检查主数据结构（工作表、列、设置、编码），不运行填报规则（资金、支出计划、绩效指标等）。")
 @click.option("--errors-only", is_flag=True, help="只列出错误，不列警告和提示（退出码不变：有错误时为 1）。")
 @click.help_option("-h", "--help", help="显示本帮助并退出。")
 def master_check(path: Path | None, no_rules: bool, errors_only: bool) -> int:

@@ -73,7 +73,7 @@ def check_plan(ctx: CheckedSheet, project: Project, rows: Sequence[IndicatorRow]
     for node in nodes:
         amount = project.plan_amount(node)
         if amount is None:
-            yield _plan_blank(ctx, project, node, node == nodes[-1])
+            yield _plan_blank(ctx, project, node, node == nodes[-1], previous)
             continue
         yield from _plan_node(ctx, project, node, amount, previous)
         previous = (node, amount)
@@ -84,10 +84,14 @@ def check_plan(ctx: CheckedSheet, project: Project, rows: Sequence[IndicatorRow]
                           f"plan.{nodes[-1]}", value=as_text(last), expected=as_text(project.budget))
 
 
-def _plan_blank(ctx: CheckedSheet, project: Project, node: str, last: bool) -> Finding:
-    """R-F5 for a blank plan node."""
+def _plan_blank(ctx: CheckedSheet, project: Project, node: str, last: bool,
+                previous: tuple[str, Decimal] | None) -> Finding:
+    """R-F5 for a blank plan node (on the master, a blank last node also says how much is still to plan)."""
     unit = ctx.config.money_unit
     tail = f"，最后一个节点应等于预算数 {as_text(project.budget)} {unit}" if last and project.budget is not None else ""
+    if tail and ctx.config.on_master and previous is not None:
+        tail += (f"（截至{previous[0]}已安排 {as_text(previous[1])} {unit}，"
+                 f"还差 {as_text(project.budget - previous[1])} {unit}）")
     return ctx.finding("R-F5", f"支出计划“{node}”没有填写；请填写截至{node}的累计支出金额（{unit}）{tail}。",
                        f"plan.{node}", expected=as_text(project.budget) if last else "累计支出金额")
 
