@@ -6,7 +6,7 @@ Public API:
 
 * :func:`fold`, :func:`parse_number`, :func:`clean_text` — text and numbers in general;
 * :func:`normalise_operator` and :func:`split_indicator_value` — 指标性质 / 指标值 / 度量单位 (domain.md §0.2,
-  R-V1..R-V6), with :func:`note_rule` to map a note back to its rule code;
+  R-V1..R-V6), each note a :class:`Note` that carries its rule code;
 * :func:`to_money_unit`, :func:`parse_money`, :func:`parse_percent` — 元 ↔ 万元 and percentages;
 * :func:`normalise_code`, :func:`split_code_name` — 单位编码 / 项目编码 kept as text;
 * :func:`parse_date` — dates, Excel serials (1900 and 1904 systems) and Chinese date text.
@@ -210,18 +210,60 @@ class ParsedValue:
     operator: str | None
     value: Decimal | str | None
     unit: str
-    notes: tuple[str, ...]
+    notes: tuple[Note, ...]
 
 
-# Note templates; note_rule() maps them back to rule codes.
-_NOTE_PLACEHOLDER = "指标值“{text}”是占位符，请填写实际的目标值"
-_NOTE_MULTIPLE = "一个指标值中填写了多个目标（“{text}”），请每个目标单列一个指标"
-_NOTE_OPERATOR_EMBEDDED = "指标值中含有符号“{operator}”，符号应在指标性质列填写，指标值只填数字"
-_NOTE_OPERATOR_CONFLICT = "指标值中的符号“{embedded}”与指标性质“{cell}”不一致"
-_NOTE_OPERATOR_SELF_CONFLICT = "指标值“{text}”中的符号前后矛盾（“{first}”与“{second}”），已按“{first}”读取"
-_NOTE_OPERATOR_UNKNOWN = "指标性质“{text}”无法识别，应为 ≥ ＞ ＝ ＜ ≤ 定性 之一"
-_NOTE_UNIT_EMBEDDED = "指标值中含有单位“{unit}”，单位应在度量单位列填写，指标值只填数字"
-_NOTE_UNIT_CONFLICT = "指标值中的单位“{embedded}”与度量单位“{cell}”不一致"
+class Note(str):
+    """A reading note: its Chinese text, carrying the code of the rule it belongs to (``note.code``).
+
+    The text is the note for everyone who shows it — a Note is a ``str``, so the submission JSON, the ledger,
+    the ``read`` output and the findings' messages hold exactly the text. The code is set where the note is
+    made and is never worked out again from the wording. (A submission loaded back from the ledger has plain
+    text notes: the rules run on what was just read.)
+    """
+
+    def __new__(cls, code: str, text: str) -> "Note":
+        note = super().__new__(cls, text)
+        note.__dict__["code"] = code
+        return note
+
+    code: str
+
+    @property
+    def text(self) -> str:
+        """The note's text as a plain ``str``."""
+        return str.__str__(self)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Note is immutable (cannot set {name!r})")
+
+    def __reduce__(self):
+        return Note, (self.code, self.text)
+
+    def __repr__(self) -> str:
+        return f"Note({self.code!r}, {self.text!r})"
+
+
+# The notes split_indicator_value makes: (rule code, text template). R-S2 reports an unknown 指标性质 from the
+# cell itself; the value rules R-V3..R-V6 report their notes.
+_NOTE_PLACEHOLDER = ("R-V3", "指标值“{text}”是占位符，请填写实际的目标值")
+_NOTE_MULTIPLE = ("R-V6", "一个指标值中填写了多个目标（“{text}”），请每个目标单列一个指标")
+_NOTE_OPERATOR_EMBEDDED = ("R-V4", "指标值中含有符号“{operator}”，符号应在指标性质列填写，指标值只填数字")
+_NOTE_OPERATOR_CONFLICT = ("R-V4", "指标值中的符号“{embedded}”与指标性质“{cell}”不一致")
+_NOTE_OPERATOR_SELF_CONFLICT = ("R-V4", "指标值“{text}”中的符号前后矛盾（“{first}”与“{second}”），已按“{first}”读取")
+_NOTE_OPERATOR_UNKNOWN = ("R-S2", "指标性质“{text}”无法识别，应为 ≥ ＞ ＝ ＜ ≤ 定性 之一")
+_NOTE_UNIT_EMBEDDED = ("R-V4", "指标值中含有单位“{unit}”，单位应在度量单位列填写，指标值只填数字")
+_NOTE_UNIT_CONFLICT = ("R-V5", "指标值中的单位“{embedded}”与度量单位“{cell}”不一致")
+NOTE_CODES = frozenset(code for code, _ in (_NOTE_PLACEHOLDER, _NOTE_MULTIPLE, _NOTE_OPERATOR_EMBEDDED,
+                                            _NOTE_OPERATOR_CONFLICT, _NOTE_OPERATOR_SELF_CONFLICT,
+                                            _NOTE_OPERATOR_UNKNOWN, _NOTE_UNIT_EMBEDDED, _NOTE_UNIT_CONFLICT))
+
+
+def _note(kind: tuple[str, str], **parts: str) -> Note:
+    """The note of ``kind`` (one of the ``_NOTE_*`` pairs) with its parts filled in."""
+    code, template = kind
+    return Note(code, template.format(**parts))
+
 
 # Units spelled in values that taxonomy.canonical_unit does not map (it NFKC-folds "m²" to "m2").
 _EXTRA_UNITS = {"万": "万元", "m2": "平方米", "M2": "平方米", "m²": "平方米", "㎡": "平方米"}
@@ -245,7 +287,7 @@ class _Piece:
     operator: str | None
     value: Decimal | str | None
     unit: str
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
 
 
 def split_indicator_value(text: object, operator_cell: object = "", unit_cell: object = "") -> ParsedValue:
@@ -264,7 +306,7 @@ def split_indicator_value(text: object, operator_cell: object = "", unit_cell: o
         Never raises: whatever cannot be understood comes back as text.
     """
     raw = text if isinstance(text, str) else clean_text(text)
-    notes: list[str] = []
+    notes: list[Note] = []
     cell_operator = _cell_operator(operator_cell, notes)
     cell_unit = _unit_of(clean_text(unit_cell))
     piece = _read_value(text)
@@ -274,49 +316,36 @@ def split_indicator_value(text: object, operator_cell: object = "", unit_cell: o
     return ParsedValue(raw, operator, piece.value, unit, tuple(notes))
 
 
-def note_rule(note: str) -> str | None:
-    """The rule code (R-V3, R-V4, R-V5 or R-V6) a note of :func:`split_indicator_value` belongs to."""
-    if "占位符" in note:
-        return "R-V3"
-    if "多个目标" in note:
-        return "R-V6"
-    if note.startswith("指标值中的单位") and "不一致" in note:
-        return "R-V5"
-    if "符号" in note or "单位" in note:
-        return "R-V4"
-    return None
-
-
-def _cell_operator(operator_cell: object, notes: list[str]) -> str | None:
+def _cell_operator(operator_cell: object, notes: list[Note]) -> str | None:
     """The operator of the separate 指标性质 cell; a note when it is filled but not understood."""
     text = clean_text(operator_cell)
     if not text:
         return None
     operator = normalise_operator(text)
     if operator is None:
-        notes.append(_NOTE_OPERATOR_UNKNOWN.format(text=text))
+        notes.append(_note(_NOTE_OPERATOR_UNKNOWN, text=text))
     return operator
 
 
-def _merge_operator(embedded: str | None, cell: str | None, notes: list[str]) -> str | None:
+def _merge_operator(embedded: str | None, cell: str | None, notes: list[Note]) -> str | None:
     """Choose between the operator written in the value and the 指标性质 cell (the cell wins)."""
     if embedded is None:
         return cell
     if cell is not None and cell != embedded:
-        notes.append(_NOTE_OPERATOR_CONFLICT.format(embedded=embedded, cell=cell))
+        notes.append(_note(_NOTE_OPERATOR_CONFLICT, embedded=embedded, cell=cell))
         return cell
-    notes.append(_NOTE_OPERATOR_EMBEDDED.format(operator=embedded))
+    notes.append(_note(_NOTE_OPERATOR_EMBEDDED, operator=embedded))
     return embedded
 
 
-def _merge_unit(embedded: str, cell: str, notes: list[str]) -> str:
+def _merge_unit(embedded: str, cell: str, notes: list[Note]) -> str:
     """Choose between the unit written in the value and the 度量单位 cell (the cell wins)."""
     if not embedded:
         return cell
     if cell and cell != embedded:
-        notes.append(_NOTE_UNIT_CONFLICT.format(embedded=embedded, cell=cell))
+        notes.append(_note(_NOTE_UNIT_CONFLICT, embedded=embedded, cell=cell))
         return cell
-    notes.append(_NOTE_UNIT_EMBEDDED.format(unit=embedded))
+    notes.append(_note(_NOTE_UNIT_EMBEDDED, unit=embedded))
     return embedded
 
 
@@ -334,7 +363,7 @@ def _read_value(text: object) -> _Piece:
         return _Piece(None, None, "")
     work = _compact_value(shown)
     if _count_targets(work) >= 2:
-        return _Piece(None, shown, "", (_NOTE_MULTIPLE.format(text=shown),))
+        return _Piece(None, shown, "", (_note(_NOTE_MULTIPLE, text=shown),))
     return _read_single(shown, work)
 
 
@@ -350,7 +379,7 @@ def _read_single(shown: str, work: str) -> _Piece:
     if quantity is None:
         return _Piece(None, shown, "")
     number, suffix, unit = quantity
-    notes: list[str] = []
+    notes: list[Note] = []
     operator = _combine_operators(prefix, weak, suffix, shown, notes)
     return _Piece(operator, number, unit or lead_unit, tuple(notes))
 
@@ -415,13 +444,13 @@ def _read_quantity(rest: str) -> tuple[Decimal, str | None, str] | None:
 
 
 def _combine_operators(prefix: str | None, weak: bool, suffix: str | None, shown: str,
-                       notes: list[str]) -> str | None:
+                       notes: list[Note]) -> str | None:
     """One operator from a leading and a trailing one; 达到/达 give way, real contradictions get a note."""
     if suffix is None:
         return prefix
     if prefix is None or weak or prefix == suffix:
         return suffix
-    notes.append(_NOTE_OPERATOR_SELF_CONFLICT.format(text=shown, first=prefix, second=suffix))
+    notes.append(_note(_NOTE_OPERATOR_SELF_CONFLICT, text=shown, first=prefix, second=suffix))
     return prefix
 
 
@@ -456,7 +485,7 @@ def _placeholder_piece(shown: str, prefix: str | None, rest: str, lead_unit: str
     if match and _is_unit_like(match.group()):
         unit = _unit_of(match.group())
     operator = suffix if prefix is None else prefix
-    return _Piece(operator, shown, unit, (_NOTE_PLACEHOLDER.format(text=shown),))
+    return _Piece(operator, shown, unit, (_note(_NOTE_PLACEHOLDER, text=shown),))
 
 
 # --------------------------------------------------------------------------------------------------
