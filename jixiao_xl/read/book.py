@@ -20,6 +20,7 @@ from .dept import read_dept
 from .locate import code_right_of_label
 from .project import read_project
 
+
 def default_specs() -> tuple[FormSpec, FormSpec]:
     """The compiled shipped templates (project form, department form)."""
     return load_spec(builtin_template(PROJECT_TEMPLATE)), load_spec(builtin_template(DEPARTMENT_TEMPLATE))
@@ -104,11 +105,13 @@ def recorded_templates(data: WorkbookData, meta: Meta) -> tuple[TemplateKey | No
 
 
 def _recorded_project_template(data: WorkbookData, meta: Meta) -> tuple[str, str]:
+    """(template id, version) of the project form: ``_meta``, else the document properties."""
     return (meta.identity.template_id or data.properties.get("jixiao_template", ""),
             meta.identity.template_version or data.properties.get("jixiao_version", ""))
 
 
 def _note_lost_identity(ctx: Context, meta: Meta, unit_code: str) -> None:
+    """P-NO-META, P-NAMES-LOST and P-UNIT-UNKNOWN for what the file no longer says about itself."""
     data = ctx.data
     if not meta.values and META_SHEET not in data.sheet_names:
         ctx.add(P_NO_META, "隐藏的 _meta 工作表已被删除或丢失，已按单元格名称、表头文字定位各字段。", sheet=META_SHEET)
@@ -140,6 +143,7 @@ def read_meta(data: WorkbookData) -> Meta:
 
 
 def _identity(data: WorkbookData, meta: Meta) -> tuple[str, str]:
+    """(单位编码, 单位名称): ``_meta``, the document properties, else the unit line atop a form sheet."""
     code = meta.identity.unit_code or data.properties.get("jixiao_unit", "")
     name = meta.identity.unit_name
     if code and name:

@@ -59,6 +59,7 @@ class Context:
     sheets: list[SheetRead] = field(default_factory=list)  # what each form sheet gave, for unbound.other_content
 
     def add(self, rule, message: str, **where) -> None:
+        """Record a finding of ``rule`` in this file (``where``: sheet, cell, field, value …)."""
         self.findings.append(Finding(rule.code, rule.severity, message, file=self.file, sha256=self.sha256, **where))
 
 
@@ -71,9 +72,10 @@ class Spot:
     found_by: str
 
 
+# The Chinese name of a field, as findings show it.
 FIELD_ZH = {"code": "项目编码", "name": "项目名称", "budget": "预算数", "fiscal": "财政资金", "other": "其他资金",
-             "purpose": "预算规模及资金用途", "annual_goal": "年度绩效目标", "footer.filler": "填表人",
-             "footer.phone": "联系电话", "footer.date": "填报日期"}
+            "purpose": "预算规模及资金用途", "annual_goal": "年度绩效目标", "footer.filler": "填表人",
+            "footer.phone": "联系电话", "footer.date": "填报日期"}
 
 
 def note_formula(ctx: Context, sheet_name: str, spot: Spot, field_name: str) -> None:

@@ -15,7 +15,9 @@ from .grid import Grid
 from .locate import Locator
 from .project import read_extras, read_footer
 
+
 def read_dept(ctx: Context, meta: Meta, spec: FormSpec) -> ReturnedDept | None:
+    """The department sheet (None when the workbook has none): goals, indicators, totals, footer."""
     sheet_name = _dept_sheet_name(ctx, spec)
     if sheet_name is None:
         return None
@@ -61,8 +63,8 @@ def read_dept(ctx: Context, meta: Meta, spec: FormSpec) -> ReturnedDept | None:
         _dept_goal(grid, cells, text, seq, goals, locations)
         if any(text.get(p) for p in ("level1", "level2", "name", "operator", "value", "unit", "basis")):
             k = len(indicators)
-            parsed = split_value(cells["value"][0] if cells.get("value") and cells["value"][0] is not None
-                                            else "", text.get("operator", ""), text.get("unit", ""))
+            value = cells["value"][0] if cells.get("value") and cells["value"][0] is not None else ""
+            parsed = split_value(value, text.get("operator", ""), text.get("unit", ""))
             if parsed.notes:
                 notes[f"dind{k}.value"] = parsed.notes
             indicators.append(DeptIndicator(
@@ -129,6 +131,7 @@ def _dept_goal(grid: "Grid", cells, text: dict[str, str], seq: int | None, goals
 
 
 def _dept_sheet_name(ctx: Context, spec: FormSpec) -> str | None:
+    """The department sheet: by its defined name, its issued name, else the overall-goal label."""
     address = ctx.data.names.get("JX_D_OVERALL_GOAL")
     if isinstance(address, CellAddress) and address.sheet in ctx.data.sheet_names:
         return address.sheet

@@ -18,6 +18,7 @@ from .context import (P_FILLDOWN, P_NUMBER, P_ROWS, Context, Spot, canonical_lev
                       note_formula, split_value)
 from .locate import Locator
 
+
 @dataclass
 class Grid:
     """The indicator grid of one sheet: header row, footer row, and a column per field."""
@@ -43,6 +44,7 @@ class Grid:
 
     @classmethod
     def locate(cls, ctx: Context, sheet: Sheet, spec: FormSpec, loc: Locator, key: str) -> "Grid":
+        """Find the grid of ``sheet``: its header row, a column per field, and its footer row."""
         layout = _grid_layout(spec)
         header_row, found_by = _find_header(ctx, sheet, spec, key, layout.header_targets)
         columns = {part: _header_column(sheet, header_row, layout.header_targets.get(col, ""), col)
@@ -54,6 +56,7 @@ class Grid:
         return cls(ctx, sheet, spec, header_row, footer_row, columns, found_by, key, loc.meta)
 
     def rows(self) -> range:
+        """The sheet rows between the header and the footer (to the sheet's end without a footer)."""
         end = self.footer_row if self.footer_row is not None else self.sheet.height
         return range(self.header_row + 1, end)
 
@@ -77,6 +80,7 @@ class Grid:
                 for (part, col), (value, text) in zip(self.columns.items(), row_values.values())}
 
     def read_indicators(self, locations: dict[str, Location], notes: dict[str, tuple[str, ...]]) -> tuple[Indicator, ...]:
+        """Every grid row with content as an indicator; fills ``locations`` and ``notes`` by ``ind<k>.<part>``."""
         indicators: list[Indicator] = []
         previous: Indicator | None = None
         issued_rows = self._issued_rows()
@@ -129,6 +133,7 @@ class Grid:
 
     def _indicator(self, cells, row: int, previous: Indicator | None,
                    k: int) -> tuple[Indicator, dict[str, tuple[str, ...]]]:
+        """One grid row as an Indicator, with the notes its value made (一级/二级 filled down from ``previous``)."""
         text = {part: location.raw for part, (_raw, location) in cells.items()}
         row_notes: dict[str, tuple[str, ...]] = {}
         for level in ("level1", "level2"):
@@ -140,7 +145,7 @@ class Grid:
                              found_by=location.found_by)
         raw_value = cells["value"][0] if "value" in cells else None
         parsed = split_value(raw_value if raw_value is not None else "", text.get("operator", ""),
-                                        text.get("unit", ""))
+                             text.get("unit", ""))
         if parsed.notes:
             row_notes["value"] = parsed.notes
         operator = parsed.operator or values.normalise_operator(text.get("operator", "")) or text.get("operator", "")
@@ -190,6 +195,7 @@ _LAYOUTS: dict[int, tuple[FormSpec, GridLayout]] = {}
 
 
 def _grid_layout(spec: FormSpec) -> GridLayout:
+    """The template's grid layout, worked out once per spec object."""
     cached = _LAYOUTS.get(id(spec))
     if cached is not None and cached[0] is spec:
         return cached[1]
@@ -197,12 +203,13 @@ def _grid_layout(spec: FormSpec) -> GridLayout:
     fields = tuple((cell.field.split(".", 1)[1] if cell.field.startswith(("ind.", "dind.")) else cell.field, cell.col)
                    for cell in spec.row_cells() if cell.field)
     layout = GridLayout({col: taxonomy.compact(text) for col, text in labels.items() if text}, fields,
-                         _footer_label(spec))
+                        _footer_label(spec))
     _LAYOUTS[id(spec)] = (spec, layout)
     return layout
 
 
 def _find_header(ctx: Context, sheet: Sheet, spec: FormSpec, key: str, targets: dict[int, str]) -> tuple[int, str]:
+    """(header row, how it was found): the grid's defined name, the row with most header labels, the template."""
     address = ctx.data.names.get(f"JX_{key.upper()}_GRID") if key.startswith("p") else ctx.data.names.get("JX_D_GRID")
     if isinstance(address, tuple) and address[0].sheet == sheet.name:
         return address[0].row, "name"
@@ -218,6 +225,7 @@ def _find_header(ctx: Context, sheet: Sheet, spec: FormSpec, key: str, targets: 
 
 
 def _header_column(sheet: Sheet, header_row: int, target: str, template_col: int) -> int:
+    """The column whose header reads ``target``: the template's when it still does, else the first that does."""
     if not target:
         return template_col
     if sheet.text(header_row, template_col) == target:
@@ -229,6 +237,7 @@ def _header_column(sheet: Sheet, header_row: int, target: str, template_col: int
 
 
 def _footer_label(spec: FormSpec) -> str:
+    """The first static text below the template's grid row (填表人), which ends the grid."""
     below = sorted((c for c in spec.cells if c.row > spec.repeat_row and c.text and not c.is_placeholder),
                    key=lambda c: (c.row, c.col))
     return below[0].text.strip() if below else ""

@@ -10,7 +10,9 @@ from ..template import FormSpec, defined_name
 from ..workbook import CellAddress, Sheet, col_letter
 from .context import Context, Spot
 
+
 def code_right_of_label(sheet: Sheet, label: str) -> str:
+    """The 项目编码 right of the code label near the top of a sheet ("" when there is none)."""
     for r, c in sheet.find_text(label, range(min(sheet.height, 12))):
         cell = right_of(sheet, r, c)
         if cell is not None:
@@ -33,12 +35,14 @@ class Locator:
         self.grid_shift = 0
 
     def by_name(self, path: str) -> Spot | None:
+        """The cell of the field's ``JX_`` defined name, when it is on this sheet."""
         address = self.ctx.data.names.get(self.name_prefix + path.replace(".", "_").upper())
         if isinstance(address, CellAddress) and address.sheet == self.sheet.name:
             return Spot(address.row, address.col, "name")
         return None
 
     def by_meta(self, path: str, template_field: str) -> Spot | None:
+        """The cell the ``_meta`` field map gives, when the template's label is still left of it."""
         cell = self.meta.cell(self.meta_prefix + path)
         if cell is None:
             return None
@@ -48,6 +52,7 @@ class Locator:
         return Spot(cell[0], cell[1], "meta")
 
     def by_label(self, template_field: str) -> Spot | None:
+        """The cell right of the field's label, the occurrence nearest the template's position."""
         label = self._template_label(template_field)
         if not label:
             return None
@@ -62,6 +67,7 @@ class Locator:
         return Spot(right[0], right[1], "label") if right else None
 
     def by_template(self, template_field: str) -> Spot | None:
+        """The template's own position (shifted by the rows the grid grew above it)."""
         place = self.spec.fields.get(template_field)
         if place is None:
             return None
@@ -83,10 +89,12 @@ class Locator:
                 or self.by_template(template_field))
 
     def _template_label(self, template_field: str) -> str:
+        """The label the template puts left of a field ("" when it has none)."""
         place = self.spec.fields.get(template_field)
         return self.spec.label_left_of(*place) if place else ""
 
     def _label_left_matches(self, row: int, col: int, label: str) -> bool:
+        """True when the first text left of (row, col) is ``label`` (NFKC-folded both sides)."""
         target = taxonomy.compact(label)
         for c in range(col - 1, -1, -1):
             text = self.sheet.text(row, c)
@@ -95,5 +103,6 @@ class Locator:
         return False
 
     def location(self, spot: Spot) -> Location:
+        """The Location of a spot: sheet, A1 cell, how it was found and the cell's clean text."""
         raw = values.clean_text(self.sheet.value(spot.row, spot.col))
         return Location(self.sheet.name, col_letter(spot.col) + str(spot.row + 1), spot.found_by, raw)

@@ -16,7 +16,9 @@ from .context import (FIELD_ZH, FOOTER_FIELDS, MONEY_FIELDS, P_DATE, P_MOVED, P_
 from .grid import Grid
 from .locate import Locator
 
+
 def read_project(ctx: Context, meta: Meta, key: str, sheet_name: str, spec: FormSpec) -> ReturnedProject:
+    """One project sheet: its scalar fields, 支出计划, extra fields, indicators and footer."""
     sheet = ctx.data.sheet(sheet_name)
     prefix = key.upper() + "_" if key.startswith("p") else "__NONE__"
     loc = Locator(ctx, meta, spec, sheet, f"JX_{prefix}", f"{key}.")
@@ -73,8 +75,8 @@ def read_footer(ctx: Context, sheet: Sheet, locations: dict[str, Location]) -> F
     return Footer(filler=texts["footer.filler"], phone=texts["footer.phone"], date=date, date_raw=date_raw)
 
 
-def read_extras(ctx: Context, loc: "Locator", spec: FormSpec, key: str,
-                 locations: dict[str, Location]) -> dict[str, str]:
+def read_extras(ctx: Context, loc: Locator, spec: FormSpec, key: str,
+                locations: dict[str, Location]) -> dict[str, str]:
     """The template's own fields (``{{ extra.<名称> }}``): 名称 → the text typed, each located like any field."""
     extras = {}
     for template_field in spec.fields:
@@ -91,6 +93,7 @@ def read_extras(ctx: Context, loc: "Locator", spec: FormSpec, key: str,
 
 
 def _scalar(ctx: Context, field_name: str, location: Location, sheet: Sheet, spot: Spot):
+    """A scalar field's value: money as Decimal (P-NUMBER when it is not), anything else as its text."""
     note_formula(ctx, sheet.name, spot, field_name)
     if field_name in MONEY_FIELDS:
         return read_money(ctx, sheet.value(spot.row, spot.col), location, field_name)
@@ -98,6 +101,7 @@ def _scalar(ctx: Context, field_name: str, location: Location, sheet: Sheet, spo
 
 
 def read_money(ctx: Context, raw_value, location: Location, label: str) -> Decimal | None:
+    """An amount in the return's money unit as Decimal; P-NUMBER and None when it is not a number."""
     try:
         amount, _note = values.parse_money(raw_value, ctx.money_unit, ctx.money_unit)
         return values.as_money(amount)
@@ -109,6 +113,7 @@ def read_money(ctx: Context, raw_value, location: Location, label: str) -> Decim
 
 
 def _note_moved(ctx: Context, spec: FormSpec, template_field: str, spot: Spot, location: Location, delta: int) -> None:
+    """P-MOVED when a field found by its label is not where the template (and grid growth) put it."""
     if spot.found_by != "label":
         return
     row, col = spec.fields[template_field]
@@ -120,6 +125,7 @@ def _note_moved(ctx: Context, spec: FormSpec, template_field: str, spot: Spot, l
 
 
 def _note_protection(ctx: Context, sheet_name: str, code: str) -> None:
+    """P-PROTECTION-REMOVED when a form sheet of a format that keeps protection lost it."""
     if ctx.data.kind in ("xlsx", "xlsm", "ods") and not ctx.data.is_protected(sheet_name):
         ctx.add(P_PROTECTION, f"工作表“{sheet_name}”的保护已被取消；锁定的下发数据仍会与主数据逐项核对。", sheet=sheet_name,
                 project_code=code)
@@ -127,6 +133,7 @@ def _note_protection(ctx: Context, sheet_name: str, code: str) -> None:
 
 def _read_plan(ctx: Context, meta: Meta, spec: FormSpec, sheet: Sheet, loc: Locator,
                locations: dict[str, Location]) -> tuple[PlanPoint, ...]:
+    """The 支出计划 amounts, one per node, each located by name, ``_meta``, its node label or the template."""
     if spec.plan_cell is None:
         return ()
     nodes = _plan_nodes(meta, sheet, spec)
@@ -144,6 +151,7 @@ def _read_plan(ctx: Context, meta: Meta, spec: FormSpec, sheet: Sheet, loc: Loca
 
 
 def _plan_nodes(meta: Meta, sheet: Sheet, spec: FormSpec) -> list[str]:
+    """The 支出计划 nodes: ``_meta``'s list, else the labels above the template's plan cells."""
     nodes = [n for n in meta.identity.plan_nodes.split(",") if n]
     if nodes:
         return nodes
@@ -157,6 +165,7 @@ def _plan_nodes(meta: Meta, sheet: Sheet, spec: FormSpec) -> list[str]:
 
 
 def _plan_by_label(sheet: Sheet, spec: FormSpec, node: str) -> Spot | None:
+    """The cell under a node's label near the template's plan row."""
     row, _ = spec.plan_cell
     for r, c in sheet.find_text(node, range(max(0, row - 3), min(sheet.height, row + 3))):
         return Spot(r + 1, c, "label")

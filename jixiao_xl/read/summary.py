@@ -8,13 +8,16 @@ from decimal import Decimal
 from ..submission import Location, ReturnedDept, ReturnedProject, Submission
 from .context import FOOTER_FIELDS
 
+
 def _json_value(value) -> object:
+    """A value as JSON holds it (Decimal as text)."""
     if isinstance(value, Decimal):
         return str(value)
     return value
 
 
 def _field(value, location: Location | None) -> dict:
+    """One field as `read` prints it: value, and raw text, cell and how it was found when located."""
     entry = {"value": _json_value(value)}
     if location is not None:
         entry.update(raw=location.raw, cell=f"{location.sheet}!{location.cell}", found_by=location.found_by)

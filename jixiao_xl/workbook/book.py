@@ -49,6 +49,7 @@ class WorkbookData:
         return name in self.protected_sheets
 
     def _scan(self, name: str) -> None:
+        """Scan a hidden sheet's worksheet part for formulas and protection the first time it is asked about."""
         part = self._unscanned.pop(name, None)
         if part is not None and self._package is not None:
             with zipfile.ZipFile(self._package) as archive:

@@ -22,6 +22,7 @@ class CellAddress:
 
     @property
     def a1(self) -> str:
+        """The address in A1 notation (without the sheet)."""
         return col_letter(self.col) + str(self.row + 1)
 
 
@@ -45,6 +46,7 @@ class Sheet:
 
     @property
     def height(self) -> int:
+        """The number of rows."""
         return len(self.rows)
 
     def raw(self, row: int, col: int) -> object:
@@ -174,6 +176,7 @@ class DefinedNames(Mapping[str, "Address | None"]):
         return named
 
     def _cells_referred(self) -> set[tuple[str, int, int]]:
+        """(sheet, row, col) of every name that refers to one cell, parsed once."""
         if self._cells is None:
             self._cells = {(a.sheet, a.row, a.col) for a in self.values() if isinstance(a, CellAddress)}
         return self._cells

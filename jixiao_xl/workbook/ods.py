@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 
 def ods_extras(path: Path, data: WorkbookData) -> None:
+    """Fill in what calamine does not give of an ods package: content.xml, then meta.xml."""
     with zipfile.ZipFile(path) as archive:
         members = set(archive.namelist())
         if "content.xml" in members:
@@ -30,6 +31,7 @@ def ods_extras(path: Path, data: WorkbookData) -> None:
 
 
 def _ods_content(xml: bytes, data: WorkbookData) -> None:
+    """Named ranges, protection, formula cells and merges of every table in content.xml."""
     root = parse_xml(xml)
     table_ns = NS["table"]
     references = {named.get(f"{{{table_ns}}}name", ""): named.get(f"{{{table_ns}}}cell-range-address", "")
@@ -44,6 +46,7 @@ def _ods_content(xml: bytes, data: WorkbookData) -> None:
 
 
 def _ods_formula_cells(table, ns: str) -> set[tuple[int, int]]:
+    """Zero-based cells of a table that hold a formula (a repeated cell counts for at most 1,024)."""
     cells = set()
     row = 0
     for row_node in table.iter(f"{{{ns}}}table-row"):

@@ -22,6 +22,7 @@ _XLSX_PROTECTED = re.compile(rb'<sheetProtection\b[^>]*?\bsheet="(?:1|true)"')
 
 
 def xlsx_extras(path: Path, data: WorkbookData) -> None:
+    """Fill in what calamine does not give of an xlsx package: names, properties, producer, saved time, formulas."""
     with zipfile.ZipFile(path) as archive:
         members = set(archive.namelist())
         workbook_xml, references = _xlsx_defined_names(archive.read("xl/workbook.xml"))
@@ -96,6 +97,7 @@ def _formula_cells(xml: bytes) -> set[tuple[int, int]]:
 
 
 def _xlsx_rels(archive: zipfile.ZipFile, members: set[str]) -> dict[str, str]:
+    """Relationship id → package part of the workbook's sheets."""
     part = "xl/_rels/workbook.xml.rels"
     if part not in members:
         return {}
@@ -108,6 +110,7 @@ def _xlsx_rels(archive: zipfile.ZipFile, members: set[str]) -> dict[str, str]:
 
 
 def _xlsx_custom(archive: zipfile.ZipFile, members: set[str]) -> dict[str, str]:
+    """The custom document properties (name → text)."""
     if "docProps/custom.xml" not in members:
         return {}
     props = {}
