@@ -216,10 +216,12 @@ def meta_cells(identity: Identity, projects: Sequence[tuple[str, str]],
 
 
 def _heading(row: int, texts: Sequence[str]) -> Iterator[MetaCell]:
+    """A section's heading row (written bold)."""
     return (MetaCell(row, col, text, True) for col, text in enumerate(texts))
 
 
 def _line(row: int, texts: Sequence[str]) -> Iterator[MetaCell]:
+    """One row of plain text cells from column A."""
     return (MetaCell(row, col, text) for col, text in enumerate(texts))
 
 
