@@ -48,6 +48,12 @@ class WorkbookData:
         self._scan(name)
         return name in self.protected_sheets
 
+    def scan_later(self, name: str, package: Path, part: str) -> None:
+        """Leave the worksheet part of sheet ``name`` packed in ``package`` until its formulas or protection
+        are asked about."""
+        self._package = package
+        self._unscanned[name] = part
+
     def _scan(self, name: str) -> None:
         """Scan a hidden sheet's worksheet part for formulas and protection the first time it is asked about."""
         part = self._unscanned.pop(name, None)

@@ -41,14 +41,13 @@ def xlsx_extras(path: Path, data: WorkbookData) -> None:
         data.properties = _xlsx_custom(archive, members)
         data.producer = _xlsx_app(archive, members)
         data.saved_at = _xlsx_saved_at(archive, members)
-        data._package = path
         for name, target in sheet_files.items():
             if target not in members:
                 continue
             if data.visible.get(name, True):
                 scan_worksheet(data, name, archive.read(target))
             else:  # _lists, _meta: the reader seldom asks, so their (large) parts are left packed
-                data._unscanned[name] = target
+                data.scan_later(name, path, target)
 
 
 def scan_worksheet(data: WorkbookData, name: str, xml: bytes) -> None:
