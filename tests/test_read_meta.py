@@ -6,8 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jixiao_xl
+from jixiao_xl import __version__
+from jixiao_xl.generate import GenerateOptions, generate
+from jixiao_xl.master import load_sample
 from jixiao_xl.meta import (EMPTY_META, IDENTITY_KEYS, META_SHEET, Identity, Meta, MetaCell, field_map, meta_cells,
                             parse_meta, write_meta)
+from jixiao_xl.read import read_meta
+from jixiao_xl.workbook import open_workbook
 
 IDENTITY = Identity(template_id="project-default", template_version="3", dept_template_id="dept-default",
                     dept_template_version="2", master_fingerprint="ab12", unit_code="435001", unit_name="巨鹿县行政审批局本级",
@@ -105,3 +110,16 @@ def test_only_the_meta_module_spells_the_layout():
     offenders = [(path.relative_to(package).as_posix(), literal) for path in package.rglob("*.py")
                  if path.name != "meta.py" for literal in literals if literal in path.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+def test_a_generated_workbook_reads_back_the_identity_it_was_made_with(tmp_path):
+    master = load_sample()
+    [first, *_] = generate(master, None, GenerateOptions(out_dir=tmp_path))
+    meta = read_meta(open_workbook(tmp_path / first.file, "xlsx"))
+    unit = master.units[0]
+    identity = meta.identity
+    assert (identity.unit_code, identity.unit_name, identity.master_fingerprint) == (unit.code, unit.name, master.fingerprint)
+    assert identity.plan_nodes == ",".join(master.settings.plan_nodes) and identity.tool_version == __version__
+    assert identity.template_id and identity.dept_template_id and set(meta.values) == set(IDENTITY_KEYS)
+    assert [sheet for _key, _code, sheet in meta.projects] == [name for name in open_workbook(
+        tmp_path / first.file, "xlsx").sheet_names if name[:1].isdigit()]
