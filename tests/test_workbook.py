@@ -1,4 +1,4 @@
-"""The package-level reading of workbook.py: defined names, XML parts, formula cells and protection."""
+"""The package-level reading of the workbook package: defined names, XML parts, formula cells and protection."""
 
 from __future__ import annotations
 
