@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping
 
 from . import values
+from .meta import META_SHEET
 from .submission import GUIDE_SHEET, OTHER_CONTENT_SHEET, PROBLEMS_SHEET, Location, OtherContent
 from .taxonomy import compact
 from .template import FormSpec
 from .workbook import CellAddress, Sheet, WorkbookData, col_letter, parse_a1
 
 # Sheets of our own that hold no unit input: the hidden lists and identity, and what a 退回修改 adds.
-_SKIPPED_SHEETS = frozenset({"_lists", "_meta", PROBLEMS_SHEET, OTHER_CONTENT_SHEET})
+_SKIPPED_SHEETS = frozenset({"_lists", META_SHEET, PROBLEMS_SHEET, OTHER_CONTENT_SHEET})
 _PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}")
 
 

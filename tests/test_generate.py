@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from jixiao_xl.cli import cli
-from jixiao_xl.fill import Placement, field_map
+from jixiao_xl.fill import Placement
+from jixiao_xl.meta import field_map
 from jixiao_xl.generate import GenerateOptions, generate, workbook_name
 from jixiao_xl.master import load_sample
 from jixiao_xl.model import Indicator, Unit

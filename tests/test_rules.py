@@ -396,7 +396,7 @@ def test_a_placeholder_note_is_an_error_and_replaces_the_not_a_number_finding():
 
 
 def test_reader_notes_without_a_value_rule_are_left_to_the_cell_checks():
-    rp = returned(good_project(), notes={"ind0.operator": ("指标性质“大约”无法识别，应为 ≥ ＞ ＝ ＜ ≤ 定性 之一",)})
+    rp = returned(good_project(), notes={"ind0.operator": split_indicator_value("95", "大约", "").notes})
     assert check_project(rp, CONFIG) == []
 
 

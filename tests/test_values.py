@@ -16,12 +16,13 @@ from hypothesis import strategies as st
 
 from jixiao_xl.taxonomy import OPERATORS, QUANTITATIVE_OPERATORS, UNITS
 from jixiao_xl.values import (
+    NOTE_CODES,
+    Note,
     ParsedValue,
     clean_text,
     fold,
     normalise_code,
     normalise_operator,
-    note_rule,
     parse_date,
     parse_money,
     parse_number,
@@ -179,13 +180,13 @@ def test_operator_conflict_keeps_the_cell_and_says_so():
     parsed = split_indicator_value("≥90%", "≤", "%")
     assert parsed.operator == "≤"
     assert "指标值中的符号“≥”与指标性质“≤”不一致" in parsed.notes
-    assert [note_rule(note) for note in parsed.notes] == ["R-V4", "R-V4"]
+    assert [note.code for note in parsed.notes] == ["R-V4", "R-V4"]
 
 
 def test_unit_conflict_keeps_the_cell_and_says_so():
     parsed = split_indicator_value("28.8万元", "", "%")
     assert parsed.notes == ("指标值中的单位“万元”与度量单位“%”不一致",)
-    assert note_rule(parsed.notes[0]) == "R-V5"
+    assert parsed.notes[0].code == "R-V5"
 
 
 def test_agreeing_embedded_operator_and_unit_still_warn():
@@ -199,14 +200,14 @@ def test_agreeing_embedded_operator_and_unit_still_warn():
 def test_placeholder_and_multiple_targets_map_to_their_rules():
     placeholder = split_indicator_value("XX")
     multiple = split_indicator_value("培训≥100人次，宣传≥50次")
-    assert "占位符" in placeholder.notes[0] and note_rule(placeholder.notes[0]) == "R-V3"
-    assert note_rule(multiple.notes[0]) == "R-V6"
-    assert note_rule("别的说明") is None
+    assert placeholder.notes == (Note("R-V3", "指标值“XX”是占位符，请填写实际的目标值"),)
+    assert placeholder.notes[0].code == "R-V3" and multiple.notes[0].code == "R-V6"
 
 
 def test_unknown_operator_cell_is_noted():
     parsed = split_indicator_value("95", "定量", "%")
     assert parsed.notes == ("指标性质“定量”无法识别，应为 ≥ ＞ ＝ ＜ ≤ 定性 之一",)
+    assert parsed.notes[0].code == "R-S2"  # reported from the 指标性质 cell, not as a value rule
 
 
 def test_self_contradicting_value_keeps_the_leading_operator():
@@ -503,7 +504,7 @@ def test_split_never_raises_and_keeps_raw(text, operator_cell, unit_cell):
     assert parsed.raw == text
     assert parsed.operator is None or parsed.operator in OPERATORS
     assert parsed.value is None or isinstance(parsed.value, (Decimal, str))
-    assert all(isinstance(note, str) and note for note in parsed.notes)
+    assert all(isinstance(note, Note) and note and note.code in NOTE_CODES for note in parsed.notes)
 
 
 @given(
@@ -521,3 +522,78 @@ def test_split_round_trips_operator_number_unit(operator, number, unit, space):
 def test_money_round_trip_is_exact(amount):
     assert to_money_unit(to_money_unit(amount, "万元", "元"), "元", "万元") == amount
     assert to_money_unit(to_money_unit(amount, "元", "万元"), "万元", "元") == amount
+
+
+# --------------------------------------------------------------------------------------------------
+# Notes carry their rule code as data
+# --------------------------------------------------------------------------------------------------
+
+# One value that makes each kind of note, with the code it must carry.
+NOTE_MAKERS = [
+    (("XX", "", ""), "R-V3"),
+    (("培训≥100人次，宣传≥50次", "", ""), "R-V6"),
+    (("≥90", "", ""), "R-V4"),
+    (("≥90", "≤", ""), "R-V4"),
+    (("≥90以下", "", ""), "R-V4"),
+    (("90%", "", ""), "R-V4"),
+    (("28.8万元", "", "%"), "R-V5"),
+    (("95", "大约", ""), "R-S2"),
+]
+
+
+@pytest.mark.parametrize("args, code", NOTE_MAKERS, ids=[args[0] + args[1] for args, _ in NOTE_MAKERS])
+def test_each_kind_of_note_carries_its_code(args, code):
+    assert code in {note.code for note in split_indicator_value(*args).notes}
+
+
+def test_every_note_code_is_in_the_catalogue():
+    from jixiao_xl.catalogue import all_rules
+
+    assert NOTE_CODES == {code for _, code in NOTE_MAKERS}
+    assert NOTE_CODES <= {rule.code for rule in all_rules()}
+
+
+def test_the_code_does_not_come_from_the_wording():
+    # A 指标性质 typed as "占位符" made a note that matching words took for R-V3 (a placeholder value).
+    parsed = split_indicator_value("95", "占位符", "")
+    assert [(note.code, note.text) for note in parsed.notes] == [("R-S2", "指标性质“占位符”无法识别，应为 ≥ ＞ ＝ ＜ ≤ 定性 之一")]
+
+
+def test_a_note_is_its_text_wherever_it_is_shown():
+    import json
+    import pickle
+
+    note = split_indicator_value("28.8万元", "", "%").notes[0]
+    text = "指标值中的单位“万元”与度量单位“%”不一致"
+    assert note == text and note.text == text and type(note.text) is str and hash(note) == hash(text)
+    assert json.dumps([note], ensure_ascii=False) == json.dumps([text], ensure_ascii=False)
+    copied = pickle.loads(pickle.dumps(note))
+    assert (copied.code, copied.text) == ("R-V5", text) and repr(copied) == f"Note('R-V5', {text!r})"
+    with pytest.raises(AttributeError):
+        note.code = "R-V4"
+
+
+def test_no_module_works_a_note_code_out_of_its_text():
+    """Consumers read ``note.code``; none looks for words in a note (the bug the codes replaced)."""
+    import ast
+    from pathlib import Path
+
+    import jixiao_xl
+
+    def mentions_note(node: ast.AST) -> bool:
+        name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+        return "note" in name.lower()
+
+    found = []
+    for path in Path(jixiao_xl.__file__).parent.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            text_in_note = (isinstance(node, ast.Compare) and isinstance(node.left, ast.Constant)
+                            and isinstance(node.left.value, str)
+                            and any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops)
+                            and any(mentions_note(c) for c in node.comparators))
+            note_prefix = (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                           and node.func.attr in ("startswith", "endswith") and mentions_note(node.func.value))
+            if text_in_note or note_prefix or (isinstance(node, ast.Name) and node.id == "note_rule"):
+                found.append(f"{path.name}:{node.lineno}")
+    assert found == []

@@ -1,4 +1,4 @@
-"""The package-level reading of workbook.py: defined names, XML parts, formula cells and protection."""
+"""The package-level reading of the workbook package: defined names, XML parts, formula cells and protection."""
 
 from __future__ import annotations
 
@@ -12,16 +12,8 @@ from defusedxml import EntitiesForbidden
 
 from jixiao_xl.generate import GenerateOptions, generate
 from jixiao_xl.master import load_sample
-from jixiao_xl.workbook import (
-    CellAddress,
-    DefinedNames,
-    document_time,
-    _formula_cells,
-    _xlsx_defined_names,
-    open_workbook,
-    parse_a1,
-    parse_xml,
-)
+from jixiao_xl.workbook import CellAddress, DefinedNames, document_time, open_workbook, parse_a1, parse_xml
+from jixiao_xl.workbook.xlsx import _formula_cells, _xlsx_defined_names
 
 WORKBOOK = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets>'

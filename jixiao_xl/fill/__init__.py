@@ -21,7 +21,8 @@ from ..safety import write_atomic
 from ..xlsx.sheetwriter import FormatCache, cell_ref, quote_sheet
 from ..submission import GUIDE_SHEET, OTHER_CONTENT_SHEET, PROBLEMS_SHEET
 from .dept_sheet import DEPT_INPUTS, DepartmentSheet
-from .meta_sheet import _write_meta, field_map
+from ..meta import field_map
+from .meta_sheet import _write_meta
 from .other_sheets import render_text, write_guide, write_lists, write_other_content, write_problems
 from .project_sheet import PROJECT_INPUTS, ProjectSheet
 from .request import (DEFAULT_PASSWORD, DEPT_SHEET, INPUT_FILL, LISTS_SHEET, MARK_FILL, META_SHEET, Placement,

@@ -11,6 +11,7 @@ from typing import Mapping
 
 from ..errors import InputError
 from ..findings import Finding
+from ..meta import META_SHEET
 from ..model import Master, Project, Unit
 from ..safety import FIXED_DOCUMENT_TIME, sheet_name
 from ..xlsx.sheetwriter import cell_ref
@@ -22,7 +23,6 @@ DEFAULT_PASSWORD = "jixiao"
 INPUT_FILL = "FFF2CC"
 MARK_FILL = "FF9999"
 LISTS_SHEET = "_lists"
-META_SHEET = "_meta"
 DEPT_SHEET = "部门整体绩效目标"
 
 

@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..findings import Finding
 from ..taxonomy import DIRECTION, FRAMEWORK_NAMES, FRAMEWORKS, MONEY_UNITS, OPERATORS, QUANTITATIVE_OPERATORS, parent_of
-from ..values import note_rule, split_indicator_value, to_money_unit
+from ..values import Note, split_indicator_value, to_money_unit
 from .context import INDICATOR_FIELD_NAMES, CheckedSheet
 from .rows import (
     ALL_LEVEL1,
@@ -150,40 +150,41 @@ def _check_unit(ctx: CheckedSheet, row: IndicatorRow) -> Iterator[Finding]:
                      expected="常用单位", severity="warning")
 
 
+# The value rules the reader's notes belong to, with what a finding adds to its notes ("": the note already
+# says what to do). Notes of other codes (R-S2, an unknown 指标性质) are reported from the cell itself.
 _NOTE_FIXES = {
-    "R-V3": "请填写实际的目标值",
+    "R-V3": "",
     "R-V4": "指标值只填数字，符号选在指标性质列，单位选在度量单位列",
     "R-V5": "请核对指标值和度量单位，改成一致",
-    "R-V6": "请每个目标单列一行三级指标",
+    "R-V6": "",
 }
 _DERIVED_NOTE_RULES = ("R-V3", "R-V6")
 
 
-def _row_notes(ctx: CheckedSheet, row: IndicatorRow) -> list[tuple[str, str]]:
+def _row_notes(ctx: CheckedSheet, row: IndicatorRow) -> list[tuple[str, Note]]:
     """(path, note) of the row: the reader's notes, else placeholders/several targets found in a text value."""
     prefix = row.path("")
     found = [(path, note) for path, notes in ctx.notes.items() if path.startswith(prefix) for note in notes]
     if found or not isinstance(row.value, str):
         return found
     parsed = split_indicator_value(row.value)
-    return [(row.path("value"), note) for note in parsed.notes if note_rule(note) in _DERIVED_NOTE_RULES]
+    return [(row.path("value"), note) for note in parsed.notes if note.code in _DERIVED_NOTE_RULES]
 
 
-def _row_note_rules(ctx: CheckedSheet, row: IndicatorRow) -> set[str | None]:
+def _row_note_rules(ctx: CheckedSheet, row: IndicatorRow) -> set[str]:
     """The rule codes of the row's notes."""
-    return {note_rule(note) for _, note in _row_notes(ctx, row)}
+    return {note.code for _, note in _row_notes(ctx, row)}
 
 
 def _check_notes(ctx: CheckedSheet, row: IndicatorRow) -> Iterator[Finding]:
     """R-V3/R-V4/R-V5/R-V6 from the notes made while splitting the value: one finding per rule and cell
     ("≥90%" has both a symbol and a unit in it: one R-V4 that says both)."""
-    grouped: dict[tuple[str, str], list[str]] = {}
+    grouped: dict[tuple[str, str], list[Note]] = {}
     for path, note in _row_notes(ctx, row):
-        code = note_rule(note)
-        if code is not None:  # None: an unknown 指标性质, which R-S2 reports from the cell itself
-            grouped.setdefault((path, code), []).append(note)
+        if note.code in _NOTE_FIXES:
+            grouped.setdefault((path, note.code), []).append(note)
     for (path, code), notes in grouped.items():
-        fix = "" if any("请" in note for note in notes) else f"；{_NOTE_FIXES[code]}"
+        fix = f"；{_NOTE_FIXES[code]}" if _NOTE_FIXES[code] else ""
         key = path.rsplit(".", 1)[-1]
         yield ctx.finding(code, f"{row.label}：{'；'.join(notes)}{fix}。", path, value=row.text(key))
 
