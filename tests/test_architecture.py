@@ -92,7 +92,6 @@ def test_the_scan_sees_the_package():
     assert compiler.importing("openpyxl") and compiler.importing("jixiao_xl.template.guard")
 
 
-@pytest.mark.xfail(strict=False, reason="renovation in flight")
 def test_only_the_xlsx_package_imports_xlsxwriter():
     found = offenders("xlsxwriter", lambda relative: relative.startswith("xlsx/"))
     assert not found, "xlsxwriter is imported outside jixiao_xl/xlsx/:\n" + "\n".join(found)
