@@ -40,10 +40,11 @@ from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from . import catalogue, taxonomy
+from .digest import DigestProject, ExtraFields, IndicatorTally, tally_indicators
 from .errors import InputError
 from .findings import SEVERITY_ZH, Finding
 from .issued import LOCKED_MONEY_FIELDS, LOCKED_PROJECT_FIELDS
-from .ledger import AcceptedReturn, DigestProject, ExtraFields, IndicatorTally, Ledger, tally_indicators
+from .ledger import AcceptedReturn, Ledger
 from .model import Master, Project, Unit
 from .reconcile import RULES as RECONCILE_RULES, pair_projects, same_money
 from .safety import (FIXED_DOCUMENT_TIME, atomic_target, commit_atomic, neutralise_formula, safe_file_stem, sheet_name,

@@ -27,12 +27,13 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .catalogue import define
+from .digest import Encoded, encode
 from .errors import InputError, note_progress
 from .findings import Finding, has_errors, one_per_cell
 from .intake import Intake, Isolated, IsolatedPool, Limits, collect_files, inspect_file, sha256_file
 from .followup import write_followups
 from .generate import read_manifest
-from .ledger import Encoded, ImportRow, Ledger, RunRow, encode
+from .ledger import ImportRow, Ledger, RunRow
 from .model import Master
 from .parallel import freeze_shared_objects, in_window
 from .read import read_intake, unreadable
