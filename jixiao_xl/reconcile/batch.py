@@ -55,8 +55,8 @@ def _same_file_findings(subs: Sequence[Submission]) -> list[Finding]:
 def same_file_finding(file: object, earlier: object, sha256: str, unit_code: str = "") -> Finding:
     """X-SAME-FILE: ``file`` has the same bytes as ``earlier`` of the same batch (the import reads it once)."""
     return make_finding("X-SAME-FILE", f"文件“{file}”与“{earlier}”内容完全相同（sha256 相同），按同一份文件处理，无需重复提交。",
-                 file=str(file), sha256=sha256, unit_code=code_text(unit_code), field="sha256", value=str(file),
-                 expected=str(earlier))
+                        file=str(file), sha256=sha256, unit_code=code_text(unit_code), field="sha256", value=str(file),
+                        expected=str(earlier))
 
 
 def _dup_unit_findings(distinct: Sequence[Submission], master: Master) -> list[Finding]:
@@ -73,9 +73,9 @@ def _dup_unit_findings(distinct: Sequence[Submission], master: Master) -> list[F
         for sub in group:
             others = "、".join(s.file for s in group if s is not sub)
             findings.append(finding_about(sub, "X-DUP-UNIT",
-                                f"单位{unit_label(master, code)}在本批次中提交了 {len(group)} 个内容不同的文件：{names}；"
-                                "以哪个文件为准由台账决定（较新的导入取代较旧的，旧文件保留）。请与该单位确认最终版本。",
-                                field="unit_code", value=sub.file, expected=others))
+                                          f"单位{unit_label(master, code)}在本批次中提交了 {len(group)} 个内容不同的文件：{names}；"
+                                          "以哪个文件为准由台账决定（较新的导入取代较旧的，旧文件保留）。请与该单位确认最终版本。",
+                                          field="unit_code", value=sub.file, expected=others))
     return findings
 
 
@@ -111,8 +111,9 @@ def _dup_project_finding(sub: Submission, rp: ReturnedProject, code: str,
     seen = "、".join(f"单位{unit_label(master, code_text(s.unit_code))}（文件“{s.file}”）" for s, _ in places)
     whose = f"主数据中该项目属于单位{unit_label(master, owner)}" if owner is not None else "主数据中没有该项目"
     return finding_about(sub, "X-DUP-PROJECT",
-               f"项目 {code}“{as_text(rp.project.name)}”同时出现在 {seen} 中；{whose}。请从不属于该单位的文件中删除该项目。",
-               project_where(rp, "code"), project_code=code, field="code", value=code_text(sub.unit_code), expected=owner or "")
+                         f"项目 {code}“{as_text(rp.project.name)}”同时出现在 {seen} 中；{whose}。请从不属于该单位的文件中删除该项目。",
+                         project_where(rp, "code"), project_code=code, field="code", value=code_text(sub.unit_code),
+                         expected=owner or "")
 
 
 def _outstanding_findings(subs: Sequence[Submission], master: Master) -> list[Finding]:
@@ -124,8 +125,8 @@ def _outstanding_findings(subs: Sequence[Submission], master: Master) -> list[Fi
             continue
         count = len(master.projects_of(unit.code))
         findings.append(make_finding("X-UNIT-NO-RETURN",
-                              f"单位{unit_label(master, unit.code)}本批次尚未报送绩效目标表（下发项目 {count} 个）；请催报。",
-                              unit_code=unit.code, field="unit_code", expected=unit.code))
+                                     f"单位{unit_label(master, unit.code)}本批次尚未报送绩效目标表（下发项目 {count} 个）；请催报。",
+                                     unit_code=unit.code, field="unit_code", expected=unit.code))
     return findings
 
 

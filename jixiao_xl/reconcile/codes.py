@@ -72,7 +72,8 @@ def make_finding(code: str, message: str, where: Location | None = None, **field
 
 def finding_about(sub: Submission, code: str, message: str, where: Location | None = None, **fields: str) -> Finding:
     """A finding about one submission: file, sha256 and unit code come from ``sub``."""
-    return make_finding(code, message, where, file=sub.file, sha256=sub.sha256, unit_code=code_text(sub.unit_code), **fields)
+    return make_finding(code, message, where, file=sub.file, sha256=sub.sha256, unit_code=code_text(sub.unit_code),
+                        **fields)
 
 
 def unit_label(master: Master, code: str) -> str:

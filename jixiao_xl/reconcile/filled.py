@@ -31,8 +31,8 @@ def _is_blank_row(row: object) -> bool:
 
 def _row_key(row: object) -> tuple:
     """The pairing key of an indicator row: canonical 一级, canonical 二级, compacted 三级 name."""
-    return (canonical_level1(as_text(getattr(row, "level1", ""))), canonical_level2(as_text(getattr(row, "level2", ""))),
-            compact(as_text(getattr(row, "name", ""))))
+    return (canonical_level1(as_text(getattr(row, "level1", ""))),
+            canonical_level2(as_text(getattr(row, "level2", ""))), compact(as_text(getattr(row, "name", ""))))
 
 
 def _pair_rows(issued: list[_Row], returned: list[_Row], key: Callable[[Any], tuple],
@@ -113,8 +113,8 @@ def _grid_findings(sub: Submission, grid: _Grid, issued: Sequence[Any], returned
     for k, after in added:
         where = _first_where(grid, k, ("name", "level1", "value"))
         findings.append(finding_about(sub, grid.added, f"{grid.context(after)}新增指标“{_label(after)}”（{_summary(after)}）。"
-                            + NOTE_G3, where, project_code=project_code, field=f"{grid.prefix}{k}",
-                            value=_summary(after)))
+                                      + NOTE_G3, where, project_code=project_code, field=f"{grid.prefix}{k}",
+                                      value=_summary(after)))
     elsewhere: dict[tuple[str, str], list[tuple[int, Any]]] = {}
     for k, before in removed:
         cleared = k < len(returned) and _is_blank_row(returned[k])
@@ -138,8 +138,8 @@ def _removed_finding(sub: Submission, grid: _Grid, rows: Sequence[tuple[int, Any
     else:
         shown = "、".join(f"“{_label(before)}”（原为 {_summary(before)}）" for _, before in rows) + "已被删除"
     return finding_about(sub, grid.removed, f"{grid.context(rows[0][1])}下发的预填指标{shown}。" + NOTE_G3, where,
-               project_code=project_code, field=f"{grid.prefix}{rows[0][0]}",
-               expected="；".join(_summary(before) for _, before in rows))
+                         project_code=project_code, field=f"{grid.prefix}{rows[0][0]}",
+                         expected="；".join(_summary(before) for _, before in rows))
 
 
 def _row_changes(sub: Submission, grid: _Grid, before: object, after: object, k: int,
@@ -149,10 +149,9 @@ def _row_changes(sub: Submission, grid: _Grid, before: object, after: object, k:
     for name, label in _changed_fields(before, after):
         old, new = getattr(before, name), getattr(after, name, None)
         path = f"{grid.prefix}{k}.{name}"
-        findings.append(finding_about(sub, grid.changed,
-                            f"{grid.context(after)}指标“{_label(before)}”的{label}由 {show_value(old)} 改为 {show_value(new)}。"
-                            + NOTE_G3, grid.where(path) or _sheet_only(grid), project_code=project_code, field=path,
-                            value=as_text(new), expected=as_text(old)))
+        message = f"{grid.context(after)}指标“{_label(before)}”的{label}由 {show_value(old)} 改为 {show_value(new)}。"
+        findings.append(finding_about(sub, grid.changed, message + NOTE_G3, grid.where(path) or _sheet_only(grid),
+                                      project_code=project_code, field=path, value=as_text(new), expected=as_text(old)))
     return findings
 
 
@@ -182,7 +181,7 @@ def dept_findings(sub: Submission, master: Master, unit: Unit) -> list[Finding]:
     dept = sub.dept
     if dept is None:
         return [finding_about(sub, "X-DEPT-MISSING", f"文件中没有“部门整体绩效目标”工作表（单位 {unit.code} 的部门整体支出绩效目标表）；"
-                    "请使用下发的表格补回该工作表并填写后重新提交。", None, field="dept")]
+                              "请使用下发的表格补回该工作表并填写后重新提交。", None, field="dept")]
     goals = master.goals_of(unit.code)
     findings = _overall_goal_findings(sub, dept, goals)
     findings += _goal_findings(sub, dept, [g for g in goals if g.seq != 0])
@@ -203,7 +202,7 @@ def _overall_goal_findings(sub: Submission, dept: ReturnedDept, goals: Sequence[
     change = "已被清空" if is_blank(returned) else "已修改，与下发内容不同"
     where = dept.where("overall_goal") or Location(dept.sheet, "", "")
     return [finding_about(sub, "X-DEPT-CHANGED", f"部门整体绩效目标中的总体绩效目标{change}。" + NOTE_G3, where,
-                field="overall_goal", value=as_text(returned), expected=as_text(issued))]
+                          field="overall_goal", value=as_text(returned), expected=as_text(issued))]
 
 
 def _goal_findings(sub: Submission, dept: ReturnedDept, issued: Sequence[DeptGoal]) -> list[Finding]:
@@ -216,13 +215,13 @@ def _goal_findings(sub: Submission, dept: ReturnedDept, issued: Sequence[DeptGoa
         got = returned.pop(goal.seq, None)
         if got is None:
             findings.append(finding_about(sub, "X-DEPT-CHANGED", f"下发的分项绩效目标 {goal.seq}“{goal.name}”已被删除。" + NOTE_G3,
-                                Location(dept.sheet, "", ""), field=f"goal{goal.seq}", expected=goal.name))
+                                          Location(dept.sheet, "", ""), field=f"goal{goal.seq}", expected=goal.name))
             continue
         findings += _goal_changes(sub, dept, goal, got)
     for seq, got in sorted(returned.items()):
         where = dept.where(f"goal{seq}.name") or Location(dept.sheet, "", "")
         findings.append(finding_about(sub, "X-DEPT-CHANGED", f"新增分项绩效目标 {seq}“{as_text(got.name)}”。" + NOTE_G3, where,
-                            field=f"goal{seq}", value=as_text(got.name)))
+                                      field=f"goal{seq}", value=as_text(got.name)))
     return findings
 
 
@@ -237,5 +236,5 @@ def _goal_changes(sub: Submission, dept: ReturnedDept, issued: DeptGoal, returne
         which = f"分项绩效目标 {issued.seq}" + ("" if name == "name" else f"“{issued.name}”")
         message = f"{which}的{label}由“{show_value(old)}”改为“{show_value(new)}”。" + NOTE_G3
         findings.append(finding_about(sub, "X-DEPT-CHANGED", message, dept.where(path) or Location(dept.sheet, "", ""),
-                            field=path, value=as_text(new), expected=as_text(old)))
+                                      field=path, value=as_text(new), expected=as_text(old)))
     return findings

@@ -53,14 +53,14 @@ def find_unit(sub: Submission, master: Master) -> tuple[Unit | None, list[Findin
     code = code_text(sub.unit_code)
     if not code:
         return None, [finding_about(sub, "X-UNIT-MISSING",
-                          "表格中没有单位编码，无法确定是哪个单位的表；请使用主管部门下发的本单位表格填报，"
-                          "不要新建表格或把内容复制到其他表格中。" + _owner_hint(sub, master),
-                          field="unit_code")]
+                                    "表格中没有单位编码，无法确定是哪个单位的表；请使用主管部门下发的本单位表格填报，"
+                                    "不要新建表格或把内容复制到其他表格中。" + _owner_hint(sub, master),
+                                    field="unit_code")]
     unit = master.unit(code)
     if unit is None:
         return None, [finding_about(sub, "X-UNIT-UNKNOWN",
-                          f"单位编码 {code} 不在主数据中；请使用主管部门下发的本单位表格填报。" + _owner_hint(sub, master),
-                          field="unit_code", value=code)]
+                                    f"单位编码 {code} 不在主数据中；请使用主管部门下发的本单位表格填报。" + _owner_hint(sub, master),
+                                    field="unit_code", value=code)]
     return unit, []
 
 
@@ -77,8 +77,9 @@ def unit_name_findings(sub: Submission, unit: Unit) -> list[Finding]:
     """X-TAMPER when the return carries a unit name other than the master's."""
     if is_blank(sub.unit_name) or compact(sub.unit_name) == compact(unit.name):
         return []
-    return [finding_about(sub, "X-TAMPER", tamper_message("单位名称", sub.unit_name, unit.name, "如单位名称有误，请联系主管部门。"),
-                _unit_name_location(sub), field="unit_name", value=as_text(sub.unit_name), expected=unit.name)]
+    message = tamper_message("单位名称", sub.unit_name, unit.name, "如单位名称有误，请联系主管部门。")
+    return [finding_about(sub, "X-TAMPER", message, _unit_name_location(sub), field="unit_name",
+                          value=as_text(sub.unit_name), expected=unit.name)]
 
 
 def _unit_name_location(sub: Submission) -> Location | None:

@@ -32,8 +32,8 @@ def tamper_findings(sub: Submission, rp: ReturnedProject, issued: Project) -> li
         same = code_text(got) == code_text(want) if name == "code" else compact(as_text(got)) == compact(as_text(want))
         if not same:
             message = tamper_message(label, got, want, "如确需更正，请联系主管部门。")
-            findings.append(finding_about(sub, "X-TAMPER", message, project_where(rp, name), project_code=issued.code, field=name,
-                                value=as_text(got), expected=as_text(want)))
+            findings.append(finding_about(sub, "X-TAMPER", message, project_where(rp, name), project_code=issued.code,
+                                          field=name, value=as_text(got), expected=as_text(want)))
     for name, label in _LOCKED_MONEY:
         got, want = getattr(returned, name, None), getattr(issued, name, None)
         where = rp.where(name)
@@ -41,8 +41,8 @@ def tamper_findings(sub: Submission, rp: ReturnedProject, issued: Project) -> li
             got = where.raw  # text that is not an amount: say what was typed, not that the cell was cleared
         if not same_money(want, got):
             message = tamper_message(label, got, want, "如需调整预算，请联系主管部门。", money=True)
-            findings.append(finding_about(sub, "X-TAMPER", message, project_where(rp, name), project_code=issued.code, field=name,
-                                value=as_text(got), expected=as_text(want)))
+            findings.append(finding_about(sub, "X-TAMPER", message, project_where(rp, name), project_code=issued.code,
+                                          field=name, value=as_text(got), expected=as_text(want)))
     return findings
 
 

@@ -116,8 +116,8 @@ def _duplicate_finding(sub: Submission, rp: ReturnedProject, first: ReturnedProj
     """X-PROJECT-DUP for a sheet whose 项目编码 an earlier sheet of the same file already has."""
     code = code_text(rp.project.code)
     return finding_about(sub, "X-PROJECT-DUP",
-               f"项目编码 {code} 在本文件中出现了多次（工作表“{first.sheet}”和“{rp.sheet}”）；每个项目只能填一张表，"
-               "请删除重复的工作表。", project_where(rp, "code"), project_code=code, field="code", value=code)
+                         f"项目编码 {code} 在本文件中出现了多次（工作表“{first.sheet}”和“{rp.sheet}”）；每个项目只能填一张表，"
+                         "请删除重复的工作表。", project_where(rp, "code"), project_code=code, field="code", value=code)
 
 
 def _extra_finding(sub: Submission, master: Master, unit: Unit, rp: ReturnedProject) -> Finding:
@@ -133,12 +133,12 @@ def _extra_finding(sub: Submission, master: Master, unit: Unit, rp: ReturnedProj
     else:
         message = f"{shown}不在本单位的主数据中；本表格只能填报下发的项目，请删除该工作表。如需新增项目，请联系主管部门。"
         expected = ""
-    return finding_about(sub, "X-PROJECT-EXTRA", message, project_where(rp, "code", "name"), project_code=code, field="code",
-               value=code, expected=expected)
+    return finding_about(sub, "X-PROJECT-EXTRA", message, project_where(rp, "code", "name"), project_code=code,
+                         field="code", value=code, expected=expected)
 
 
 def _missing_finding(sub: Submission, issued: Project) -> Finding:
     """X-PROJECT-MISSING for a master project of the unit that has no sheet in the return."""
     return finding_about(sub, "X-PROJECT-MISSING",
-               f"缺少项目“{issued.name}”（编码 {issued.code or BLANK}）的工作表；请使用下发的表格补回该项目的工作表，"
-               "不要删除或改名工作表。", project_code=issued.code, field="code", expected=issued.code)
+                         f"缺少项目“{issued.name}”（编码 {issued.code or BLANK}）的工作表；请使用下发的表格补回该项目的工作表，"
+                         "不要删除或改名工作表。", project_code=issued.code, field="code", expected=issued.code)
