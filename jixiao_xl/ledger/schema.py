@@ -79,10 +79,11 @@ ALTER TABLE imports ADD COLUMN digest_json TEXT;
 """
 
 
-# v4: digests move to their own table, in consolidation's own compact shape (:class:`..digest.Digest`, a tenth of
-# the v3 size). A column added to ``imports`` lies behind ``submission_json`` in every row, so reading it
-# walked the whole submission's overflow pages; a table of its own is read in kilobytes. The v3 column is
-# left as it is (rewriting the rows would rewrite every submission) and is no longer read or written.
+# v4: digests move to their own table, in consolidation's own compact shape
+# (:class:`~jixiao_xl.digest.Digest`, a tenth of the v3 size). A column added to ``imports`` lies behind
+# ``submission_json`` in every row, so reading it walked the whole submission's overflow pages; a table of its
+# own is read in kilobytes. The v3 column is left as it is (rewriting the rows would rewrite every submission)
+# and is no longer read or written.
 _V4 = """
 CREATE TABLE digests (
     import_id   INTEGER PRIMARY KEY REFERENCES imports (id),
