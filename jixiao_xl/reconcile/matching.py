@@ -15,7 +15,7 @@ from .compare import BLANK, as_text, code_text, compact
 
 
 @dataclass
-class _Matching:
+class SheetMatching:
     """Returned project sheets paired with the unit's master projects."""
 
     pairs: list[tuple[ReturnedProject, Project]] = field(default_factory=list)
@@ -74,11 +74,11 @@ def pair_projects(returned: Sequence[tuple[object, object]], master: Master, uni
     return result
 
 
-def match_projects(sub: Submission, master: Master, unit: Unit) -> _Matching:
+def match_projects(sub: Submission, master: Master, unit: Unit) -> SheetMatching:
     """The return's project sheets paired with the unit's master projects (:func:`pair_projects`)."""
     found = pair_projects([(rp.project.code, rp.project.name) for rp in sub.projects], master, unit.code)
     sheets = sub.projects
-    return _Matching(pairs=[(sheets[k], issued) for k, issued in found.pairs],
+    return SheetMatching(pairs=[(sheets[k], issued) for k, issued in found.pairs],
                      duplicates=[(sheets[k], sheets[first]) for k, first in found.duplicates],
                      extra=[sheets[k] for k in found.extra], missing=found.missing)
 
@@ -103,7 +103,7 @@ def project_where(rp: ReturnedProject, *paths: str) -> Location:
     return Location(sheet=rp.sheet, cell="", found_by="")
 
 
-def sheet_findings(sub: Submission, master: Master, unit: Unit, matching: _Matching) -> list[Finding]:
+def sheet_findings(sub: Submission, master: Master, unit: Unit, matching: SheetMatching) -> list[Finding]:
     """X-PROJECT-DUP, X-PROJECT-EXTRA and X-PROJECT-MISSING: the sheets of the return that pair with none of the
     unit's projects, and the unit's projects that have no sheet."""
     findings = [_duplicate_finding(sub, rp, first) for rp, first in matching.duplicates]
