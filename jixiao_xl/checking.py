@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .findings import Finding, one_per_cell
 from .intake import Intake
-from .ledger import Encoded, encode
+from .digest import Encoded, encode
 from .model import Master
 from .read import read_intake
 from .reconcile import issued_view, one_finding_per_edit, reconcile_submission

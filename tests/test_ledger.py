@@ -16,7 +16,8 @@ import pytest
 
 from jixiao_xl.fill import sheet_names_for
 from jixiao_xl.findings import Finding
-from jixiao_xl.ledger import SCHEMA_VERSION, Ledger, LedgerError, digest
+from jixiao_xl.digest import digest
+from jixiao_xl.ledger import SCHEMA_VERSION, Ledger, LedgerError
 from jixiao_xl.master import load_sample
 from jixiao_xl.model import Indicator, Master, Project
 from jixiao_xl.submission import Location, ReturnedProject, Submission
@@ -290,7 +291,7 @@ def test_a_run_folder_is_found_by_either_spelling(ledger, tmp_path):
 
 
 def test_complete_stores_a_worker_encoded_submission(ledger, master):
-    from jixiao_xl.ledger import encode
+    from jixiao_xl.digest import encode
 
     sub = make_submission(master, "435001")
     received = ledger.record_received(sub.sha256, "/in/a.xlsx", 1, "xlsx")

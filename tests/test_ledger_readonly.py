@@ -19,9 +19,9 @@ import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 
-from jixiao_xl import ledger as ledger_module
 from jixiao_xl.cli import cli
-from jixiao_xl.ledger import MIGRATIONS, SCHEMA_VERSION, split_script
+from jixiao_xl.ledger import DIGESTS_VERSION, MIGRATIONS, SCHEMA_VERSION, split_script
+from jixiao_xl.ledger import connection as ledger_module
 
 CRASH_MARKERS = ("Traceback", "程序内部错误")
 
@@ -172,7 +172,7 @@ def test_an_old_ledger_that_cannot_be_read_asks_for_an_import_and_is_not_migrate
 
 
 def test_a_ledger_without_the_digests_table_of_a_version_before_it_is_read_from_submissions(cycle, copy, tmp_path):
-    older = ledger_module.DIGESTS_VERSION - 1
+    older = DIGESTS_VERSION - 1
     _edit(copy, ("DROP TABLE digests",), (f"PRAGMA user_version = {older}",))
     result = consolidate(cycle, copy, tmp_path / "汇总.xlsx")
     assert result.exit_code in (0, 1), result.output

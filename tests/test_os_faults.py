@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from jixiao_xl import ledger as ledger_module
+from jixiao_xl.ledger import connection as ledger_module
 from jixiao_xl.cli import cli
 from jixiao_xl.ledger import Ledger
 

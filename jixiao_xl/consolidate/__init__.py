@@ -2,7 +2,7 @@
 
 For each unit of the master the return that counts (:mod:`.counting`, the rule status, the import report and
 退回修改 use too; read through :meth:`~jixiao_xl.ledger.Ledger.accepted_returns`) is used — its
-:class:`~jixiao_xl.ledger.Digest`, a couple of kilobytes per unit — and a unit that has not returned
+:class:`~jixiao_xl.digest.Digest`, a couple of kilobytes per unit — and a unit that has not returned
 contributes the master's values, marked 来源 = 主数据（未报送） (or is left out with
 ``include_unreturned=False``). Five tables come out — 总表, 支出计划, 绩效指标, 明细, 核对 — and every
 number in 明细 names the file, sheet and cell it was read from; so does every extra field a template declares

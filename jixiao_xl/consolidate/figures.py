@@ -18,7 +18,7 @@ from typing import Iterable, Mapping
 from .. import catalogue
 from ..counting import unit_state
 from ..findings import Finding
-from ..ledger import ExtraFields, IndicatorTally
+from ..digest import ExtraFields, IndicatorTally
 
 MASTER_ORIGIN = "主数据（未报送）"
 MASTER_SOURCE = "主数据"
@@ -148,7 +148,7 @@ class LockedEdit:
 @dataclass(frozen=True)
 class UnitSource:
     """What consolidation uses for one unit: its projects' figures and its indicators, counted by
-    (一级, 二级, 指标性质) as :func:`~jixiao_xl.ledger.tally_indicators` counts them."""
+    (一级, 二级, 指标性质) as :func:`~jixiao_xl.digest.tally_indicators` counts them."""
 
     code: str
     name: str

@@ -1,7 +1,7 @@
 """Gathering: every master unit with the figures consolidation uses — its counted return or the master's values.
 
 For each unit of the master the return that counts (:mod:`jixiao_xl.counting`; read through
-:meth:`~jixiao_xl.ledger.Ledger.accepted_returns`) is used — its :class:`~jixiao_xl.ledger.Digest` — and a
+:meth:`~jixiao_xl.ledger.Ledger.accepted_returns`) is used — its :class:`~jixiao_xl.digest.Digest` — and a
 unit that has not returned contributes the master's values. Locked means locked: a returned project paired
 with the master counts the master's 项目编码, 项目名称 and amounts (:mod:`jixiao_xl.issued`); a locked amount
 the return holds changed becomes a :class:`~.figures.LockedEdit`. :func:`build` then makes the five tables.
@@ -14,7 +14,8 @@ from typing import Mapping, Sequence
 
 from ..findings import Finding
 from ..issued import LOCKED_MONEY_FIELDS, LOCKED_PROJECT_FIELDS
-from ..ledger import AcceptedReturn, DigestProject, Ledger, tally_indicators
+from ..digest import DigestProject, tally_indicators
+from ..ledger import AcceptedReturn, Ledger
 from ..model import Master, Project, Unit
 from ..reconcile import pair_projects, same_money
 from .figures import (MASTER_SOURCE, RULE_TOTAL_MISMATCH, RULE_UNKNOWN_UNIT, UNKNOWN_CELL, Consolidation, LockedEdit,

@@ -13,7 +13,8 @@ from typing import Iterable, Mapping, Sequence
 
 from .. import taxonomy
 from ..findings import SEVERITY_ZH, Finding
-from ..ledger import AcceptedReturn, IndicatorTally
+from ..digest import IndicatorTally
+from ..ledger import AcceptedReturn
 from ..model import Master
 from ..reconcile import RULES as RECONCILE_RULES
 from .figures import (CHECKS, DETAIL, DETAIL_FIRST_NUMBER, INDICATORS, MASTER_CELL, MASTER_SOURCE, PLAN, PLAN_START,
