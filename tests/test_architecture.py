@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-
 import jixiao_xl
 
 PACKAGE = Path(jixiao_xl.__file__).parent
