@@ -9,13 +9,14 @@ and what state it gives are decided by :mod:`.counting` alone; the import report
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Iterable, Mapping, Sequence
 
 from .counting import AWAITING, NOT_SENT, RETURNED_ERRORS, RETURNED_OK, RETURNED_WARNINGS, STATES  # noqa: F401
 from .counting import state_counts, unit_state
 from .xlsx.sheetwriter import display_width
 from .ledger import ImportRow, Ledger, display_time
+from .ledger.reviews import review_states
 from .findings import Finding
 from .submission import Footer
 from .model import Master
@@ -110,10 +111,6 @@ def unit_status(master: Master, ledger: Ledger, manifest_rows: Iterable[Mapping[
 
 def _with_reviews(rows: list[UnitStatus], ledger: Ledger) -> list[UnitStatus]:
     """The rows with the 审核 of each unit's counted return (the site's and ``jixiao-xl review``'s decisions)."""
-    from dataclasses import replace
-
-    from .serve.store import review_states
-
     reviews = review_states(ledger, {row.code: row.import_id for row in rows})
     return [replace(row, review=reviews[row.code].state, review_reason=reviews[row.code].reason) for row in rows]
 

@@ -176,7 +176,7 @@ def review_command(unit: str, passed: bool, returned: str | None, reviewer: str 
 
     from ..master import load_master
     from ..serve.bureau import ReviewError, record_review
-    from ..serve.store import PASS, RETURN
+    from ..ledger.reviews import PASS, RETURN
 
     if passed == (returned is not None):
         raise click.UsageError("请指定 --pass 或 --return 原因 其中之一。")

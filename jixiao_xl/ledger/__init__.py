@@ -18,12 +18,14 @@ run and whether its reports were completed.
 
 The rooms, in the order a ledger is met:
 
-- :mod:`.schema` — the tables: :data:`MIGRATIONS`, applied forward one transaction each, ``PRAGMA user_version``;
+- :mod:`.schema` — the tables: :data:`MIGRATIONS`, applied forward one transaction each, ``PRAGMA user_version``
+  (the site's tables in :mod:`.site_schema`);
 - :mod:`.connection` — opening safely (a file that is not a ledger is refused from its header, read-only
   opening for ``status`` and ``consolidate``), transactions, batches and waiting for other writers;
 - :mod:`.rows` — the rows as Python sees them; :mod:`.times` — timestamps as stored and as shown;
 - :mod:`.recording`, :mod:`.imports`, :mod:`.returns`, :mod:`.issuing`, :mod:`.runs` — what is written and
-  read, one concern each, put together as :class:`Ledger`;
+  read, one concern each, put together as :class:`Ledger`; :mod:`.reviews` — the bureau's 审核 decisions,
+  which the counting rule weighs;
 - :mod:`.integrity` — rows a hand edit left inconsistent become L-LEDGER findings, never crashes or silent
   states.
 """
@@ -35,6 +37,7 @@ from .integrity import Integrity
 from .issuing import Issuing
 from .recording import Recording
 from .returns import Returns
+from .reviews import Review, Reviews
 from .rows import AcceptedReturn, ImportRow, IssuedRow, Received, RecordResult, RunFile, RunRow, TemplateBlob
 from .runs import Runs
 from .schema import DIGESTS_VERSION, MIGRATIONS, SCHEMA_VERSION, STATUSES, split_script
@@ -43,10 +46,10 @@ from .times import display_time, local_time, now_iso
 __all__ = [
     "BUSY_NOTICE_MS", "BUSY_TIMEOUT_MS", "DIGESTS_VERSION", "MIGRATIONS", "SCHEMA_VERSION", "STATUSES",
     "AcceptedReturn", "Batch", "ImportRow", "IssuedRow", "Ledger", "LedgerBusy", "LedgerError", "Received",
-    "RecordResult", "RunFile", "RunRow", "TemplateBlob", "display_time", "ledger_holders", "local_time", "now_iso",
+    "RecordResult", "Review", "RunFile", "RunRow", "TemplateBlob", "display_time", "ledger_holders", "local_time", "now_iso",
     "split_script",
 ]
 
 
-class Ledger(Recording, Returns, Issuing, Runs, Integrity):
+class Ledger(Recording, Returns, Issuing, Runs, Integrity, Reviews):
     """An open ledger file. Use :meth:`open` (or :meth:`open_readonly`), preferably as a context manager."""

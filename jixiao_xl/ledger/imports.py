@@ -10,6 +10,7 @@ from ..counting import Candidate, counted_by_unit
 from ..findings import COLUMNS, SEVERITIES, Finding
 from ..submission import Submission, submission_from_dict
 from .connection import LedgerError, LedgerFile
+from .reviews import decisions_by_import
 from .rows import SELECT_ROWS, ImportRow, import_row
 
 
@@ -56,8 +57,6 @@ class ImportQueries(LedgerFile):
     def review_decisions(self) -> dict[int, str]:
         """Import id → the bureau's last 审核 decision on it (通过 or 退回), which :func:`.counting.counted_return`
         weighs: a passed return keeps counting until a later one is passed too."""
-        from ..serve.store import decisions_by_import
-
         return decisions_by_import(self)
 
     def _counted_json(self) -> str:

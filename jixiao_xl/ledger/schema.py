@@ -15,7 +15,7 @@ from typing import Callable
 
 from ..digest import digest, digest_json
 from ..findings import COLUMNS
-from ..serve.schema import SERVE_TABLES
+from .site_schema import SERVE_TABLES
 from ..submission import submission_from_dict
 
 # The import statuses the ``imports`` table allows (its CHECK constraint).

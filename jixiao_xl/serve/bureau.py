@@ -19,7 +19,8 @@ from starlette.routing import Route
 from ..counting import is_submission
 from ..status import STATES, summary
 from .app import Site, site_of
-from .store import PASS, RETURN, Store
+from ..ledger.reviews import PASS, RETURN
+from .store import Store
 from .views import status_document_of, statuses, unit_view
 
 def routes() -> list[Route]:

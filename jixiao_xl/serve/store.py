@@ -1,6 +1,7 @@
-"""What the site keeps in the ledger: unit links, staff accounts, API tokens, uploads and 审核 decisions.
+"""What the site keeps in the ledger: unit links, staff accounts, API tokens and uploads (审核 decisions are the
+ledger's own: :mod:`jixiao_xl.ledger.reviews`).
 
-Its tables are created by one ledger migration (:data:`.schema.SERVE_TABLES`, appended to ``ledger.MIGRATIONS``) and
+Its tables are created by one ledger migration (:data:`jixiao_xl.ledger.site_schema.SERVE_TABLES`) and
 live in the same SQLite file; this module reads and writes them through its own connection.
 
 Secrets are never stored as they are:
@@ -24,16 +25,13 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..counting import PASSED, SENT_BACK
 from ..errors import InputError
 from ..ledger import BUSY_TIMEOUT_MS, Ledger, now_iso
+from ..ledger.reviews import Review
 
 
 KEY_NAME = ".jixiao-serve.key"
 
-PASS, RETURN = "pass", "return"
-REVIEW_PENDING, REVIEW_PASSED, REVIEW_RETURNED = "待审核", PASSED, SENT_BACK
-DECISION_NAMES = {PASS: REVIEW_PASSED, RETURN: REVIEW_RETURNED}
 
 # scrypt with n=2**14, r=8 needs 16 MiB per hash: costly for a guesser, cheap for one login.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2 ** 14, 8, 1
@@ -134,17 +132,6 @@ class Upload:
     refused: bool
     sendback: str
     completed_at: str | None
-
-
-@dataclass(frozen=True)
-class Review:
-    """A unit's 审核 as it stands: ``state`` is 待审核, 通过 or 退回 (empty when there is nothing to review)."""
-
-    state: str
-    reason: str = ""
-    reviewer: str = ""
-    decided_at: str = ""
-    import_id: int | None = None
 
 
 _UPLOAD_COLUMNS = ("id, unit_code, client_name, stored_path, sha256, size, received_at, status, import_id, refused,"
@@ -265,60 +252,6 @@ class Store(Ledger):
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         rows = self._db.execute(f"SELECT {_UPLOAD_COLUMNS} FROM serve_uploads{clause} ORDER BY id DESC", args)
         return [_upload(values) for values in rows]
-
-    # -- 审核 ------------------------------------------------------------------------------------------
-
-    def decide(self, unit_code: str, import_id: int, decision: str, reason: str, reviewer: str) -> None:
-        """Record a 审核 decision on the unit's counted return ``import_id``."""
-        if decision not in DECISION_NAMES:
-            raise ValueError(f"decision must be pass or return, not {decision!r}")
-        with self._transaction() as db:
-            db.execute("INSERT INTO serve_reviews (unit_code, import_id, decision, reason, reviewer, decided_at)"
-                       " VALUES (?, ?, ?, ?, ?, ?)", (unit_code, import_id, decision, reason, reviewer, now_iso()))
-
-    def reviews(self, unit_code: str) -> list[tuple[int, str, str, str, str]]:
-        """Every decision on the unit, newest first: (import_id, decision, reason, reviewer, decided_at)."""
-        return list(self._db.execute("SELECT import_id, decision, reason, reviewer, decided_at FROM serve_reviews"
-                                     " WHERE unit_code = ? ORDER BY id DESC", (unit_code,)))
-
-    def review_of(self, unit_code: str, counted_import_id: int | None) -> Review:
-        """The 审核 state of a unit whose counted return is ``counted_import_id`` (see :func:`review_state`)."""
-        return review_states(self, {unit_code: counted_import_id})[unit_code]
-
-
-def review_states(ledger: Ledger, counted: dict[str, int | None]) -> dict[str, Review]:
-    """:func:`review_state` of many units at once (unit code → its counted import id), in one query."""
-    latest: dict[str, tuple] = {}
-    rows = _rows_if_migrated(ledger, "SELECT unit_code, import_id, decision, reason, reviewer, decided_at"
-                                     " FROM serve_reviews ORDER BY id")
-    for unit_code, *decision in rows:
-        latest[unit_code] = tuple(decision)
-    states = {}
-    for code, import_id in counted.items():
-        found = latest.get(code)
-        if import_id is None:
-            states[code] = Review("")
-        elif found is None or found[0] != import_id:
-            states[code] = Review(REVIEW_PENDING, import_id=import_id)
-        else:
-            states[code] = Review(DECISION_NAMES[found[1]], found[2], found[3], found[4], import_id)
-    return states
-
-
-def decisions_by_import(ledger: Ledger) -> dict[int, str]:
-    """Import id → the last 审核 decision on it, named as :mod:`.counting` names them (通过, 退回)."""
-    rows = _rows_if_migrated(ledger, "SELECT import_id, decision FROM serve_reviews ORDER BY id")
-    return {int(import_id): DECISION_NAMES[decision] for import_id, decision in rows}
-
-
-def _rows_if_migrated(ledger: Ledger, query: str) -> list[tuple]:
-    """The rows of ``query`` on the site's tables; none when the ledger predates them (opened read-only)."""
-    try:
-        return ledger._db.execute(query).fetchall()  # noqa: SLF001 - Store is the ledger's own extension
-    except sqlite3.OperationalError as exc:
-        if "no such table" in str(exc):
-            return []
-        raise
 
 
 _DUMMY_HASH = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"

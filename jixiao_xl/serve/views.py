@@ -15,7 +15,8 @@ from ..ledger import display_time
 from ..model import Master
 from ..status import UnitStatus, status_document, unit_status
 from ..workspace import Workspace
-from .store import Review, Store
+from ..ledger.reviews import Review
+from .store import Store
 
 SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
 

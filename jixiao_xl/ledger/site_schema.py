@@ -1,5 +1,6 @@
-"""The site's tables: one ledger migration, appended to ``ledger.MIGRATIONS`` (no imports: the ledger
-imports this module while it is itself being imported)."""
+"""The tables of the site and of 审核 (unit links, staff, API tokens, uploads, review decisions): one migration
+of :data:`.schema.MIGRATIONS`, kept apart because it is long. The ledger owns every table of its file; the site
+(:mod:`jixiao_xl.serve.store`) and :mod:`.reviews` read and write these."""
 
 SERVE_TABLES = """
 CREATE TABLE serve_links (
