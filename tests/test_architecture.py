@@ -114,3 +114,22 @@ def test_no_command_module_imports_the_cli():
 def test_no_module_is_longer_than_a_newcomer_reads():
     found = [module.describe() for module in sorted(modules(), key=lambda m: -m.lines) if module.lines > MAX_LINES]
     assert not found, f"modules over {MAX_LINES} lines:\n" + "\n".join(found)
+
+
+VIEWS = ("jixiao_xl.serve", "jixiao_xl.status", "jixiao_xl.report", "jixiao_xl.consolidate", "jixiao_xl.frames",
+         "jixiao_xl.publish", "jixiao_xl.importer", "jixiao_xl.generate")
+
+
+def test_the_ledger_and_the_reader_import_no_stage_or_view():
+    # The ledger is the one truth every view reads; the reader and the value parsers run in isolated workers.
+    low = ("ledger/", "workbook/", "values/", "intake/")
+    found = [module.describe(module.importing(view)) for module in modules() if module.relative.startswith(low)
+             for view in VIEWS if module.importing(view)]
+    assert not found, "a low room imports a stage or a view:\n" + "\n".join(found)
+
+
+def test_only_the_commands_import_the_site():
+    # The site is one more view of the ledger: the year's truth and the other views never depend on it.
+    found = [module.describe(module.importing("jixiao_xl.serve")) for module in modules()
+             if not module.relative.startswith(("serve/", "commands/")) and module.importing("jixiao_xl.serve")]
+    assert not found, "only the command modules may import the site (jixiao_xl/serve/):\n" + "\n".join(found)
