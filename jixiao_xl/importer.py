@@ -42,7 +42,7 @@ from .receiving import ImportResult, ReceiveContext, Task, add_from_ledger, comp
 from .reconcile import outstanding_findings, reconcile_batch
 from .report import CSV_NAME, HTML_NAME, JSON_NAME, XLSX_NAME, write_reports
 from .rules import RuleConfig
-from .runtime import Isolated, IsolatedPool, shared_objects_frozen, in_window
+from .runtime import Isolated, IsolatedPool, in_window, process_running, shared_objects_frozen
 from .safety import display_name, display_names, flush_to_disk, sweep_stale_temporaries
 from .sendback import findings_of as sendback_findings_of
 from .sendback import needs_sendback
@@ -263,15 +263,9 @@ def _rebuild_unreported(pool: IsolatedPool, ledger: Ledger, master: Master, opti
 
 def _alive(run: RunRow) -> bool:
     """True when the run's process is still running on this machine (a concurrent import)."""
-    if run.host != socket.gethostname() or run.pid <= 0 or run.pid == os.getpid():
+    if run.host != socket.gethostname() or run.pid == os.getpid():
         return False
-    try:
-        os.kill(run.pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
+    return process_running(run.pid)
 
 
 def rebuild_run(pool: IsolatedPool, ledger: Ledger, master: Master, options: ImportOptions,

@@ -64,9 +64,11 @@ def _manifest_by_unit(manifest_rows: Iterable[Mapping[str, str]]) -> dict[str, M
     return {str(row.get("单位编码", "")).strip(): row for row in manifest_rows if str(row.get("单位编码", "")).strip()}
 
 
+_NO_FINDINGS = {"error": 0, "warning": 0, "info": 0}
+
+
 def _one(code: str, name: str, sent_row: Mapping[str, str] | None, latest: ImportRow | None, returns: int,
-         ledger: Ledger, in_master: bool, contact: Footer | None) -> UnitStatus:
-    counts = ledger.open_counts(latest.id) if latest else {"error": 0, "warning": 0}
+         counts: Mapping[str, int], in_master: bool, contact: Footer | None) -> UnitStatus:
     contact = contact or Footer()
     sent = sent_row is not None and bool(str(sent_row.get("文件", "")).strip())
     return UnitStatus(
@@ -96,11 +98,13 @@ def unit_status(master: Master, ledger: Ledger, manifest_rows: Iterable[Mapping[
     sent = {**_manifest_by_unit(manifest_rows), **_issued_by_unit(ledger)}
     latest = ledger.latest_by_unit()
     counts = ledger.return_counts()
+    open_counts = ledger.accepted_open_counts()  # one query for every unit, not one per unit
     contacts = ledger.contacts(row.id for row in latest.values())
 
     def one(code: str, name: str, in_master: bool) -> UnitStatus:
         counted = latest.get(code)
-        return _one(code, name, sent.get(code), counted, counts.get(code, 0), ledger, in_master,
+        return _one(code, name, sent.get(code), counted, counts.get(code, 0),
+                    open_counts.get(counted.id, _NO_FINDINGS) if counted else _NO_FINDINGS, in_master,
                     contacts.get(counted.id) if counted else None)
 
     rows = [one(u.code, u.name, True) for u in master.units]

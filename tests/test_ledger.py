@@ -127,6 +127,22 @@ def test_later_return_supersedes_without_deleting(ledger, master):
     assert ledger.return_counts() == {"435001": 2}
 
 
+def test_the_counted_returns_follow_every_write_to_the_ledger(ledger, master, tmp_path):
+    """counted_ids is kept between questions, but never past a change: one made through this connection, a
+    review decided, or an import committed by another process's connection."""
+    first = ledger.record(make_submission(master, "435001", "v1"), "/in/v1.xlsx", 10, [])
+    assert ledger.counted_ids() == {"435001": first.import_id}
+    second = ledger.record(make_submission(master, "435001", "v2"), "/in/v2.xlsx", 11, [])
+    assert ledger.counted_ids() == {"435001": second.import_id}
+    ledger.decide("435001", first.import_id, "pass", "", "张三")  # a passed return counts until a later one is
+    assert ledger.counted_ids() == {"435001": first.import_id}
+    with Ledger.open(ledger.path) as other:  # another process's connection: a third return, passed
+        third = other.record(make_submission(master, "435001", "v3"), "/in/v3.xlsx", 12, [])
+        other.decide("435001", third.import_id, "pass", "", "李四")
+    assert ledger.counted_ids() == {"435001": third.import_id}
+    assert ledger.latest_by_unit()["435001"].id == third.import_id
+
+
 def test_unreadable_file_is_failed_and_supersedes_nothing(ledger, master):
     good = ledger.record(make_submission(master, "435001"), "/in/good.xlsx", 10, [])
     broken = Submission(file="broken.xlsx", sha256="0" * 64, kind="xlsx", unit_code="435001")

@@ -141,3 +141,21 @@ def test_a_worker_that_cannot_start_fails_its_tasks_instead_of_hanging(monkeypat
                 future.result(timeout=10)
     finally:
         pool.shutdown()
+
+
+def test_process_running_tells_a_live_process_from_a_finished_one():
+    import os
+    import subprocess
+    import sys
+
+    from jixiao_xl.runtime import process_running
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert process_running(os.getpid()) and process_running(child.pid)
+    finally:
+        child.kill()
+        child.wait()
+    assert not process_running(child.pid)  # reaped: no such process any more
+    assert not process_running(0) and not process_running(-1)
+    assert process_running(1)  # init: another user's process still counts as running

@@ -50,9 +50,19 @@ class ImportQueries(LedgerFile):
 
     def counted_ids(self) -> dict[str, int]:
         """单位编码 → the import that counts for the unit (:func:`.counting.counted_return`), in import order
-        of the counted imports. Every "accepted" query below goes through it."""
+        of the counted imports. Every "accepted" query below goes through it.
+
+        The answer is kept until the ledger changes (a write on this connection, or a commit by another one:
+        ``total_changes`` and ``PRAGMA data_version``), so the several questions one view asks scan the
+        imports once."""
+        version = (self._db.total_changes, self._db.execute("PRAGMA data_version").fetchone()[0])
+        kept = getattr(self, "_counted_cache", None)
+        if kept is not None and kept[0] == version:
+            return dict(kept[1])
         counted = counted_by_unit(self.candidates(), self.review_decisions())
-        return {c.unit_code: c.import_id for c in sorted(counted.values(), key=lambda c: c.import_id)}
+        ids = {c.unit_code: c.import_id for c in sorted(counted.values(), key=lambda c: c.import_id)}
+        self._counted_cache = (version, ids)
+        return dict(ids)
 
     def review_decisions(self) -> dict[int, str]:
         """Import id → the bureau's last 审核 decision on it (通过 or 退回), which :func:`.counting.counted_return`

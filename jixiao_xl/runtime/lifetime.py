@@ -80,3 +80,37 @@ def allow_workers() -> None:
 def stopping() -> bool:
     """True once :func:`stop_workers` has been called (pools then stop instead of replacing workers)."""
     return _STOPPING.is_set()
+
+
+def process_running(pid: int) -> bool:
+    """True when a process with this id is running on this machine (another import still at work).
+
+    POSIX asks with signal 0; on Windows ``os.kill(pid, 0)`` would send that process a Ctrl-C instead, so the
+    process is opened and its exit code read.
+    """
+    if pid <= 0:
+        return False
+    if os.name == "nt":  # pragma: no cover - Windows only
+        return _windows_process_running(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, but belongs to another user
+        return True
+    return True
+
+
+def _windows_process_running(pid: int) -> bool:  # pragma: no cover - Windows only
+    import ctypes
+
+    query_limited_information, still_active, access_denied = 0x1000, 259, 5
+    kernel32 = ctypes.windll.kernel32
+    handle = kernel32.OpenProcess(query_limited_information, False, pid)
+    if not handle:
+        return kernel32.GetLastError() == access_denied  # it exists, but may not be looked at
+    try:
+        code = ctypes.c_ulong()
+        return not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)) or code.value == still_active
+    finally:
+        kernel32.CloseHandle(handle)
