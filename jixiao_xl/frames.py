@@ -28,7 +28,7 @@ from typing import Iterable, Iterator, Sequence
 import pandas as pd
 
 from .consolidate import (MASTER_CELL, MASTER_ORIGIN, MASTER_SOURCE, RETURN_ORIGIN, SHEETS, SUMMARY, UNKNOWN_CELL, Column,
-                          _number_columns, consolidate, number_paths)
+                          consolidate, number_columns, number_paths)
 from .errors import InputError
 from .findings import COLUMNS as FINDING_COLUMNS
 from .ledger import BUSY_TIMEOUT_MS, SCHEMA_VERSION, ImportRow, Ledger, LedgerError
@@ -237,7 +237,7 @@ def projects(ws: str | Path, *, master: str | Path | None = None, include_unretu
     another sheet, — for the master's values, （位置未知） for a value whose cell was not recorded)."""
     year = _locate(ws, master)
     data = _master_of(year)
-    names = _number_columns(data.settings.plan_nodes)  # 明细's names
+    names = number_columns(data.settings.plan_nodes)  # 明细's names
     columns = (Column("单位编码"), Column("单位名称"), Column("项目编码"), Column("项目名称"), Column("来源"),
                *(Column(name, "money") for name in names), Column("导入编号", "int"), Column("来源文件"),
                Column("工作表"), *(Column(f"{name}-单元格") for name in names))

@@ -180,9 +180,9 @@ def parse_config(path: Path) -> dict[str, dict[str, Any]]:
     Raises InputError naming the file, the line and the key for a syntax error, an unknown table or key,
     or a value of the wrong type.
     """
-    from .rules import _toml_module, toml_error_position
+    from .rules.config import toml_error_position, toml_module
 
-    toml = _toml_module()
+    toml = toml_module()
     try:
         text = path.read_bytes().decode("utf-8")
         data = toml.loads(text)

@@ -41,7 +41,7 @@ from .figures import (CHECKS, DETAIL, FORMATS, HEADER_LINES, INDICATORS, MASTER_
                       Table, UnitSource, amount_text, cell_text, exact_sum, percent)
 from .gather import build, gather, number_paths, reconcile_totals
 from .sheets import FIXED_CREATED, write_xlsx
-from .tables import (EDITED_RESULT, _number_columns, checks_table, detail_table, extra_field_names, indicator_table,
+from .tables import (EDITED_RESULT, checks_table, detail_table, extra_field_names, indicator_table, number_columns,
                      plan_table, summary_table)
 
 __all__ = [  # this package's own names and those of its rooms, importable from jixiao_xl.consolidate
@@ -53,7 +53,7 @@ __all__ = [  # this package's own names and those of its rooms, importable from 
     "Table", "UnitSource", "amount_text", "cell_text", "exact_sum", "percent",
     "build", "gather", "number_paths", "reconcile_totals",
     "FIXED_CREATED", "write_xlsx",
-    "EDITED_RESULT", "_number_columns", "checks_table", "detail_table", "extra_field_names", "indicator_table",
+    "EDITED_RESULT", "checks_table", "detail_table", "extra_field_names", "indicator_table", "number_columns",
     "plan_table", "summary_table",
 ]
 

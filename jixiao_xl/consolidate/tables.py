@@ -112,7 +112,7 @@ def indicator_table(units: Sequence[UnitSource], framework: str) -> Table:
     return Table(INDICATORS, columns, tuple(rows), tuple(totals))
 
 
-def _number_columns(nodes: Sequence[str]) -> list[str]:
+def number_columns(nodes: Sequence[str]) -> list[str]:
     """The column name of every number of a project, in :attr:`ProjectFigures.numbers` order."""
     return ["预算数", "财政资金", "其他资金", *(f"支出计划-{node}" for node in nodes)]
 
@@ -162,7 +162,7 @@ def _extra_column_name(name: str, taken: Sequence[str]) -> str:
 def detail_table(units: Sequence[UnitSource], nodes: Sequence[str]) -> Table:
     """明细: one row per project with the file and sheet it came from, and every number followed by its cell;
     then one column per extra field of the returns (with its cell beside it), blank where a return has none."""
-    names = _number_columns(nodes)
+    names = number_columns(nodes)
     columns = [Column("单位编码"), Column("单位名称"), Column("项目编码"), Column("项目名称"), Column("来源"),
                Column("来源文件"), Column("导入编号", "int"), Column("工作表")]
     for name in names:

@@ -22,7 +22,7 @@ from ..xlsx.sheetwriter import FormatCache, cell_ref, quote_sheet
 from ..submission import GUIDE_SHEET, OTHER_CONTENT_SHEET, PROBLEMS_SHEET
 from .dept_sheet import DEPT_INPUTS, DepartmentSheet
 from ..meta import field_map
-from .meta_sheet import _write_meta
+from .meta_sheet import write_meta_sheet
 from .other_sheets import render_text, write_guide, write_lists, write_other_content, write_problems
 from .project_sheet import PROJECT_INPUTS, ProjectSheet
 from .request import (DEFAULT_PASSWORD, DEPT_SHEET, INPUT_FILL, LISTS_SHEET, MARK_FILL, META_SHEET, Placement,
@@ -91,7 +91,7 @@ def _render(request: RenderRequest, target: io.BytesIO) -> None:
         wb.define_name(placement.name, f"={quote_sheet(placement.sheet)}!{cell_ref(placement.row, placement.col, True)}")
     for name, reference in grid_names:
         wb.define_name(name, reference)
-    _write_meta(wb, request, projects, sheet_names, placements, formats)
+    write_meta_sheet(wb, request, projects, sheet_names, placements, formats)
     wb.close()
 
 

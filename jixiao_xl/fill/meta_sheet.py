@@ -7,7 +7,7 @@ from ..meta import META_SHEET, Identity, field_map, meta_cells, write_meta
 from .request import Placement, RenderRequest
 
 
-def _write_meta(wb, request: RenderRequest, projects, sheet_names, placements: list[Placement], formats) -> None:
+def write_meta_sheet(wb, request: RenderRequest, projects, sheet_names, placements: list[Placement], formats) -> None:
     """The very hidden ``_meta`` sheet: identity, project sheets and the field map."""
     settings = request.master.settings
     identity = Identity(

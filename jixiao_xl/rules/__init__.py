@@ -39,7 +39,6 @@ from ..findings import Finding
 from ..submission import Submission
 from .catalogue import catalogue_rules
 from .config import FROM_MASTER, FROM_RETURN, RuleConfig, enabled_only, toml_error_position
-from .config import _toml_module  # noqa: F401  (workspace.py reads its TOML with the same module)
 from .context import cell_span
 from .dept import check_dept
 from .project import check_boilerplate, check_project, project_rows, run_project_checks

@@ -119,7 +119,7 @@ def _check_severity(code: str, severity: object, where: str) -> None:
         raise InputError(f"规则配置 {where} 中“{code}”的严重程度“{severity}”无效，应为 error、warning 或 info。")
 
 
-def _toml_module() -> Any:
+def toml_module() -> Any:
     """tomllib (Python 3.11+) or, on 3.10, the tomli package."""
     try:
         import tomllib
@@ -139,7 +139,7 @@ def toml_error_position(exc: Exception) -> str:
 
 def _load_toml(path: Path) -> dict[str, Any]:
     """The parsed rules.toml; InputError with a Chinese message when it is missing or malformed."""
-    toml = _toml_module()
+    toml = toml_module()
     try:
         with path.open("rb") as handle:
             return toml.load(handle)
