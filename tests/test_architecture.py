@@ -133,3 +133,12 @@ def test_only_the_commands_import_the_site():
     found = [module.describe(module.importing("jixiao_xl.serve")) for module in modules()
              if not module.relative.startswith(("serve/", "commands/")) and module.importing("jixiao_xl.serve")]
     assert not found, "only the command modules may import the site (jixiao_xl/serve/):\n" + "\n".join(found)
+
+
+def test_no_module_imports_a_private_name_of_another():
+    # A name shared between modules is part of a room's surface: it is public (no leading underscore), so a
+    # newcomer changing it knows someone else uses it.
+    found = [f"{module.describe([line])}: {name}" for module in modules() for name, line in module.imports
+             if name.startswith("jixiao_xl.") and name.rpartition(".")[2].startswith("_")
+             and not name.rpartition(".")[2].startswith("__")]
+    assert not found, "private names imported from another module:\n" + "\n".join(found)
