@@ -666,3 +666,14 @@ def test_projects_with_code_finds_every_holder_in_master_order() -> None:
     assert master.projects_with_code("P-2") == (shared_a, shared_b)
     assert master.projects_with_code("P-3") == ()
     assert master.projects_with_code(" P-1") == ()  # codes are compared exactly, as the caller cleaned them
+
+
+def test_a_blank_department_goal_is_one_finding_of_the_goal_rule(tmp_path: Path) -> None:
+    # The goal rule (R-S7) judges a blank 绩效目标 on the master as on a return; the structure check says nothing.
+    path = tmp_path / "m.xlsx"
+    write_master(path, load_sample())
+    book = openpyxl.load_workbook(path)
+    book["部门整体目标"]["D2"] = None  # the unit's 总体绩效目标
+    book.save(path)
+    at_d2 = [(f.rule, f.severity) for f in check_master_with_rules(path) if (f.sheet, f.cell) == ("部门整体目标", "D2")]
+    assert at_d2 == [("R-S7", "error")]

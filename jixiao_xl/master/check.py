@@ -321,7 +321,8 @@ def _checked_seq(out: _Findings, table: Table, row: Row, who: dict[str, str]) ->
 
 
 def _check_dept_goals(out: _Findings, table: Table | None, context: _Context) -> None:
-    _check_numbered_rows(out, table, context, "M-GOAL-SEQ", "部门整体目标", "绩效目标")
+    # A blank 绩效目标 is R-S7's (the goal rule, run on the master by precheck at the same cell), not M-REQUIRED's.
+    _check_numbered_rows(out, table, context, "M-GOAL-SEQ", "部门整体目标", None)
 
 
 def _check_measures(out: _Findings, table: Table | None, context: _Context) -> None:
@@ -329,8 +330,9 @@ def _check_measures(out: _Findings, table: Table | None, context: _Context) -> N
 
 
 def _check_numbered_rows(out: _Findings, table: Table | None, context: _Context, rule: str, what: str,
-                         required: str) -> None:
-    """Rows numbered per unit (部门整体目标, 保障措施): known unit, an integer 序号 used once, ``required`` filled."""
+                         required: str | None) -> None:
+    """Rows numbered per unit (部门整体目标, 保障措施): known unit, an integer 序号 used once, ``required`` (when
+    given) filled."""
     if table is None:
         return
     first_row: dict[tuple[str, int], int] = {}
@@ -345,7 +347,8 @@ def _check_numbered_rows(out: _Findings, table: Table | None, context: _Context,
                    f"单位“{unit}”的{what}序号 {seq} 与第 {first_row[key]} 行重复；每个序号只用一次。", **who)
         elif seq is not None:
             first_row[key] = row.number
-        _check_required(out, table, row, (required,), **who)
+        if required is not None:
+            _check_required(out, table, row, (required,), **who)
 
 
 def _check_dept_indicators(out: _Findings, table: Table | None, context: _Context) -> None:
