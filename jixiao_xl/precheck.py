@@ -25,6 +25,7 @@ from .master.format import field_columns, plan_header
 from .master.settings import seq_of
 from .model import Master
 from .rules import FROM_MASTER, RuleConfig, check_dept, check_project
+from .runtime.memory import return_freed_memory
 from .submission import Location, ReturnedDept, ReturnedProject
 
 # Model field → master column, for the location paths of a returned sheet (``budget``, ``ind3.value`` …);
@@ -85,13 +86,21 @@ def check_before_issue(path: str | Path, master: Master, unit_codes: Iterable[st
     more memory than the forms themselves. ``jixiao-xl master check`` lists every finding with its cell.
     Raises :class:`~jixiao_xl.master.MasterError` when the master cannot be read at all.
     """
-    tables = read_tables(path, require_sheets=False, only=ISSUED_MASTER_COLUMNS)
-    findings = _together(check_tables(tables, file=str(path)), rule_findings(master, tables, str(path)))
+    findings = _issue_findings(path, master)
+    # The tables are freed by now, but glibc keeps their pages: generate would fork its workers from a parent
+    # some 150 MB bigger at 20,000 units, and they would dirty those pages again.
+    return_freed_memory()
     wanted = frozenset(unit_codes)
     if wanted:
         findings = [f for f in findings if not f.unit_code or f.unit_code in wanted]
     return IssueCheck(tuple(f for f in findings if is_issued_data(f)),
                       tuple(f for f in findings if not is_issued_data(f)))
+
+
+def _issue_findings(path: str | Path, master: Master) -> list[Finding]:
+    """The master check of the sheets the forms lock from, and the rules on every project and unit."""
+    tables = read_tables(path, require_sheets=False, only=ISSUED_MASTER_COLUMNS)
+    return _together(check_tables(tables, file=str(path)), rule_findings(master, tables, str(path)))
 
 
 def _together(structure: list[Finding], rules: list[Finding]) -> list[Finding]:

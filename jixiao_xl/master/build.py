@@ -10,10 +10,8 @@ in a few hundred MB.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import gc
 import operator
-import sys
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .. import taxonomy
 from ..model import DeptGoal, DeptIndicator, DeptMeasure, Indicator, Master, PlanPoint, Project, Settings, Unit
+from ..runtime.memory import return_freed_memory
 from ..values import parse_number
 from .fingerprint import compute_fingerprint
 from .format import COLUMNS, MasterError, project_columns
@@ -66,7 +65,7 @@ def load_master(path: str | Path) -> Master:
 
     with _collector_paused():
         master = _assemble(settings, rows_of)
-    _return_freed_memory()
+    return_freed_memory()  # the reader's grids are freed by now
     return master
 
 
@@ -90,30 +89,6 @@ def _collector_paused() -> Iterator[None]:
             gc.unfreeze()
         if enabled:
             gc.enable()
-
-
-def _return_freed_memory() -> None:
-    """Hand the heap pages freed by the sheet grids back to the system.
-
-    The reader's grids are freed by then, but glibc keeps the freed pages of its heap: 250 MB at
-    100,000 projects, which every later stage of the command (and the report of its peak memory)
-    would carry. ``malloc_trim`` returns them; where it does not exist (not glibc) nothing happens.
-    """
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@functools.lru_cache(maxsize=1)
-def _malloc_trim() -> Callable[[int], int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        return ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc (musl, …)
-        return None
 
 
 _RowsOf = Callable[[str, tuple[str, ...]], Iterable[list[str]]]

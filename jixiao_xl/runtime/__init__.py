@@ -15,11 +15,11 @@ from .executors import InlineExecutor, in_window, make_executor, run_all
 from .isolated import Isolated, WorkerStartError, run_isolated
 from .lifetime import (EXIT_ORPHANED, WorkersStopped, allow_workers, bind_to_parent, process_running, stop_workers,
                        stopping)
-from .memory import EXIT_MEMORY, MEMORY_WATCH_ENV
+from .memory import EXIT_MEMORY, MEMORY_WATCH_ENV, return_freed_memory
 from .pool import IsolatedPool
 from .start import START_METHOD_ENV, default_jobs, mp_context, shared_objects_frozen, start_method
 
 __all__ = ["EXIT_MEMORY", "EXIT_ORPHANED", "MEMORY_WATCH_ENV", "START_METHOD_ENV", "InlineExecutor", "Isolated",
            "IsolatedPool", "WorkerStartError", "WorkersStopped", "allow_workers", "bind_to_parent", "default_jobs",
-           "in_window", "make_executor", "mp_context", "process_running", "run_all", "run_isolated",
+           "in_window", "make_executor", "mp_context", "process_running", "return_freed_memory", "run_all", "run_isolated",
            "shared_objects_frozen", "start_method", "stop_workers", "stopping"]
