@@ -8,7 +8,6 @@ read-only before that migration simply has no decisions.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from ..counting import PASSED, SENT_BACK
@@ -81,9 +80,6 @@ def decisions_by_import(ledger: LedgerFile) -> dict[int, str]:
 
 def _rows_if_migrated(ledger: LedgerFile, query: str) -> list[tuple]:
     """The rows of ``query`` on ``serve_reviews``; none when the ledger predates it (opened read-only)."""
-    try:
-        return ledger._db.execute(query).fetchall()  # noqa: SLF001 - a helper of the ledger's own mixin
-    except sqlite3.OperationalError as exc:
-        if "no such table" in str(exc):
-            return []
-        raise
+    if not ledger.has_table("serve_reviews"):
+        return []
+    return ledger._db.execute(query).fetchall()  # noqa: SLF001 - a helper of the ledger's own mixin

@@ -27,7 +27,6 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..ledger import BUSY_TIMEOUT_MS, Ledger, now_iso
-from ..ledger.reviews import Review
 
 
 KEY_NAME = ".jixiao-serve.key"
@@ -255,11 +254,3 @@ class Store(Ledger):
 
 
 _DUMMY_HASH = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-
-
-def review_state(ledger_path: Path, unit_code: str, counted_import_id: int | None) -> Review:
-    """The one answer to "where is this unit's 审核": none without a counted return; 待审核 until the bureau
-    decides on that very return (a new upload after 退回 is pending again); else the last decision, its reason,
-    who and when."""
-    with Store.connect(ledger_path) as store:
-        return store.review_of(unit_code, counted_import_id)
