@@ -9,6 +9,7 @@ offending module with its line count and the lines of the imports at fault.
 from __future__ import annotations
 
 import ast
+import importlib.util
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +17,19 @@ from pathlib import Path
 import jixiao_xl
 
 PACKAGE = Path(jixiao_xl.__file__).parent
+
+
+def _import_graph_tool():
+    """tools/import_graph.py, whose import resolution these checks share (tools/ is not a package)."""
+    path = Path(__file__).resolve().parent.parent / "tools" / "import_graph.py"
+    spec = importlib.util.spec_from_file_location("import_graph", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+imports = _import_graph_tool().imports
+
 MAX_LINES = 500
 
 
@@ -37,25 +51,6 @@ class Module:
         return f"jixiao_xl/{self.relative} ({self.lines} lines{where})"
 
 
-def _imports(tree: ast.AST, name: str, is_package: bool) -> tuple[tuple[str, int], ...]:
-    """Every module ``tree`` imports, relative imports resolved against the module ``name``."""
-    package = name if is_package else name.rpartition(".")[0]
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found += [(alias.name, node.lineno) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".")
-                anchor = ".".join(parts[:len(parts) - node.level + 1])
-                base = f"{anchor}.{base}" if base else anchor
-            found.append((base, node.lineno))
-            # ``from . import cli`` imports the module jixiao_xl.cli
-            found += [(f"{base}.{alias.name}", node.lineno) for alias in node.names]
-    return tuple(found)
-
-
 @lru_cache(maxsize=1)
 def modules() -> tuple[Module, ...]:
     """Every module of the package, parsed once."""
@@ -66,7 +61,7 @@ def modules() -> tuple[Module, ...]:
         is_package = parts[-1] == "__init__"
         name = ".".join(parts[:-1] if is_package else parts)
         source = path.read_text(encoding="utf-8")
-        found.append(Module(name, relative, len(source.splitlines()), _imports(ast.parse(source), name, is_package)))
+        found.append(Module(name, relative, len(source.splitlines()), imports(ast.parse(source), name, is_package)))
     return tuple(found)
 
 
@@ -78,9 +73,9 @@ def offenders(library: str, allowed) -> list[str]:
 
 def test_relative_imports_resolve_to_the_modules_they_name():
     source = "from ..cli import cli\nfrom . import common\nfrom .guard import clip\ndef f():\n    import openpyxl.utils\n"
-    found = dict(_imports(ast.parse(source), "jixiao_xl.commands.rules_cmd", False))
+    found = dict(imports(ast.parse(source), "jixiao_xl.commands.rules_cmd", False))
     assert found["jixiao_xl.cli"] == 1 and found["jixiao_xl.commands.common"] == 2 and found["openpyxl.utils"] == 5
-    assert "jixiao_xl.template.guard" in dict(_imports(ast.parse(source), "jixiao_xl.template", True))
+    assert "jixiao_xl.template.guard" in dict(imports(ast.parse(source), "jixiao_xl.template", True))
 
 
 def test_the_scan_sees_the_package():

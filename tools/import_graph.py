@@ -25,20 +25,30 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imported(path: Path) -> set[str]:
-    """The absolute names of everything ``path`` imports, relative imports resolved."""
-    name = module_name(path)
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+def imports(tree: ast.AST, name: str, is_package: bool) -> tuple[tuple[str, int], ...]:
+    """(absolute module name, line) of every import in ``tree``, the source of module ``name``: module level
+    and inside functions, relative imports resolved. ``from X import y`` gives ``X`` and ``X.y`` (``y`` may be
+    a module: ``from . import model``). tests/test_architecture.py checks the rooms with it."""
+    package = name if is_package else name.rpartition(".")[0]
+    found = []
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
+            found += [(alias.name, node.lineno) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
-            target = ".".join([*base, node.module] if node.module else base)
-            found.add(target)
-            found.update(f"{target}.{alias.name}" for alias in node.names)  # ``from . import model``
-    return found
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                anchor = ".".join(parts[:len(parts) - node.level + 1])
+                base = f"{anchor}.{base}" if base else anchor
+            found.append((base, node.lineno))
+            found += [(f"{base}.{alias.name}", node.lineno) for alias in node.names]
+    return tuple(found)
+
+
+def imported(path: Path) -> set[str]:
+    """The absolute names of everything ``path`` imports."""
+    tree = ast.parse(path.read_text("utf-8"))
+    return {name for name, _ in imports(tree, module_name(path), path.name == "__init__.py")}
 
 
 def room_of(name: str) -> str | None:
